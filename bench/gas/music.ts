@@ -1,0 +1,68 @@
+import type { network } from "hardhat";
+import { parseEther, type Hash } from "viem";
+import { registerDomain, registerTypes, sampleEdition, sampleRegistration, tokenIdOf } from "../../test/helpers/music.ts";
+import type { GasRow } from "./types.ts";
+
+type Viem = Awaited<ReturnType<typeof network.create>>["viem"];
+
+/** Deploys the music contracts and measures the issue's operations in steady state (see bench/README.md). */
+export async function measureMusic(viem: Viem): Promise<GasRow[]> {
+  const publicClient = await viem.getPublicClient();
+  const [deployer, artist, fan1, fan2, fan3, collector, signer] = await viem.getWalletClients();
+  const gas = async (hash: Promise<Hash>) => (await publicClient.waitForTransactionReceipt({ hash: await hash })).gasUsed;
+
+  const registry = await viem.deployContract("TrackRegistry");
+  const editions = await viem.deployContract("Editions", [registry.address, deployer.account.address, "https://dcmx.example/content/"]);
+  const market = await viem.deployContract("Marketplace");
+  const asArtist = { account: artist.account };
+
+  // The artist's first track (warms nothing we measure: every registration writes fresh slots).
+  await registry.write.register([sampleRegistration("warm")], asArtist);
+  const registerTrack = await gas(registry.write.register([sampleRegistration("measured")], asArtist));
+
+  // Gasless registration relayed by `deployer` (a mesh node), signed by an artist who never sent a transaction.
+  const chainId = await publicClient.getChainId();
+  const domain = registerDomain(chainId, registry.address);
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
+  const relay = async (seed: string) => {
+    const reg = sampleRegistration(seed);
+    const nonce = await registry.read.nonces([signer.account.address]);
+    const signature = await signer.signTypedData({
+      domain,
+      types: registerTypes,
+      primaryType: "Register",
+      message: { ...reg, artist: signer.account.address, nonce, deadline },
+    });
+    return gas(registry.write.registerWithSig([reg, signer.account.address, deadline, signature]));
+  };
+  const registerTrackWithSig = await relay("signed");
+
+  const track = sampleRegistration("measured").contentHash;
+  await editions.write.createEdition([sampleEdition(sampleRegistration("warm").contentHash)], asArtist);
+  const createEdition = await gas(editions.write.createEdition([sampleEdition(track)], asArtist));
+  const price = sampleEdition(track).price;
+
+  // First sale of an edition also creates the artist's proceeds slot; steady-state purchases find it non-zero.
+  const buy1First = await gas(editions.write.buy([2n, 1n], { account: fan1.account, value: price }));
+  const buy1 = await gas(editions.write.buy([2n, 1n], { account: fan2.account, value: price }));
+  const buy5 = await gas(editions.write.buy([2n, 5n], { account: fan3.account, value: price * 5n }));
+
+  // Resale of fan2's token (#2) to a collector: 10% royalty to the artist, the rest pushed to the seller.
+  const tokenId = tokenIdOf(2n, 2n);
+  await editions.write.setApprovalForAll([market.address, true], { account: fan2.account });
+  const expiry = Math.floor(Date.now() / 1000) + 86_400;
+  await market.write.list([editions.address, tokenId, parseEther("0.5"), expiry], { account: fan2.account });
+  const resaleWithRoyalty = await gas(
+    market.write.buy([editions.address, tokenId], { account: collector.account, value: parseEther("0.5") }),
+  );
+
+  return [
+    { operation: "registerTrack", gasUsed: registerTrack, target: 90_000, anchor: "-" },
+    { operation: "registerTrackWithSig", gasUsed: registerTrackWithSig, target: 100_000, anchor: "-" },
+    { operation: "createEdition", gasUsed: createEdition, target: 150_000, anchor: "Sound.xyz clone-per-release ~284k" },
+    { operation: "buy1", gasUsed: buy1, target: 100_000, anchor: "-" },
+    { operation: "buy1First", gasUsed: buy1First, anchor: "informative: edition's first sale" },
+    { operation: "buy5", gasUsed: buy5, target: 160_000, anchor: "OpenZeppelin ERC721 mint x5 ~175k" },
+    { operation: "resaleWithRoyalty", gasUsed: resaleWithRoyalty, target: 110_000, anchor: "Seaport 1.6, one fee recipient: 129,822" },
+  ];
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IEditions} from "./interfaces/IEditions.sol";
+import {ITrackRegistry} from "./interfaces/ITrackRegistry.sol";
+import {EditionMetadata} from "./libraries/EditionMetadata.sol";
+
+/// @title Editions
+/// @notice One ERC-721 collection holding every DCMX edition: numbered "#k of N" tokens of registered tracks.
+/// @dev A purchase of n tokens writes one ownership slot for the whole batch (as ERC721A does): the first token is
+/// minted normally, the others resolve their owner by scanning back to the batch head in `_ownerOf` until they are
+/// first transferred. `MAX_PER_PURCHASE` bounds that scan. There is no burn: a burned token in a batch would
+/// otherwise resolve to the batch buyer again.
+contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
+    /// @notice The royalty the web app proposes when an artist does not choose one (10%).
+    uint16 public constant DEFAULT_ROYALTY_BPS = 1_000;
+    /// @notice The highest royalty cap governance may set (50%).
+    uint16 public constant ROYALTY_BPS_CEILING = 5_000;
+    /// @notice The highest protocol fee governance may set (10%).
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
+    /// @notice The most tokens one purchase may mint; bounds the ownership scan of a batch.
+    uint256 public constant MAX_PER_PURCHASE = 20;
+
+    uint16 private constant _BPS = 10_000;
+    uint256 private constant _SERIAL_BITS = 32;
+    uint256 private constant _SERIAL_MASK = (1 << _SERIAL_BITS) - 1;
+
+    /// @notice The track registry that says who may create editions of a track.
+    ITrackRegistry public immutable registry;
+
+    // One slot, read together on every purchase and creation.
+    address private _treasury;
+    uint16 private _protocolFeeBps;
+    uint16 private _maxRoyaltyBps = 2_500;
+    uint64 private _editionCount;
+
+    string private _contentBaseURI;
+
+    mapping(uint256 editionId => Edition edition) private _editions;
+    mapping(uint256 editionId => mapping(address wallet => uint256 count)) private _purchased;
+    mapping(address account => uint256 amount) private _proceeds;
+    mapping(uint256 firstTokenId => address buyer) private _batchBuyer;
+
+    /// @param registry_ The track registry.
+    /// @param initialOwner The owner of the protocol parameters (the governance timelock).
+    /// @param contentBaseURI_ The gateway prefix for `animation_url`.
+    constructor(ITrackRegistry registry_, address initialOwner, string memory contentBaseURI_)
+        ERC721("DCMX Editions", "DCMXED")
+        Ownable(initialOwner)
+    {
+        registry = registry_;
+        _contentBaseURI = contentBaseURI_;
+    }
+
+    /// @inheritdoc IEditions
+    function createEdition(EditionParams calldata params) external returns (uint256 editionId) {
+        if (registry.artistOf(params.contentHash) != msg.sender) {
+            revert EditionsNotTrackArtist(params.contentHash, msg.sender);
+        }
+        if (params.maxSupply == 0) revert EditionsZeroSupply();
+        if (bytes(params.name).length == 0) revert EditionsEmptyName();
+        uint16 cap = _maxRoyaltyBps;
+        if (params.royaltyBps > cap) revert EditionsRoyaltyTooHigh(params.royaltyBps, cap);
+        if (params.saleEnd != 0 && params.saleEnd <= params.saleStart) {
+            revert EditionsInvalidSaleWindow(params.saleStart, params.saleEnd);
+        }
+
+        editionId = ++_editionCount;
+        Edition storage edition = _editions[editionId];
+        edition.contentHash = params.contentHash;
+        edition.artist = msg.sender;
+        edition.price = params.price;
+        edition.maxSupply = params.maxSupply;
+        edition.royaltyBps = params.royaltyBps;
+        edition.perWalletCap = params.perWalletCap;
+        edition.saleStart = params.saleStart;
+        edition.saleEnd = params.saleEnd;
+        edition.name = params.name;
+
+        emit EditionCreated(
+            editionId,
+            params.contentHash,
+            msg.sender,
+            params.name,
+            params.price,
+            params.maxSupply,
+            params.royaltyBps,
+            params.saleStart,
+            params.saleEnd,
+            params.perWalletCap
+        );
+    }
+
+    /// @inheritdoc IEditions
+    function buy(uint256 editionId, uint256 quantity) external payable returns (uint256 firstTokenId) {
+        Edition storage edition = _editions[editionId];
+        address artist = edition.artist;
+        if (artist == address(0)) revert EditionNotFound(editionId);
+        if (quantity == 0 || quantity > MAX_PER_PURCHASE) revert EditionInvalidQuantity(quantity, MAX_PER_PURCHASE);
+        uint256 minted = edition.minted;
+        uint256 remaining = edition.maxSupply - minted;
+        if (quantity > remaining) revert EditionSoldOut(editionId, remaining);
+        if (block.timestamp < edition.saleStart) revert EditionSaleNotStarted(editionId, edition.saleStart);
+        uint40 saleEnd = edition.saleEnd;
+        if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
+        uint256 cost = uint256(edition.price) * quantity;
+        if (msg.value != cost) revert EditionWrongPayment(cost, msg.value);
+        uint32 walletCap = edition.perWalletCap;
+        if (walletCap != 0) {
+            uint256 bought = _purchased[editionId][msg.sender] + quantity;
+            if (bought > walletCap) revert EditionWalletCapExceeded(editionId, msg.sender, walletCap);
+            _purchased[editionId][msg.sender] = bought;
+        }
+
+        if (cost != 0) _accrue(artist, cost);
+
+        // Mint the batch head before `minted` grows: `_ownerOf` treats serials up to `minted` as existing.
+        firstTokenId = (editionId << _SERIAL_BITS) | (minted + 1);
+        _mint(msg.sender, firstTokenId);
+        if (quantity > 1) {
+            _batchBuyer[firstTokenId] = msg.sender;
+            _increaseBalance(msg.sender, uint128(quantity - 1));
+            for (uint256 i = 1; i < quantity; ++i) {
+                emit Transfer(address(0), msg.sender, firstTokenId + i);
+            }
+        }
+        edition.minted = uint32(minted + quantity);
+
+        emit EditionPurchased(editionId, msg.sender, firstTokenId, quantity, cost);
+    }
+
+    /// @inheritdoc IEditions
+    function withdraw() external {
+        _withdraw(payable(msg.sender));
+    }
+
+    /// @inheritdoc IEditions
+    function withdrawTo(address payable to) external {
+        _withdraw(to);
+    }
+
+    /// @inheritdoc IEditions
+    function setProtocolFee(uint16 feeBps) external onlyOwner {
+        if (feeBps > MAX_PROTOCOL_FEE_BPS) revert EditionsFeeTooHigh(feeBps, MAX_PROTOCOL_FEE_BPS);
+        if (feeBps != 0 && _treasury == address(0)) revert EditionsNoTreasury();
+        _protocolFeeBps = feeBps;
+        emit ProtocolFeeUpdated(feeBps);
+    }
+
+    /// @inheritdoc IEditions
+    function setTreasury(address treasury_) external onlyOwner {
+        if (treasury_ == address(0) && _protocolFeeBps != 0) revert EditionsNoTreasury();
+        _treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+
+    /// @inheritdoc IEditions
+    function setMaxRoyaltyBps(uint16 maxRoyaltyBps_) external onlyOwner {
+        if (maxRoyaltyBps_ > ROYALTY_BPS_CEILING) revert EditionsRoyaltyCapTooHigh(maxRoyaltyBps_, ROYALTY_BPS_CEILING);
+        _maxRoyaltyBps = maxRoyaltyBps_;
+        emit MaxRoyaltyUpdated(maxRoyaltyBps_);
+    }
+
+    /// @inheritdoc IEditions
+    function setContentBaseURI(string calldata contentBaseURI_) external onlyOwner {
+        _contentBaseURI = contentBaseURI_;
+        emit ContentBaseURIUpdated(contentBaseURI_);
+    }
+
+    /// @inheritdoc IEditions
+    function getEdition(uint256 editionId) external view returns (Edition memory edition) {
+        edition = _editions[editionId];
+        if (edition.artist == address(0)) revert EditionNotFound(editionId);
+    }
+
+    /// @inheritdoc IEditions
+    function editionCount() external view returns (uint256 count) {
+        return _editionCount;
+    }
+
+    /// @inheritdoc IEditions
+    function proceedsOf(address account) external view returns (uint256 amount) {
+        return _proceeds[account];
+    }
+
+    /// @inheritdoc IEditions
+    function purchasedBy(uint256 editionId, address wallet) external view returns (uint256 count) {
+        return _purchased[editionId][wallet];
+    }
+
+    /// @inheritdoc IEditions
+    function protocolFeeBps() external view returns (uint16 feeBps) {
+        return _protocolFeeBps;
+    }
+
+    /// @inheritdoc IEditions
+    function treasury() external view returns (address treasury_) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IEditions
+    function maxRoyaltyBps() external view returns (uint16 maxRoyaltyBps_) {
+        return _maxRoyaltyBps;
+    }
+
+    /// @inheritdoc IEditions
+    function contentBaseURI() external view returns (string memory contentBaseURI_) {
+        return _contentBaseURI;
+    }
+
+    /// @notice ERC-2981: the edition's artist receives `royaltyBps` of every resale.
+    /// @param tokenId The token sold.
+    /// @param salePrice The sale price.
+    /// @return receiver The artist (zero for an unknown edition).
+    /// @return royaltyAmount The royalty in the sale's currency.
+    function royaltyInfo(uint256 tokenId, uint256 salePrice)
+        external
+        view
+        returns (address receiver, uint256 royaltyAmount)
+    {
+        Edition storage edition = _editions[tokenId >> _SERIAL_BITS];
+        return (edition.artist, salePrice * edition.royaltyBps / _BPS);
+    }
+
+    /// @inheritdoc IEditions
+    function tokenInfo(uint256 tokenId) external pure returns (uint256 editionId, uint256 serial) {
+        return (tokenId >> _SERIAL_BITS, tokenId & _SERIAL_MASK);
+    }
+
+    /// @inheritdoc ERC721
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721) returns (bool) {
+        return interfaceId == type(IERC2981).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /// @notice On-chain JSON metadata: "<name> #k/N", an SVG cover, the audio as `animation_url`, and attributes.
+    /// @param tokenId The token.
+    /// @return uri A `data:application/json;base64,` URI.
+    function tokenURI(uint256 tokenId) public view override returns (string memory uri) {
+        _requireOwned(tokenId);
+        Edition storage edition = _editions[tokenId >> _SERIAL_BITS];
+        return EditionMetadata.tokenURI(
+            EditionMetadata.Token({
+                name: edition.name,
+                contentHash: edition.contentHash,
+                editionId: tokenId >> _SERIAL_BITS,
+                serial: tokenId & _SERIAL_MASK,
+                maxSupply: edition.maxSupply,
+                artist: edition.artist,
+                contentBaseURI: _contentBaseURI
+            })
+        );
+    }
+
+    /// @dev Resolves tokens bought in a batch that were never transferred: their owner is the batch buyer, found
+    /// by scanning back at most `MAX_PER_PURCHASE - 1` ids to the batch head.
+    function _ownerOf(uint256 tokenId) internal view override returns (address owner) {
+        owner = super._ownerOf(tokenId);
+        if (owner != address(0)) return owner;
+        uint256 serial = tokenId & _SERIAL_MASK;
+        if (serial == 0 || serial > _editions[tokenId >> _SERIAL_BITS].minted) return address(0);
+        do {
+            owner = _batchBuyer[--tokenId];
+        } while (owner == address(0));
+    }
+
+    function _accrue(address artist, uint256 amount) private {
+        uint256 feeBps = _protocolFeeBps;
+        if (feeBps != 0) {
+            uint256 fee = amount * feeBps / _BPS;
+            _proceeds[_treasury] += fee;
+            amount -= fee;
+        }
+        _proceeds[artist] += amount;
+    }
+
+    function _withdraw(address payable to) private nonReentrant {
+        uint256 amount = _proceeds[msg.sender];
+        if (amount == 0) revert EditionsNothingToWithdraw(msg.sender);
+        _proceeds[msg.sender] = 0;
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert EditionsWithdrawFailed(to, amount);
+        emit ProceedsWithdrawn(msg.sender, to, amount);
+    }
+}

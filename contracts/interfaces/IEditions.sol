@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IEditions
+/// @notice Numbered limited editions of registered DCMX tracks, sold for ETH, with ERC-2981 resale royalties.
+/// @dev Token ids pack the edition and the serial: `tokenId = editionId << 32 | serial`, serials run 1..maxSupply,
+/// so "#k of N" needs no extra storage. Primary proceeds accrue to the artist (and the protocol treasury, if a fee
+/// is set) and are withdrawn with `withdraw` (pull payments).
+interface IEditions {
+    /// @notice What an artist chooses when creating an edition.
+    /// @param contentHash The registered track (SHA-256 of its audio); the caller MUST be its artist.
+    /// @param name Display name shown on every token ("<name> #k/N"); MUST be non-empty.
+    /// @param price Price per token in wei (0 for a free edition).
+    /// @param maxSupply Number of tokens, 1..2^32-1.
+    /// @param royaltyBps Resale royalty in basis points, at most `maxRoyaltyBps()`; `DEFAULT_ROYALTY_BPS` is 10%.
+    /// @param saleStart Unix time the sale opens (0: at once).
+    /// @param saleEnd Unix time the sale closes (0: never).
+    /// @param perWalletCap Maximum tokens one wallet may buy (0: no cap).
+    struct EditionParams {
+        bytes32 contentHash;
+        string name;
+        uint96 price;
+        uint32 maxSupply;
+        uint16 royaltyBps;
+        uint40 saleStart;
+        uint40 saleEnd;
+        uint32 perWalletCap;
+    }
+
+    /// @notice An edition as stored (four slots).
+    struct Edition {
+        bytes32 contentHash;
+        address artist;
+        uint96 price;
+        uint32 maxSupply;
+        uint32 minted;
+        uint16 royaltyBps;
+        uint32 perWalletCap;
+        uint40 saleStart;
+        uint40 saleEnd;
+        string name;
+    }
+
+    /// @notice Emitted when an artist creates an edition.
+    event EditionCreated(
+        uint256 indexed editionId,
+        bytes32 indexed contentHash,
+        address indexed artist,
+        string name,
+        uint96 price,
+        uint32 maxSupply,
+        uint16 royaltyBps,
+        uint40 saleStart,
+        uint40 saleEnd,
+        uint32 perWalletCap
+    );
+    /// @notice Emitted when `buyer` buys `quantity` tokens with ids `firstTokenId .. firstTokenId + quantity - 1`.
+    event EditionPurchased(
+        uint256 indexed editionId, address indexed buyer, uint256 firstTokenId, uint256 quantity, uint256 paid
+    );
+    /// @notice Emitted when an account withdraws its accrued proceeds.
+    event ProceedsWithdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice Emitted when governance sets the protocol fee on primary sales.
+    event ProtocolFeeUpdated(uint16 feeBps);
+    /// @notice Emitted when governance sets the treasury that receives the protocol fee.
+    event TreasuryUpdated(address treasury);
+    /// @notice Emitted when governance sets the royalty cap for new editions.
+    event MaxRoyaltyUpdated(uint16 maxRoyaltyBps);
+    /// @notice Emitted when governance sets the gateway prefix used for `animation_url`.
+    event ContentBaseURIUpdated(string contentBaseURI);
+
+    /// @notice The caller is not the registered artist of `contentHash` (or it is not registered).
+    error EditionsNotTrackArtist(bytes32 contentHash, address caller);
+    /// @notice The maximum supply is zero.
+    error EditionsZeroSupply();
+    /// @notice The name is empty.
+    error EditionsEmptyName();
+    /// @notice The royalty exceeds the current cap.
+    error EditionsRoyaltyTooHigh(uint16 royaltyBps, uint16 maxRoyaltyBps);
+    /// @notice The sale window closes before it opens.
+    error EditionsInvalidSaleWindow(uint40 saleStart, uint40 saleEnd);
+    /// @notice The protocol fee exceeds `MAX_PROTOCOL_FEE_BPS`.
+    error EditionsFeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
+    /// @notice A royalty cap above `ROYALTY_BPS_CEILING`.
+    error EditionsRoyaltyCapTooHigh(uint16 maxRoyaltyBps, uint16 ceiling);
+    /// @notice A fee is set (or requested) while the treasury is the zero address.
+    error EditionsNoTreasury();
+    /// @notice The caller has no proceeds to withdraw.
+    error EditionsNothingToWithdraw(address account);
+    /// @notice Sending proceeds to `to` failed; the proceeds stay credited.
+    error EditionsWithdrawFailed(address to, uint256 amount);
+    /// @notice No edition has this id.
+    error EditionNotFound(uint256 editionId);
+    /// @notice Fewer than the requested tokens are left.
+    error EditionSoldOut(uint256 editionId, uint256 remaining);
+    /// @notice Quantity is zero or above `MAX_PER_PURCHASE`.
+    error EditionInvalidQuantity(uint256 quantity, uint256 maxPerPurchase);
+    /// @notice The sale has not opened yet.
+    error EditionSaleNotStarted(uint256 editionId, uint40 saleStart);
+    /// @notice The sale has closed.
+    error EditionSaleEnded(uint256 editionId, uint40 saleEnd);
+    /// @notice `msg.value` is not exactly price x quantity.
+    error EditionWrongPayment(uint256 expected, uint256 sent);
+    /// @notice The purchase would take `wallet` above the edition's per-wallet cap.
+    error EditionWalletCapExceeded(uint256 editionId, address wallet, uint32 cap);
+
+    /// @notice Creates a numbered limited edition of a track the caller registered.
+    /// @param params The edition's terms.
+    /// @return editionId The new edition's id (starting at 1).
+    function createEdition(EditionParams calldata params) external returns (uint256 editionId);
+
+    /// @notice Buys `quantity` consecutive serials of an edition for the caller, paying exactly price x quantity.
+    /// @dev Tokens are minted with `_mint`, not `_safeMint`: the buyer is `msg.sender`, who chose to call.
+    /// @param editionId The edition.
+    /// @param quantity 1..MAX_PER_PURCHASE.
+    /// @return firstTokenId The id of the first token bought; the rest follow consecutively.
+    function buy(uint256 editionId, uint256 quantity) external payable returns (uint256 firstTokenId);
+
+    /// @notice Sends the caller's accrued proceeds to the caller.
+    function withdraw() external;
+
+    /// @notice Sends the caller's accrued proceeds to `to`.
+    /// @param to The recipient.
+    function withdrawTo(address payable to) external;
+
+    /// @notice Sets the protocol fee on primary sales. Only the owner (the governance timelock).
+    /// @param feeBps Basis points, at most `MAX_PROTOCOL_FEE_BPS`; a non-zero fee needs a treasury.
+    function setProtocolFee(uint16 feeBps) external;
+
+    /// @notice Sets the treasury that accrues the protocol fee. Only the owner.
+    /// @param treasury The treasury; MUST be non-zero while a fee is set.
+    function setTreasury(address treasury) external;
+
+    /// @notice Sets the royalty cap that applies to editions created afterwards. Only the owner.
+    /// @param maxRoyaltyBps Basis points, at most `ROYALTY_BPS_CEILING`.
+    function setMaxRoyaltyBps(uint16 maxRoyaltyBps) external;
+
+    /// @notice Sets the gateway prefix for `animation_url` (e.g. a mesh node's `https://host/content/`). Only the owner.
+    /// @param contentBaseURI The prefix; the hex content hash is appended. Empty omits `animation_url`.
+    function setContentBaseURI(string calldata contentBaseURI) external;
+
+    /// @notice An edition's stored terms and progress.
+    /// @param editionId The edition.
+    /// @return edition The edition (reverts with `EditionNotFound` if unknown).
+    function getEdition(uint256 editionId) external view returns (Edition memory edition);
+
+    /// @notice The number of editions created so far (ids run 1..editionCount).
+    /// @return count The count.
+    function editionCount() external view returns (uint256 count);
+
+    /// @notice Wei that `account` can withdraw.
+    /// @param account The artist or treasury.
+    /// @return amount The accrued proceeds.
+    function proceedsOf(address account) external view returns (uint256 amount);
+
+    /// @notice How many tokens of an edition `wallet` has bought (tracked only for capped editions).
+    /// @param editionId The edition.
+    /// @param wallet The buyer.
+    /// @return count Tokens bought.
+    function purchasedBy(uint256 editionId, address wallet) external view returns (uint256 count);
+
+    /// @notice The protocol fee on primary sales in basis points.
+    /// @return feeBps The fee.
+    function protocolFeeBps() external view returns (uint16 feeBps);
+
+    /// @notice The treasury that accrues the protocol fee.
+    /// @return treasury The treasury.
+    function treasury() external view returns (address treasury);
+
+    /// @notice The royalty cap for new editions.
+    /// @return maxRoyaltyBps The cap in basis points.
+    function maxRoyaltyBps() external view returns (uint16 maxRoyaltyBps);
+
+    /// @notice The gateway prefix for `animation_url`.
+    /// @return contentBaseURI The prefix.
+    function contentBaseURI() external view returns (string memory contentBaseURI);
+
+    /// @notice Splits a token id into its edition and serial.
+    /// @param tokenId The token.
+    /// @return editionId The edition.
+    /// @return serial The serial, 1-based.
+    function tokenInfo(uint256 tokenId) external pure returns (uint256 editionId, uint256 serial);
+}
