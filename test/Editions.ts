@@ -1,0 +1,405 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { network } from "hardhat";
+import { getAddress, parseEther, zeroAddress } from "viem";
+import { deployMusic } from "./helpers/fixtures.ts";
+import { sampleEdition, sampleRegistration, tokenIdOf } from "./helpers/music.ts";
+
+const connection = await network.create();
+const { viem, networkHelpers } = connection;
+const fixture = () => deployMusic(connection);
+
+function decodeDataURI(uri: string, prefix: string): string {
+  assert.ok(uri.startsWith(prefix), `expected ${prefix}, got ${uri.slice(0, 40)}`);
+  return Buffer.from(uri.slice(prefix.length), "base64").toString("utf8");
+}
+
+describe("Editions", () => {
+  describe("createEdition", () => {
+    it("stores the terms and emits EditionCreated", async () => {
+      const { registry, editions, artist } = await networkHelpers.loadFixture(fixture);
+      const reg = sampleRegistration("t");
+      await registry.write.register([reg], { account: artist.account });
+      const params = sampleEdition(reg.contentHash, { saleStart: 100, saleEnd: 2_000_000_000, perWalletCap: 3 });
+      await viem.assertions.emitWithArgs(editions.write.createEdition([params], { account: artist.account }), editions, "EditionCreated", [
+        1n,
+        reg.contentHash,
+        getAddress(artist.account.address),
+        params.name,
+        params.price,
+        params.maxSupply,
+        params.royaltyBps,
+        params.saleStart,
+        params.saleEnd,
+        params.perWalletCap,
+      ]);
+      assert.equal(await editions.read.editionCount(), 1n);
+      assert.deepEqual(await editions.read.getEdition([1n]), {
+        contentHash: reg.contentHash,
+        artist: getAddress(artist.account.address),
+        price: params.price,
+        maxSupply: params.maxSupply,
+        minted: 0,
+        royaltyBps: params.royaltyBps,
+        perWalletCap: 3,
+        saleStart: 100,
+        saleEnd: 2_000_000_000,
+        name: params.name,
+      });
+    });
+
+    it("reverts when the caller is not the track's artist", async () => {
+      const { registry, editions, artist, stranger } = await networkHelpers.loadFixture(fixture);
+      const reg = sampleRegistration("t");
+      await registry.write.register([reg], { account: artist.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.createEdition([sampleEdition(reg.contentHash)], { account: stranger.account }),
+        editions,
+        "EditionsNotTrackArtist",
+        [reg.contentHash, getAddress(stranger.account.address)],
+      );
+      const unregistered = sampleRegistration("nope").contentHash;
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.createEdition([sampleEdition(unregistered)], { account: artist.account }),
+        editions,
+        "EditionsNotTrackArtist",
+        [unregistered, getAddress(artist.account.address)],
+      );
+    });
+
+    it("reverts on a zero supply, an empty name, a royalty above the cap and an inverted sale window", async () => {
+      const { registry, editions, artist } = await networkHelpers.loadFixture(fixture);
+      const reg = sampleRegistration("t");
+      await registry.write.register([reg], { account: artist.account });
+      const as = { account: artist.account };
+      await viem.assertions.revertWithCustomError(
+        editions.write.createEdition([sampleEdition(reg.contentHash, { maxSupply: 0 })], as),
+        editions,
+        "EditionsZeroSupply",
+      );
+      await viem.assertions.revertWithCustomError(
+        editions.write.createEdition([sampleEdition(reg.contentHash, { name: "" })], as),
+        editions,
+        "EditionsEmptyName",
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.createEdition([sampleEdition(reg.contentHash, { royaltyBps: 2_501 })], as),
+        editions,
+        "EditionsRoyaltyTooHigh",
+        [2_501, 2_500],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.createEdition([sampleEdition(reg.contentHash, { saleStart: 500, saleEnd: 500 })], as),
+        editions,
+        "EditionsInvalidSaleWindow",
+        [500, 500],
+      );
+    });
+  });
+
+  describe("buy", () => {
+    it("mints consecutive numbered serials to the buyer and accrues the proceeds to the artist", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      const first = tokenIdOf(editionId, 1n);
+      await viem.assertions.emitWithArgs(
+        editions.write.buy([editionId, 3n], { account: fan.account, value: params.price * 3n }),
+        editions,
+        "EditionPurchased",
+        [editionId, getAddress(fan.account.address), first, 3n, params.price * 3n],
+      );
+      for (const serial of [1n, 2n, 3n]) {
+        assert.equal(await editions.read.ownerOf([tokenIdOf(editionId, serial)]), getAddress(fan.account.address));
+        assert.deepEqual(await editions.read.tokenInfo([tokenIdOf(editionId, serial)]), [editionId, serial]);
+      }
+      assert.equal(await editions.read.balanceOf([fan.account.address]), 3n);
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), params.price * 3n);
+      assert.equal((await editions.read.getEdition([editionId])).minted, 3);
+      const transfers = await editions.getEvents.Transfer({}, { fromBlock: 0n });
+      assert.deepEqual(
+        transfers.map((e) => e.args.tokenId),
+        [1n, 2n, 3n].map((s) => tokenIdOf(editionId, s)),
+      );
+    });
+
+    it("keeps owners and balances right when tokens of a batch are transferred", async () => {
+      const { editions, fan, collector, stranger, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.buy([editionId, 5n], { account: fan.account, value: params.price * 5n });
+      await editions.write.buy([editionId, 2n], { account: stranger.account, value: params.price * 2n });
+      await editions.write.transferFrom([fan.account.address, collector.account.address, tokenIdOf(editionId, 3n)], {
+        account: fan.account,
+      });
+      await editions.write.transferFrom([fan.account.address, collector.account.address, tokenIdOf(editionId, 1n)], {
+        account: fan.account,
+      });
+      const owners = await Promise.all([1n, 2n, 3n, 4n, 5n, 6n, 7n].map((s) => editions.read.ownerOf([tokenIdOf(editionId, s)])));
+      const [f, c, s] = [fan, collector, stranger].map((w) => getAddress(w.account.address));
+      assert.deepEqual(owners, [c, f, c, f, f, s, s]);
+      assert.equal(await editions.read.balanceOf([fan.account.address]), 3n);
+      assert.equal(await editions.read.balanceOf([collector.account.address]), 2n);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.read.ownerOf([tokenIdOf(editionId, 8n)]),
+        editions,
+        "ERC721NonexistentToken",
+        [tokenIdOf(editionId, 8n)],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.read.ownerOf([tokenIdOf(editionId, 0n)]),
+        editions,
+        "ERC721NonexistentToken",
+        [tokenIdOf(editionId, 0n)],
+      );
+    });
+
+    it("reverts for an unknown edition", async () => {
+      const { editions, fan } = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([7n, 1n], { account: fan.account }),
+        editions,
+        "EditionNotFound",
+        [7n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.read.getEdition([7n]), editions, "EditionNotFound", [7n]);
+    });
+
+    it("reverts for a quantity of zero or above the per-purchase maximum", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId } = await releaseEdition("t", { price: 0n });
+      for (const q of [0n, 21n]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          editions.write.buy([editionId, q], { account: fan.account }),
+          editions,
+          "EditionInvalidQuantity",
+          [q, 20n],
+        );
+      }
+    });
+
+    it("reverts when the edition is sold out, naming what is left", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition("t", { maxSupply: 4 });
+      await editions.write.buy([editionId, 3n], { account: fan.account, value: params.price * 3n });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n }),
+        editions,
+        "EditionSoldOut",
+        [editionId, 1n],
+      );
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: params.price }),
+        editions,
+        "EditionSoldOut",
+        [editionId, 0n],
+      );
+    });
+
+    it("reverts before the sale opens and after it closes", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const now = await networkHelpers.time.latest();
+      const { editionId, params } = await releaseEdition("t", { saleStart: now + 100, saleEnd: now + 200 });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: params.price }),
+        editions,
+        "EditionSaleNotStarted",
+        [editionId, now + 100],
+      );
+      await networkHelpers.time.increaseTo(now + 100);
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+      await networkHelpers.time.increaseTo(now + 200);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: params.price }),
+        editions,
+        "EditionSaleEnded",
+        [editionId, now + 200],
+      );
+    });
+
+    it("reverts unless exactly price x quantity is paid", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      for (const value of [params.price, params.price * 2n + 1n]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          editions.write.buy([editionId, 2n], { account: fan.account, value }),
+          editions,
+          "EditionWrongPayment",
+          [params.price * 2n, value],
+        );
+      }
+    });
+
+    it("enforces the per-wallet cap across purchases", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition("t", { perWalletCap: 3 });
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n });
+      assert.equal(await editions.read.purchasedBy([editionId, fan.account.address]), 2n);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n }),
+        editions,
+        "EditionWalletCapExceeded",
+        [editionId, getAddress(fan.account.address), 3],
+      );
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+    });
+  });
+
+  describe("withdraw", () => {
+    it("pays the artist their proceeds once", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n });
+      const tx = editions.write.withdraw({ account: artist.account });
+      await viem.assertions.balancesHaveChanged(tx, [{ address: artist.account.address, amount: params.price * 2n }]);
+      await viem.assertions.emitWithArgs(tx, editions, "ProceedsWithdrawn", [
+        getAddress(artist.account.address),
+        getAddress(artist.account.address),
+        params.price * 2n,
+      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.withdraw({ account: artist.account }),
+        editions,
+        "EditionsNothingToWithdraw",
+        [getAddress(artist.account.address)],
+      );
+    });
+
+    it("withdrawTo sends elsewhere, and reverts keeping the credit when the recipient refuses", async () => {
+      const { editions, artist, fan, collector, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+      const refusing = await viem.deployContract("MockSmartWallet", [collector.account.address]);
+      await refusing.write.setRejectPayments([true], { account: collector.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.withdrawTo([refusing.address], { account: artist.account }),
+        editions,
+        "EditionsWithdrawFailed",
+        [getAddress(refusing.address), params.price],
+      );
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), params.price);
+      await viem.assertions.balancesHaveChanged(editions.write.withdrawTo([collector.account.address], { account: artist.account }), [
+        { address: collector.account.address, amount: params.price },
+      ]);
+    });
+  });
+
+  describe("governance parameters", () => {
+    it("splits the protocol fee to the treasury once one is set", async () => {
+      const { editions, owner, artist, fan, treasury, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomError(editions.write.setProtocolFee([250], { account: owner.account }), editions, "EditionsNoTreasury");
+      await viem.assertions.emitWithArgs(
+        editions.write.setTreasury([treasury.account.address], { account: owner.account }),
+        editions,
+        "TreasuryUpdated",
+        [getAddress(treasury.account.address)],
+      );
+      await viem.assertions.emitWithArgs(editions.write.setProtocolFee([250], { account: owner.account }), editions, "ProtocolFeeUpdated", [250]);
+      assert.equal(await editions.read.protocolFeeBps(), 250);
+      assert.equal(await editions.read.treasury(), getAddress(treasury.account.address));
+      const { editionId } = await releaseEdition("t", { price: parseEther("1") });
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: parseEther("2") });
+      assert.equal(await editions.read.proceedsOf([treasury.account.address]), parseEther("0.05"));
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), parseEther("1.95"));
+      await viem.assertions.revertWithCustomError(editions.write.setTreasury([zeroAddress], { account: owner.account }), editions, "EditionsNoTreasury");
+    });
+
+    it("reverts a fee above 10% and a royalty cap above 50%", async () => {
+      const { editions, owner, treasury } = await networkHelpers.loadFixture(fixture);
+      await editions.write.setTreasury([treasury.account.address], { account: owner.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.setProtocolFee([1_001], { account: owner.account }),
+        editions,
+        "EditionsFeeTooHigh",
+        [1_001, 1_000],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.setMaxRoyaltyBps([5_001], { account: owner.account }),
+        editions,
+        "EditionsRoyaltyCapTooHigh",
+        [5_001, 5_000],
+      );
+    });
+
+    it("lets the owner raise the royalty cap for new editions and change the content gateway", async () => {
+      const { editions, owner, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.emitWithArgs(editions.write.setMaxRoyaltyBps([4_000], { account: owner.account }), editions, "MaxRoyaltyUpdated", [4_000]);
+      assert.equal(await editions.read.maxRoyaltyBps(), 4_000);
+      await releaseEdition("t", { royaltyBps: 4_000 });
+      await viem.assertions.emitWithArgs(
+        editions.write.setContentBaseURI(["https://node.example/content/"], { account: owner.account }),
+        editions,
+        "ContentBaseURIUpdated",
+        ["https://node.example/content/"],
+      );
+      assert.equal(await editions.read.contentBaseURI(), "https://node.example/content/");
+    });
+
+    it("reverts every setter for anyone but the owner", async () => {
+      const { editions, stranger } = await networkHelpers.loadFixture(fixture);
+      const as = { account: stranger.account };
+      for (const call of [
+        editions.write.setProtocolFee([1], as),
+        editions.write.setTreasury([stranger.account.address], as),
+        editions.write.setMaxRoyaltyBps([1], as),
+        editions.write.setContentBaseURI(["x"], as),
+      ]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(call, editions, "OwnableUnauthorizedAccount", [getAddress(stranger.account.address)]);
+      }
+    });
+  });
+
+  describe("royalties and metadata", () => {
+    it("answers ERC-2981 per edition and declares the interfaces", async () => {
+      const { editions, artist, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId } = await releaseEdition("t", { royaltyBps: 1_000 });
+      await releaseEdition("u", { royaltyBps: 250 });
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), parseEther("2")]), [
+        getAddress(artist.account.address),
+        parseEther("0.2"),
+      ]);
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(2n, 9n), 10_000n]), [getAddress(artist.account.address), 250n]);
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(99n, 1n), 10_000n]), [zeroAddress, 0n]);
+      for (const id of ["0x2a55205a", "0x80ac58cd", "0x5b5e139f", "0x01ffc9a7"] as const) {
+        assert.equal(await editions.read.supportsInterface([id]), true, id);
+      }
+      assert.equal(await editions.read.supportsInterface(["0xffffffff"]), false);
+    });
+
+    it("renders wallet-ready metadata on chain: numbered name, SVG cover, audio URL, attributes", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params, reg } = await releaseEdition("t", { name: 'Say "Hi" <3 & bye' });
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n });
+      const json = JSON.parse(decodeDataURI(await editions.read.tokenURI([tokenIdOf(editionId, 2n)]), "data:application/json;base64,"));
+      const hex = reg.contentHash.slice(2);
+      assert.equal(json.name, 'Say "Hi" <3 & bye #2/100');
+      assert.match(json.description, /Edition 2 of 100 of "Say "Hi" <3 & bye"/);
+      assert.equal(json.animation_url, `https://gateway.dcmx.example/content/${hex}`);
+      assert.deepEqual(json.attributes, [
+        { trait_type: "Content hash", value: reg.contentHash },
+        { trait_type: "Edition", value: editionId.toString() },
+        { trait_type: "Serial", display_type: "number", value: 2 },
+        { trait_type: "Edition size", display_type: "number", value: 100 },
+        { trait_type: "Artist", value: artist.account.address },
+      ]);
+      const svg = decodeDataURI(json.image, "data:image/svg+xml;base64,");
+      assert.ok(svg.startsWith("<svg") && svg.endsWith("</svg>"));
+      assert.ok(svg.includes("Say &quot;Hi&quot; &lt;3 &amp; bye"), svg);
+      assert.ok(svg.includes(`#2/100 \u00b7 ${hex.slice(0, 12)}`));
+    });
+
+    it("omits animation_url without a gateway and refuses unminted tokens", async () => {
+      const { editions, owner, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.setContentBaseURI([""], { account: owner.account });
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+      const json = JSON.parse(decodeDataURI(await editions.read.tokenURI([tokenIdOf(editionId, 1n)]), "data:application/json;base64,"));
+      assert.equal(json.animation_url, undefined);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.read.tokenURI([tokenIdOf(editionId, 2n)]),
+        editions,
+        "ERC721NonexistentToken",
+        [tokenIdOf(editionId, 2n)],
+      );
+    });
+  });
+});
