@@ -75,6 +75,18 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
         return _credits[account];
     }
 
+    /// @dev Pushes ETH with a gas cap and without copying return data (no return-bomb); credits on failure.
+    function _pay(address to, uint256 amount) private {
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(PUSH_GAS, to, amount, 0, 0, 0, 0)
+        }
+        if (!ok) {
+            _credits[to] += amount;
+            emit PaymentDeferred(to, amount);
+        }
+    }
+
     function _isApproved(IERC721 nft, uint256 tokenId, address owner) private view returns (bool) {
         return nft.isApprovedForAll(owner, address(this)) || nft.getApproved(tokenId) == address(this);
     }
@@ -92,18 +104,6 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
             return (r, a);
         } catch {
             return (address(0), 0);
-        }
-    }
-
-    /// @dev Pushes ETH with a gas cap and without copying return data (no return-bomb); credits on failure.
-    function _pay(address to, uint256 amount) private {
-        bool ok;
-        assembly ("memory-safe") {
-            ok := call(PUSH_GAS, to, amount, 0, 0, 0, 0)
-        }
-        if (!ok) {
-            _credits[to] += amount;
-            emit PaymentDeferred(to, amount);
         }
     }
 }

@@ -207,7 +207,7 @@ describe("TrackRegistry", () => {
   it("exposes the EIP-712 domain separator of this chain and contract", async () => {
     const { registry, chainId } = await networkHelpers.loadFixture(fixture);
     const expected = hashDomain({
-      domain: { name: "DCMX TrackRegistry", version: "1", chainId, verifyingContract: registry.address },
+      domain: { name: "DCMX TrackRegistry", version: "1", chainId: BigInt(chainId), verifyingContract: registry.address },
       types: {
         EIP712Domain: [
           { name: "name", type: "string" },

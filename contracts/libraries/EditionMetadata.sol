@@ -8,6 +8,8 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 /// @notice Renders an edition token's ERC-721 metadata fully on chain: a `data:application/json;base64` URI whose
 /// JSON carries name, description, an SVG cover (`image`), the audio (`animation_url`) and attributes, so any
 /// wallet or marketplace shows the token without the DCMX web app.
+// JSON and SVG literals embed double quotes, so they are single-quoted.
+// solhint-disable quotes
 library EditionMetadata {
     using Strings for uint256;
 

@@ -1,0 +1,66 @@
+// `npm run chain`: starts a local Hardhat chain on 127.0.0.1:8545, deploys the whole protocol with Ignition,
+// exports ABIs and addresses to deployments/, prints the addresses, and keeps the chain running until Ctrl-C.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { createPublicClient, http } from "viem";
+
+const port = Number(process.env.CHAIN_PORT ?? 8545);
+const rpcUrl = `http://127.0.0.1:${port}`;
+const root = new URL("../", import.meta.url);
+const children: ChildProcess[] = [];
+
+function run(args: string[], opts: { background?: boolean } = {}): Promise<void> | ChildProcess {
+  const child = spawn("hardhat", args, { cwd: root, stdio: opts.background ? ["ignore", "ignore", "inherit"] : "inherit" });
+  if (opts.background) {
+    children.push(child);
+    return child;
+  }
+  return new Promise((resolve, reject) =>
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`hardhat ${args.join(" ")} exited with ${code}`)))),
+  );
+}
+
+function shutdown(code = 0): never {
+  for (const child of children) child.kill("SIGTERM");
+  process.exit(code);
+}
+process.on("SIGINT", () => shutdown());
+process.on("SIGTERM", () => shutdown());
+
+try {
+  const node = run(["node", "--hostname", "127.0.0.1", "--port", String(port)], { background: true }) as ChildProcess;
+  node.on("exit", (code) => {
+    console.error(`chain: the Hardhat node exited (${code}); is port ${port} free?`);
+    shutdown(1);
+  });
+
+  const client = createPublicClient({ transport: http(rpcUrl) });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.getChainId();
+      break;
+    } catch (error) {
+      if (attempt > 600) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const chainId = await client.getChainId();
+
+  // A fresh chain each run, so Ignition's journal for it must start empty too.
+  await rm(new URL(`ignition/deployments/chain-${chainId}`, root), { recursive: true, force: true });
+  await run(["ignition", "deploy", "ignition/modules/DCMX.ts", "--network", "localhost"]);
+  await new Promise<void>((resolve, reject) => {
+    const exporter = spawn(process.execPath, ["scripts/export-deployments.ts"], { cwd: root, stdio: "inherit" });
+    exporter.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`export exited with ${code}`))));
+  });
+
+  const deployed: Record<string, string> = JSON.parse(
+    await readFile(new URL(`ignition/deployments/chain-${chainId}/deployed_addresses.json`, root), "utf8"),
+  );
+  console.log(`\nDCMX local network ready: chain ${chainId} at ${rpcUrl}`);
+  for (const [key, address] of Object.entries(deployed)) console.log(`  ${key.padEnd(28)} ${address}`);
+  console.log("\nCtrl-C stops the chain.");
+} catch (error) {
+  console.error(`chain: ${(error as Error).message}`);
+  shutdown(1);
+}
