@@ -204,7 +204,13 @@ describe("Marketplace", () => {
         parseEther("0.9"),
       ]);
       const toOwner = encodeFunctionData({ abi: market.abi, functionName: "withdraw", args: [collector.account.address] });
-      await viem.assertions.balancesHaveChanged(call(market.address, toOwner), [{ address: collector.account.address, amount: parseEther("0.9") }]);
+      const withdrawal = call(market.address, toOwner);
+      await viem.assertions.balancesHaveChanged(withdrawal, [{ address: collector.account.address, amount: parseEther("0.9") }]);
+      await viem.assertions.emitWithArgs(withdrawal, market, "CreditsWithdrawn", [
+        getAddress(wallet.address),
+        getAddress(collector.account.address),
+        parseEther("0.9"),
+      ]);
       assert.equal(await market.read.creditsOf([wallet.address]), 0n);
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.withdraw([collector.account.address], { account: collector.account }),
