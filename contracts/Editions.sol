@@ -42,7 +42,9 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
 
     mapping(uint256 editionId => Edition edition) private _editions;
     mapping(uint256 editionId => mapping(address wallet => uint256 count)) private _purchased;
-    mapping(address account => uint256 amount) private _proceeds;
+    /// @dev Owed wei plus one once an account has been credited: the slot never returns to zero, so a sale after a
+    /// withdrawal does not pay again to create it (20k gas).
+    mapping(address account => uint256 owedPlusOne) private _proceeds;
     mapping(uint256 firstTokenId => address buyer) private _batchBuyer;
 
     /// @param registry_ The track registry.
@@ -184,7 +186,8 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IEditions
     function proceedsOf(address account) external view returns (uint256 amount) {
-        return _proceeds[account];
+        uint256 stored = _proceeds[account];
+        return stored == 0 ? 0 : stored - 1;
     }
 
     /// @inheritdoc IEditions
@@ -271,16 +274,22 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         uint256 feeBps = _protocolFeeBps;
         if (feeBps != 0) {
             uint256 fee = amount * feeBps / _BPS;
-            _proceeds[_treasury] += fee;
+            _credit(_treasury, fee);
             amount -= fee;
         }
-        _proceeds[artist] += amount;
+        _credit(artist, amount);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        uint256 stored = _proceeds[account];
+        _proceeds[account] = (stored == 0 ? 1 : stored) + amount;
     }
 
     function _withdraw(address payable to) private nonReentrant {
-        uint256 amount = _proceeds[msg.sender];
-        if (amount == 0) revert EditionsNothingToWithdraw(msg.sender);
-        _proceeds[msg.sender] = 0;
+        uint256 stored = _proceeds[msg.sender];
+        if (stored < 2) revert EditionsNothingToWithdraw(msg.sender);
+        uint256 amount = stored - 1;
+        _proceeds[msg.sender] = 1;
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert EditionsWithdrawFailed(to, amount);
         emit ProceedsWithdrawn(msg.sender, to, amount);

@@ -42,10 +42,13 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   const createEdition = await gas(editions.write.createEdition([sampleEdition(track)], asArtist));
   const price = sampleEdition(track).price;
 
-  // First sale of an edition also creates the artist's proceeds slot; steady-state purchases find it non-zero.
+  // An artist's first sale ever also creates their proceeds slot; every later sale finds it non-zero.
   const buy1First = await gas(editions.write.buy([2n, 1n], { account: fan1.account, value: price }));
   const buy1 = await gas(editions.write.buy([2n, 1n], { account: fan2.account, value: price }));
   const buy5 = await gas(editions.write.buy([2n, 5n], { account: fan3.account, value: price * 5n }));
+  // Withdrawing leaves the proceeds slot non-zero, so the next sale costs the same as any other.
+  await editions.write.withdraw(asArtist);
+  const buy1AfterWithdraw = await gas(editions.write.buy([2n, 1n], { account: deployer.account, value: price }));
 
   // Resale of fan2's token (#2) to a collector: 10% royalty to the artist, the rest pushed to the seller.
   const tokenId = tokenIdOf(2n, 2n);
@@ -61,7 +64,8 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
     { operation: "registerTrackWithSig", gasUsed: registerTrackWithSig, target: 100_000, anchor: "-" },
     { operation: "createEdition", gasUsed: createEdition, target: 150_000, anchor: "Sound.xyz clone-per-release ~284k" },
     { operation: "buy1", gasUsed: buy1, target: 100_000, anchor: "-" },
-    { operation: "buy1First", gasUsed: buy1First, anchor: "informative: edition's first sale" },
+    { operation: "buy1First", gasUsed: buy1First, anchor: "informative: the artist's first sale ever" },
+    { operation: "buy1AfterWithdraw", gasUsed: buy1AfterWithdraw, anchor: "informative: first sale after a withdrawal" },
     { operation: "buy5", gasUsed: buy5, target: 160_000, anchor: "OpenZeppelin ERC721 mint x5 ~175k" },
     { operation: "resaleWithRoyalty", gasUsed: resaleWithRoyalty, target: 110_000, anchor: "Seaport 1.6, one fee recipient: 129,822" },
   ];
