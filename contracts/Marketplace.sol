@@ -16,7 +16,7 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
     mapping(address account => uint256 amount) private _credits;
 
     /// @inheritdoc IMarketplace
-    function list(IERC721 nft, uint256 tokenId, uint96 price, uint40 expiresAt) external nonReentrant {
+    function list(IERC721 nft, uint256 tokenId, uint96 price, uint40 expiresAt) external {
         if (nft.ownerOf(tokenId) != msg.sender) revert MarketplaceNotOwner(nft, tokenId, msg.sender);
         if (!_isApproved(nft, tokenId, msg.sender)) revert MarketplaceNotApproved(nft, tokenId);
         if (price == 0) revert MarketplaceZeroPrice();
