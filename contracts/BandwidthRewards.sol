@@ -280,31 +280,73 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         Receipt[] calldata receipts
     ) private view returns (address last, uint256 credited) {
         last = previous;
+        bytes32 domainSeparator = _domainSeparatorV4();
         for (uint256 i; i < receipts.length; ++i) {
             Receipt calldata receipt = receipts[i];
             address client = receipt.client;
             if (client <= last) revert BandwidthRewardsNotAscending(client, last);
-            _checkReceipt(server, serverOperator, epoch, receipt);
+            _checkReceipt(server, serverOperator, epoch, domainSeparator, receipt);
             uint256 bytesReceived = receipt.cumulativeBytes;
             credited += bytesReceived < cap ? bytesReceived : cap;
             last = client;
         }
     }
 
-    /// @dev Everything but the ordering: distinct, active, different operators, signed by the client.
-    function _checkReceipt(address server, address serverOperator, uint32 epoch, Receipt calldata receipt)
-        private
-        view
-    {
+    /// @dev Everything but the ordering: distinct, active, different operators, signed by the client. Hashes and
+    /// recovers in scratch memory (the free pointer never moves, so a batch does not grow memory). Signature
+    /// malleability is harmless here: replays are stopped by the client ordering, not by signature uniqueness.
+    function _checkReceipt(
+        address server,
+        address serverOperator,
+        uint32 epoch,
+        bytes32 domainSeparator,
+        Receipt calldata receipt
+    ) private view {
         address client = receipt.client;
         if (client == server) revert BandwidthRewardsSelfDealing(server);
-        address clientOperator = _staking.activeOperatorOf(client);
+        address clientOperator = _activeOperatorOf(client);
         if (clientOperator == address(0)) revert BandwidthRewardsNodeNotStaked(client);
         if (clientOperator == serverOperator) revert BandwidthRewardsSameOperator(client, serverOperator);
-        bytes32 digest = _hashTypedDataV4(
-            _receiptHash(server, client, epoch, receipt.cumulativeBytes, receipt.servedRoot, receipt.nonce)
-        );
-        _checkSignature(digest, receipt.r, receipt.vs, client);
+        bytes32 typehash = RECEIPT_TYPEHASH;
+        address signer;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typehash)
+            mstore(add(m, 0x20), server)
+            mstore(add(m, 0x40), client)
+            mstore(add(m, 0x60), epoch)
+            mstore(add(m, 0x80), and(calldataload(add(receipt, 0x20)), 0xffffffffffffffff)) // cumulativeBytes
+            mstore(add(m, 0xa0), calldataload(add(receipt, 0x60))) // servedRoot
+            mstore(add(m, 0xc0), and(calldataload(add(receipt, 0x40)), 0xffffffffffffffff)) // nonce
+            mstore(add(m, 0x22), keccak256(m, 0xe0))
+            mstore(m, hex"1901")
+            mstore(add(m, 0x02), domainSeparator)
+            let digest := keccak256(m, 0x42)
+            let vs := calldataload(add(receipt, 0xa0))
+            mstore(m, digest)
+            mstore(add(m, 0x20), add(shr(255, vs), 27))
+            mstore(add(m, 0x40), calldataload(add(receipt, 0x80)))
+            mstore(add(m, 0x60), shr(1, shl(1, vs)))
+            mstore(0x00, 0)
+            pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+            signer := mload(0x00)
+        }
+        if (signer != client) revert BandwidthRewardsInvalidSignature(client);
+    }
+
+    /// @dev `INodeStaking.activeOperatorOf` without ABI encoding overhead (called once per receipt).
+    function _activeOperatorOf(address node) private view returns (address operator) {
+        address staking_ = address(_staking);
+        bytes4 selector = INodeStaking.activeOperatorOf.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, node)
+            if iszero(and(gt(returndatasize(), 0x1f), staticcall(gas(), staking_, 0x00, 0x24, 0x00, 0x20))) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            operator := mload(0x00)
+        }
     }
 
     function _activeOperator(address node) private view returns (address operator) {
