@@ -38,7 +38,7 @@ export async function measureEconomy(viem: Viem): Promise<GasRow[]> {
   const servers = [await register(serverOperator, "bench-server-1"), await register(serverOperator, "bench-server-10"), await register(serverOperator, "bench-server-100")];
   const stakeNodeFirstOfOperator = servers[0].gasUsed;
   const stakeNode = servers[2].gasUsed;
-  const clients = [];
+  const clients: ReturnType<typeof nodeKey>[] = [];
   for (let i = 0; i < 100; i++) clients.push((await register(clientOperator, `bench-client-${i}`)).node);
 
   const epoch = await rewards.read.currentEpoch();
