@@ -13,11 +13,7 @@ const VOTING_DELAY = 1;
 const VOTING_PERIOD = 20;
 const MIN_DELAY = 3_600;
 const MIN_STAKE = parseEther("1000");
-enum Vote {
-  Against,
-  For,
-  Abstain,
-}
+const Vote = { Against: 0, For: 1, Abstain: 2 } as const;
 
 async function fixture() {
   const contracts = await ignition.deploy(EconomyModule, {
