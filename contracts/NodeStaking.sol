@@ -24,7 +24,6 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     uint96 private _minStake;
     uint32 private _unbondingDelay;
     mapping(address node => Node record) private _nodes;
-    mapping(address node => string endpoint) private _endpoints;
     mapping(address operator => Checkpoints.Trace208 votes) private _stakedVotes;
 
     modifier onlyOperator(address node) {
@@ -58,7 +57,6 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         }
         record.operator = msg.sender;
         record.stake = amount;
-        _endpoints[node] = endpoint;
         _addVotes(msg.sender, amount);
         emit NodeRegistered(node, msg.sender, endpoint, amount);
         _token.safeTransferFrom(msg.sender, address(this), amount);
@@ -108,7 +106,6 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     /// @inheritdoc INodeStaking
     function setEndpoint(address node, string calldata endpoint) external onlyOperator(node) {
         if (bytes(endpoint).length == 0) revert NodeStakingEmptyEndpoint();
-        _endpoints[node] = endpoint;
         emit EndpointUpdated(node, endpoint);
     }
 
@@ -143,11 +140,6 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     /// @inheritdoc INodeStaking
     function nodeOf(address node) external view returns (Node memory) {
         return _nodes[node];
-    }
-
-    /// @inheritdoc INodeStaking
-    function endpointOf(address node) external view returns (string memory) {
-        return _endpoints[node];
     }
 
     /// @inheritdoc INodeStaking

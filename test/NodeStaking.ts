@@ -32,7 +32,6 @@ describe("NodeStaking", () => {
       const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
       await viem.assertions.emitWithArgs(register(), staking, "NodeRegistered", [getAddress(N.address), getAddress(operator.account.address), ENDPOINT, MIN_STAKE]);
       assert.deepEqual(await staking.read.nodeOf([N.address]), { operator: getAddress(operator.account.address), stake: MIN_STAKE, unbonding: 0n, unbondingEndsAt: 0 });
-      assert.equal(await staking.read.endpointOf([N.address]), ENDPOINT);
       assert.equal(await staking.read.activeOperatorOf([N.address]), getAddress(operator.account.address));
       assert.equal(await token.read.balanceOf([staking.address]), MIN_STAKE);
       assert.equal(await staking.read.stakedVotes([operator.account.address]), MIN_STAKE);
@@ -180,7 +179,6 @@ describe("NodeStaking", () => {
         getAddress(N.address),
         "/ip4/1.2.3.4/tcp/9",
       ]);
-      assert.equal(await staking.read.endpointOf([N.address]), "/ip4/1.2.3.4/tcp/9");
     });
 
     it("reverts when the endpoint is empty", async () => {

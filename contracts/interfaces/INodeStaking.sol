@@ -10,6 +10,9 @@ pragma solidity ^0.8.28;
 /// operator)` in the domain `{name: "DCMX NodeStaking", version: "1", chainId, verifyingContract: this}`, so nobody can
 /// squat another operator's peer id. A node's operator is fixed forever once registered.
 ///
+/// Endpoints are not stored: a node's endpoint is the one in its latest `NodeRegistered` or `EndpointUpdated` log
+/// (an indexer or `eth_getLogs` filtered by the indexed node reads it). That saves a 22k-gas slot per registration.
+///
 /// Voting power: staked tokens (stake plus unbonding, until withdrawn or slashed) count as votes of the node's
 /// operator in DCMXGovernor through `getPastStakedVotes`, checkpointed on the same block-number clock as DCMXToken.
 /// Staked votes are not delegable: they belong to the operator account.
@@ -97,9 +100,6 @@ interface INodeStaking {
 
     /// @notice The node's record (zero operator if unknown).
     function nodeOf(address node) external view returns (Node memory);
-
-    /// @notice The node's public endpoint.
-    function endpointOf(address node) external view returns (string memory);
 
     /// @notice The node's operator if the node is active (`stake >= minStake()`), else zero.
     function activeOperatorOf(address node) external view returns (address);
