@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { getAddress, hashTypedData, keccak256, stringToHex } from "viem";
 import { defaultParameters, deployEconomy, MiB, nodeKey, seedReward } from "./helpers/economy.ts";
-import { ALL_SLOTS, byAddress, rewardsDomain as makeRewardsDomain, receiptTypes, signReceipt, signUptime } from "./helpers/receipts.ts";
+import { ALL_SLOTS, byAddress, rewardsDomain as makeRewardsDomain, receiptTypes, signReceipt, signUptime, uptimeTypes } from "./helpers/receipts.ts";
 
 const { viem, networkHelpers } = await network.create();
 
@@ -466,6 +466,15 @@ describe("BandwidthRewards", () => {
       await networkHelpers.time.increaseTo(end + 3_600n * 2n + 1n);
       assert.equal(await f.rewards.read.currentEpoch(), f.epoch + 3);
       assert.equal((await f.rewards.read.parametersOf([f.epoch + 3])).rewardPerUnit, 2n * 10n ** 18n);
+    });
+
+    it("exposes the typed-data digest a peer signs for uptime", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const message = { node: A.address, epoch: f.epoch, slots: 5n };
+      assert.equal(
+        await f.rewards.read.uptimeDigest([A.address, f.epoch, 5n]),
+        hashTypedData({ domain: f.rewardsDomain, types: uptimeTypes, primaryType: "UptimeAttestation", message }),
+      );
     });
 
     it("exposes the typed-data digest the client signs", async () => {

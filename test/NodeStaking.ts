@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { getAddress, keccak256, stringToHex, zeroAddress } from "viem";
+import { getAddress, hashTypedData, keccak256, stringToHex, zeroAddress } from "viem";
 import { DAY, deployEconomy, MIN_STAKE, nodeKey, UNBONDING_DELAY } from "./helpers/economy.ts";
-import { signRegistration } from "./helpers/receipts.ts";
+import { registrationTypes, signRegistration } from "./helpers/receipts.ts";
 
 const { viem, networkHelpers } = await network.create();
 
@@ -35,6 +35,15 @@ describe("NodeStaking", () => {
       assert.equal(await staking.read.activeOperatorOf([N.address]), getAddress(operator.account.address));
       assert.equal(await token.read.balanceOf([staking.address]), MIN_STAKE);
       assert.equal(await staking.read.stakedVotes([operator.account.address]), MIN_STAKE);
+    });
+
+    it("exposes the typed-data digest the node key signs", async () => {
+      const { staking, operator, stakingDomain } = await networkHelpers.loadFixture(fixture);
+      const message = { node: N.address, operator: operator.account.address };
+      assert.equal(
+        await staking.read.registrationDigest([N.address, operator.account.address]),
+        hashTypedData({ domain: stakingDomain, types: registrationTypes, primaryType: "NodeRegistration", message }),
+      );
     });
 
     it("reverts when the node is already registered", async () => {

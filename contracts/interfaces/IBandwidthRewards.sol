@@ -36,19 +36,23 @@ pragma solidity ^0.8.28;
 /// per (server, epoch) are capped at `perClientCap`.
 ///
 /// Uptime. Peers sign `UptimeAttestation(address node,uint32 epoch,uint256 slots)`: bit i set means the peer reached
-/// the node during slot i of 256 equal slots of the epoch. The node's operator submits the attestations (strictly
+/// the node during slot i of 256 equal slots of the epoch, i.e. within `[start + i*length/256, start +
+/// (i+1)*length/256)`. The node's operator submits the attestations (strictly
 /// ascending by peer); a slot counts if at least two of them set it. Attesters must be active nodes of another
 /// operator than the node's. A new submission replaces the previous one.
 ///
-/// Threat model. A colluding operator running a server S and a client node C under two operator accounts can sign
-/// receipts for bytes never served. Per epoch, that pair earns at most `perClientCap / 100 MiB * rewardPerUnit *
-/// 1.3` (with two more fake attesters for the uptime bonus and 10 fake clients for the full diversity bonus), and
-/// k colluding nodes earn at most k*(k-1) times that, all within the epoch's emission cap, which it dilutes for
-/// honest operators. The cost: `minStake` locked per node for the unbonding delay (slashable by governance if the
-/// fraud is proven, e.g. receipts for content the "server" never had), plus gas. The parameters MUST be set so
-/// `minStake` dwarfs what one node can earn within the unbonding delay. What it cannot do: be paid for receipts it
-/// signed itself, for unstaked or same-operator clients, replay a receipt, reuse a receipt across servers, epochs or
-/// chains, claim twice, or forge a peer's attestation.
+/// Threat model. A colluding operator running two staked nodes under two operator accounts can have each sign
+/// receipts for bytes the other never served. Per epoch the pair earns at most `2 * perClientCap / 100 MiB *
+/// rewardPerUnit * 1.01` (each node is the other's only client: 1% diversity; no uptime bonus, which needs two
+/// attesters besides the node's own operator, so a third colluding node). k colluding nodes earn at most k*(k-1)
+/// times `perClientCap / 100 MiB * rewardPerUnit * 1.3`, all inside the epoch's emission cap, which the fraud
+/// dilutes for honest operators. A per-client cap global across servers would make this linear in k, for about
+/// 5k more gas per receipt (a per-(client, epoch) counter), over the 12k budget. The cost to the colluder:
+/// `minStake` locked per node for at least the unbonding delay and slashable by governance once the fraud is proven
+/// (e.g. receipts whose `servedRoot` names content the "server" never held), plus gas. Governance MUST keep
+/// `minStake` far above what a node can earn within the unbonding delay. What it cannot do at any price: be paid
+/// for receipts it signed itself, from unstaked or same-operator clients, replay a receipt, reuse one across
+/// servers, epochs or chains, claim twice, or forge a peer's attestation.
 interface IBandwidthRewards {
     /// @notice A client's receipt for one server and epoch, as submitted (the server and epoch are the batch's).
     /// @param client The downloading node's signing address; MUST be strictly greater than the previous client.

@@ -17,7 +17,9 @@ export default buildModule("Economy", (m) => {
   const treasuryAllocation = m.getParameter("treasuryAllocation", parseEther("50000000"));
 
   // Staking.
-  const minStake = m.getParameter("minStake", parseEther("1000"));
+  // Threat model (see IBandwidthRewards): k colluding nodes can fabricate at most k*(k-1) * perClientCap per epoch;
+  // minStake and the unbonding delay are what that costs, so keep minStake far above one pair's epoch reward.
+  const minStake = m.getParameter("minStake", parseEther("10000"));
   const unbondingDelay = m.getParameter("unbondingDelay", 14 * DAY);
 
   // Rewards (the seed's model, whitepaper 10.1), from epoch 0 = deployment time.
@@ -27,7 +29,8 @@ export default buildModule("Economy", (m) => {
     uptimeBonusBps: m.getParameter("uptimeBonusBps", 2_000),
     diversityBonusBps: m.getParameter("diversityBonusBps", 1_000),
     diversityTarget: m.getParameter("diversityTarget", 10),
-    perClientCap: m.getParameter("perClientCap", 10n * 1024n ** 3n),
+    // ~1.4 GB is a full day of 128 kbit/s streaming from one server.
+    perClientCap: m.getParameter("perClientCap", 2n * 1024n ** 3n),
     rewardPerUnit: m.getParameter("rewardPerUnit", parseEther("1")),
     emissionCap: m.getParameter("emissionCap", parseEther("100000")),
   };
