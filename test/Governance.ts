@@ -79,6 +79,19 @@ describe("Governance", () => {
     });
   });
 
+  describe("the Economy Ignition module's defaults", () => {
+    it("deploys with the documented defaults", async () => {
+      const { staking, rewards, governor } = await ignition.deploy(EconomyModule);
+      assert.equal(await staking.read.minStake(), parseEther("10000"));
+      assert.equal(await staking.read.unbondingDelay(), 14 * 86_400);
+      const parameters = await rewards.read.parametersOf([0]);
+      assert.equal(parameters.rewardPerUnit, parseEther("1"));
+      assert.equal(parameters.perClientCap, 2n * 1024n * MiB);
+      assert.equal(await governor.read.votingPeriod(), 50_400n);
+      assert.equal(await governor.read.quorumNumerator(), 4n);
+    });
+  });
+
   describe("staked voting power", () => {
     it("lets an operator vote with the tokens it staked", async () => {
       const f = await networkHelpers.loadFixture(fixture);
