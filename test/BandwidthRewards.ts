@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { getAddress, hashTypedData, keccak256, stringToHex } from "viem";
+import { getAddress, hashTypedData, keccak256, stringToHex, verifyTypedData } from "viem";
 import { defaultParameters, deployEconomy, MiB, nodeKey, seedReward } from "./helpers/economy.ts";
-import { ALL_SLOTS, byAddress, rewardsDomain as makeRewardsDomain, receiptTypes, signReceipt, signUptime, uptimeTypes } from "./helpers/receipts.ts";
+import { ALL_SLOTS, byAddress, rewardsDomain as makeRewardsDomain, receiptTypes, signReceipt, signUptime, toCompact, uptimeTypes, type SubmittedReceipt } from "./helpers/receipts.ts";
 
 const { viem, networkHelpers } = await network.create();
 
@@ -38,24 +38,45 @@ async function endSettlement(f: Fixture, epoch = f.epoch) {
 
 describe("BandwidthRewards", () => {
   describe("the story", () => {
-    it("pays exactly the seed's formula for a verified batch, once", async () => {
-      const f = await networkHelpers.loadFixture(fixture);
-      const { rewards, token, opA, epoch } = f;
-      // B downloaded and verified 250 MiB from A and signs a receipt off chain with viem.
-      const receipt = await receiptFrom(f, B, 250n * MiB);
+    it("stakes two nodes, pays exactly the seed's formula for the client's latest receipt, once", async () => {
+      // Two nodes, two operators: A serves, B downloads.
+      const economy = await deployEconomy(viem);
+      const { rewards, token, rewardsDomain } = economy;
+      const opA = await economy.register(0, A);
+      await economy.register(1, B);
+      const epoch = await rewards.read.currentEpoch();
+
+      // Off chain: after each verified chunk B signs a cumulative receipt; A checks it and keeps the latest.
+      let latest: SubmittedReceipt | undefined;
+      for (const [nonce, mib] of [100n, 200n, 250n].entries()) {
+        const message = { server: A.address, client: B.address, epoch, cumulativeBytes: mib * MiB, servedRoot, nonce: BigInt(nonce) };
+        const signature = await B.signTypedData({ domain: rewardsDomain, types: receiptTypes, primaryType: "Receipt", message });
+        assert.ok(await verifyTypedData({ address: B.address, domain: rewardsDomain, types: receiptTypes, primaryType: "Receipt", message, signature }));
+        latest = { client: B.address, cumulativeBytes: message.cumulativeBytes, nonce: message.nonce, servedRoot, ...toCompact(signature) };
+      }
+      assert.ok(latest);
+
+      // A submits one batch with B's latest receipt.
       await viem.assertions.emitWithArgs(
-        rewards.write.submitReceipts([A.address, epoch, [receipt]], { account: opA.account }),
+        rewards.write.submitReceipts([A.address, epoch, [latest]], { account: opA.account }),
         rewards,
         "ReceiptsSubmitted",
         [getAddress(A.address), epoch, 1n, 250n * MiB, 1],
       );
-      await endSettlement(f);
-      const before = await token.read.balanceOf([opA.account.address]);
-      await rewards.write.claim([A.address, epoch], { account: opA.account });
-      const paid = (await token.read.balanceOf([opA.account.address])) - before;
-      // 250 MiB / 100 MiB = 2.5 DCMX, no uptime bonus, diversity 1/10 * 10% = 1%: 2.525 DCMX.
-      assert.equal(paid, 2_525_000_000_000_000_000n);
-      assert.equal(paid, seedReward(250n * MiB, 1, false));
+
+      // The epoch ends (and its settlement delay passes); A's operator claims.
+      const [, , settlesAt] = await rewards.read.epochTimes([epoch]);
+      await networkHelpers.time.increaseTo(settlesAt);
+      await viem.assertions.emitWithArgs(rewards.write.claim([A.address, epoch], { account: opA.account }), rewards, "RewardClaimed", [
+        getAddress(A.address),
+        epoch,
+        getAddress(opA.account.address),
+        2_525_000_000_000_000_000n,
+      ]);
+      // 250 MiB / 100 MiB = 2.5 DCMX, no uptime bonus, diversity 1/10 * 10% = 1%: 2.5 * 1.01 = 2.525 DCMX.
+      assert.equal(await token.read.balanceOf([opA.account.address]), 2_525_000_000_000_000_000n);
+      assert.equal(seedReward(250n * MiB, 1, false), 2_525_000_000_000_000_000n);
+
       await viem.assertions.revertWithCustomErrorWithArgs(
         rewards.write.claim([A.address, epoch], { account: opA.account }),
         rewards,
