@@ -142,10 +142,7 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         Schedule memory schedule = _scheduleOf(epoch);
         EpochTotals memory totals = _epochs[epoch];
         uint256 minted;
-        if (!totals.settled) {
-            minted = _settle(epoch, schedule, totals);
-            totals = _epochs[epoch];
-        }
+        if (!totals.settled) minted = _settle(epoch, schedule, totals); // updates `totals` in memory too
         uint256 raw = _raw(current, _uptime[node][epoch], schedule);
         if (raw == 0) revert BandwidthRewardsNothingToClaim(node, epoch);
         amount = Math.mulDiv(raw, totals.pool, totals.totalRaw);
@@ -253,7 +250,8 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(UPTIME_TYPEHASH, node, epoch, slots)));
     }
 
-    /// @dev Marks `epoch` settled and returns the pool to mint; the caller mints after its own effects.
+    /// @dev Marks `epoch` settled (in storage and in `totals`) and returns the pool to mint; the caller mints after
+    /// its own effects.
     function _settle(uint32 epoch, Schedule memory schedule, EpochTotals memory totals) private returns (uint256 pool) {
         uint256 settlesAt = _startOf(epoch, schedule) + schedule.epochLength + schedule.settlementDelay;
         if (block.timestamp < settlesAt) revert BandwidthRewardsEpochNotSettled(epoch, settlesAt);
