@@ -97,28 +97,7 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         Schedule memory schedule = _scheduleOf(epoch);
         _checkOpen(epoch, schedule);
 
-        uint256 once;
-        uint256 twice;
-        address previous;
-        for (uint256 i; i < attestations.length; ++i) {
-            UptimeAttestation calldata attestation = attestations[i];
-            address peer = attestation.peer;
-            if (peer <= previous) revert BandwidthRewardsNotAscending(peer, previous);
-            if (peer == node) revert BandwidthRewardsSelfDealing(node);
-            address peerOperator = _staking.activeOperatorOf(peer);
-            if (peerOperator == address(0)) revert BandwidthRewardsNodeNotStaked(peer);
-            if (peerOperator == nodeOperator) revert BandwidthRewardsSameOperator(peer, nodeOperator);
-            _checkSignature(
-                _hashTypedDataV4(keccak256(abi.encode(UPTIME_TYPEHASH, node, epoch, attestation.slots))),
-                attestation.r,
-                attestation.vs,
-                peer
-            );
-            twice |= once & attestation.slots;
-            once |= attestation.slots;
-            previous = peer;
-        }
-        uint16 slots = uint16(_popcount(twice));
+        uint16 slots = _attestedSlots(node, nodeOperator, epoch, attestations);
         ServerEpoch memory credit = _serverEpochs[node][epoch];
         uint256 oldRaw = _raw(credit, _uptime[node][epoch], schedule);
         _uptime[node][epoch] = slots;
@@ -345,6 +324,56 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
             }
             operator := mload(0x00)
         }
+    }
+
+    /// @dev Slots set by at least two attesters; checks each attester and its signature.
+    function _attestedSlots(
+        address node,
+        address nodeOperator,
+        uint32 epoch,
+        UptimeAttestation[] calldata attestations
+    ) private view returns (uint16) {
+        uint256 once;
+        uint256 twice;
+        address previous;
+        address[] memory operators = new address[](attestations.length);
+        for (uint256 i; i < attestations.length; ++i) {
+            UptimeAttestation calldata attestation = attestations[i];
+            address peer = attestation.peer;
+            if (peer <= previous) revert BandwidthRewardsNotAscending(peer, previous);
+            operators[i] = _checkAttester(node, nodeOperator, epoch, attestation, operators, i);
+            twice |= once & attestation.slots;
+            once |= attestation.slots;
+            previous = peer;
+        }
+        return uint16(_popcount(twice));
+    }
+
+    /// @dev An attester is another active node, of an operator neither the node's nor an earlier attester's (the
+    /// first `count` entries of `operators`), and signed the attestation. Returns its operator.
+    function _checkAttester(
+        address node,
+        address nodeOperator,
+        uint32 epoch,
+        UptimeAttestation calldata attestation,
+        address[] memory operators,
+        uint256 count
+    ) private view returns (address peerOperator) {
+        address peer = attestation.peer;
+        if (peer == node) revert BandwidthRewardsSelfDealing(node);
+        peerOperator = _staking.activeOperatorOf(peer);
+        if (peerOperator == address(0)) revert BandwidthRewardsNodeNotStaked(peer);
+        if (peerOperator == nodeOperator) revert BandwidthRewardsSameOperator(peer, nodeOperator);
+        // Attesters are a handful of peers: a quadratic scan in memory is cheaper than storage.
+        for (uint256 j; j < count; ++j) {
+            if (operators[j] == peerOperator) revert BandwidthRewardsDuplicateAttesterOperator(peer, peerOperator);
+        }
+        _checkSignature(
+            _hashTypedDataV4(keccak256(abi.encode(UPTIME_TYPEHASH, node, epoch, attestation.slots))),
+            attestation.r,
+            attestation.vs,
+            peer
+        );
     }
 
     function _activeOperator(address node) private view returns (address operator) {

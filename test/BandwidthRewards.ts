@@ -11,6 +11,7 @@ const A = nodeKey("A"); // server, operator 0
 const A2 = nodeKey("A2"); // second node of operator 0
 const B = nodeKey("B"); // client, operator 1
 const C = nodeKey("C"); // operator 2
+const C2 = nodeKey("C2"); // second node of operator 2
 const D = nodeKey("D"); // operator 3
 const stranger = nodeKey("stranger"); // never staked
 const servedRoot = keccak256(stringToHex("tracks served"));
@@ -21,6 +22,7 @@ async function fixture() {
   await economy.register(0, A2);
   const opB = await economy.register(1, B);
   const opC = await economy.register(2, C);
+  await economy.register(2, C2);
   const opD = await economy.register(3, D);
   const epoch = await economy.rewards.read.currentEpoch();
   return { ...economy, opA, opB, opC, opD, epoch };
@@ -376,6 +378,20 @@ describe("BandwidthRewards", () => {
         f.rewards,
         "BandwidthRewardsNodeNotStaked",
         [getAddress(stranger.address)],
+      );
+    });
+
+    it("reverts when two attesters belong to the same operator", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const attestations = [
+        await signUptime(C, f.rewardsDomain, { node: A.address, epoch: f.epoch, slots: ALL_SLOTS }),
+        await signUptime(C2, f.rewardsDomain, { node: A.address, epoch: f.epoch, slots: ALL_SLOTS }),
+      ].sort(byAddress((a) => a.peer));
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.submitUptime([A.address, f.epoch, attestations], { account: f.opA.account }),
+        f.rewards,
+        "BandwidthRewardsDuplicateAttesterOperator",
+        [getAddress(attestations[1].peer), getAddress(f.opC.account.address)],
       );
     });
 

@@ -38,8 +38,8 @@ pragma solidity ^0.8.28;
 /// Uptime. Peers sign `UptimeAttestation(address node,uint32 epoch,uint256 slots)`: bit i set means the peer reached
 /// the node during slot i of 256 equal slots of the epoch, i.e. within `[start + i*length/256, start +
 /// (i+1)*length/256)`. The node's operator submits the attestations (strictly
-/// ascending by peer); a slot counts if at least two of them set it. Attesters must be active nodes of another
-/// operator than the node's. A new submission replaces the previous one.
+/// ascending by peer); a slot counts if at least two of them set it. Attesters must be active nodes of distinct
+/// operators, none of them the node's own. A new submission replaces the previous one.
 ///
 /// Threat model. A colluding operator running two staked nodes under two operator accounts can have each sign
 /// receipts for bytes the other never served. Per epoch the pair earns at most `2 * perClientCap / 100 MiB *
@@ -142,6 +142,8 @@ interface IBandwidthRewards {
     error BandwidthRewardsSelfDealing(address node);
     /// @notice `peer` (a client or attester) belongs to the same operator as the node it vouches for.
     error BandwidthRewardsSameOperator(address peer, address operator);
+    /// @notice Two attesters of one uptime submission belong to the same `operator`.
+    error BandwidthRewardsDuplicateAttesterOperator(address peer, address operator);
     /// @notice The signature is not `signer`'s over this receipt or attestation (wrong key, chain, epoch or field).
     error BandwidthRewardsInvalidSignature(address signer);
     /// @notice Clients (or attesters) are not strictly ascending; also what a replayed receipt hits.
