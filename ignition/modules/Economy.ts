@@ -1,0 +1,62 @@
+// The DCMX token economy: token, node staking, bandwidth rewards, timelock and governor, wired together and
+// handed to the timelock. The combined DCMX module uses it (`m.useModule(EconomyModule)`) and transfers the
+// Editions contract's ownership to `timelock`.
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { keccak256, parseEther, toHex, zeroAddress, zeroHash } from "viem";
+
+const role = (name: string) => keccak256(toHex(name));
+const DAY = 86_400;
+
+export default buildModule("Economy", (m) => {
+  const deployer = m.getAccount(0);
+
+  // Supply: a hard cap, an initial allocation minted to the deployer for distribution (operators, airdrop), of
+  // which `treasuryAllocation` goes to the timelock at once.
+  const tokenCap = m.getParameter("tokenCap", parseEther("1000000000"));
+  const initialSupply = m.getParameter("initialSupply", parseEther("100000000"));
+  const treasuryAllocation = m.getParameter("treasuryAllocation", parseEther("50000000"));
+
+  // Staking.
+  // Threat model (see IBandwidthRewards): k colluding nodes can fabricate at most k*(k-1) * perClientCap per epoch;
+  // minStake and the unbonding delay are what that costs, so keep minStake far above one pair's epoch reward.
+  const minStake = m.getParameter("minStake", parseEther("10000"));
+  const unbondingDelay = m.getParameter("unbondingDelay", 14 * DAY);
+
+  // Rewards (the seed's model, whitepaper 10.1), from epoch 0 = deployment time.
+  const rewardParameters = {
+    epochLength: m.getParameter("epochLength", DAY),
+    settlementDelay: m.getParameter("settlementDelay", DAY),
+    uptimeBonusBps: m.getParameter("uptimeBonusBps", 2_000),
+    diversityBonusBps: m.getParameter("diversityBonusBps", 1_000),
+    diversityTarget: m.getParameter("diversityTarget", 10),
+    // ~1.4 GB is a full day of 128 kbit/s streaming from one server.
+    perClientCap: m.getParameter("perClientCap", 2n * 1024n ** 3n),
+    rewardPerUnit: m.getParameter("rewardPerUnit", parseEther("1")),
+    emissionCap: m.getParameter("emissionCap", parseEther("100000")),
+  };
+
+  // Governance (block-number clock: ~12 s blocks on L1).
+  const timelockMinDelay = m.getParameter("timelockMinDelay", 2 * DAY);
+  const votingDelay = m.getParameter("votingDelay", 7_200);
+  const votingPeriod = m.getParameter("votingPeriod", 50_400);
+  const proposalThreshold = m.getParameter("proposalThreshold", parseEther("10000"));
+  const quorumPercent = m.getParameter("quorumPercent", 4);
+
+  const timelock = m.contract("DCMXTimelock", [timelockMinDelay, [], [zeroAddress], deployer]);
+  const token = m.contract("DCMXToken", [deployer, deployer, initialSupply, tokenCap]);
+  const staking = m.contract("NodeStaking", [token, timelock, minStake, unbondingDelay]);
+  const rewards = m.contract("BandwidthRewards", [token, staking, timelock, rewardParameters]);
+  const governor = m.contract("DCMXGovernor", [token, timelock, staking, votingDelay, votingPeriod, proposalThreshold, quorumPercent]);
+
+  const wiring = [
+    m.call(token, "grantRole", [role("MINTER_ROLE"), rewards], { id: "GrantMinterToRewards" }),
+    m.call(token, "grantRole", [zeroHash, timelock], { id: "GrantTokenAdminToTimelock" }),
+    m.call(token, "transfer", [timelock, treasuryAllocation], { id: "FundTreasury" }),
+    m.call(timelock, "grantRole", [role("PROPOSER_ROLE"), governor], { id: "GrantProposerToGovernor" }),
+    m.call(timelock, "grantRole", [role("CANCELLER_ROLE"), governor], { id: "GrantCancellerToGovernor" }),
+  ];
+  m.call(token, "renounceRole", [zeroHash, deployer], { id: "RenounceTokenAdmin", after: wiring });
+  m.call(timelock, "renounceRole", [zeroHash, deployer], { id: "RenounceTimelockAdmin", after: wiring });
+
+  return { token, staking, rewards, governor, timelock };
+});

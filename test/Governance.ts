@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { network } from "hardhat";
+import { encodeFunctionData, getAddress, keccak256, parseEther, stringToHex, toHex, zeroAddress, zeroHash } from "viem";
+import EconomyModule from "../ignition/modules/Economy.ts";
+import { defaultParameters, MiB, nodeKey } from "./helpers/economy.ts";
+import { rewardsDomain, signReceipt, signRegistration, stakingDomain } from "./helpers/receipts.ts";
+
+const { viem, networkHelpers, ignition } = await network.create();
+
+const role = (name: string) => keccak256(toHex(name));
+const VOTING_DELAY = 1;
+const VOTING_PERIOD = 20;
+const MIN_DELAY = 3_600;
+const MIN_STAKE = parseEther("1000");
+const Vote = { Against: 0, For: 1, Abstain: 2 } as const;
+
+async function fixture() {
+  const contracts = await ignition.deploy(EconomyModule, {
+    parameters: {
+      Economy: {
+        timelockMinDelay: MIN_DELAY,
+        votingDelay: VOTING_DELAY,
+        votingPeriod: VOTING_PERIOD,
+        proposalThreshold: parseEther("1000"),
+        minStake: MIN_STAKE,
+        settlementDelay: 3_600,
+      },
+    },
+  });
+  const publicClient = await viem.getPublicClient();
+  const [deployer, voter, operatorA, operatorB] = await viem.getWalletClients();
+  const chainId = await publicClient.getChainId();
+  return { ...contracts, publicClient, deployer, voter, operatorA, operatorB, chainId };
+}
+
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+async function registerNode(f: Fixture, operator: Fixture["voter"], node: ReturnType<typeof nodeKey>, amount = MIN_STAKE) {
+  await f.token.write.transfer([operator.account.address, amount]);
+  await f.token.write.approve([f.staking.address, amount], { account: operator.account });
+  const signature = await signRegistration(node, stakingDomain(f.chainId, f.staking.address), operator.account.address);
+  await f.staking.write.registerNode([node.address, "/dns4/n.example/tcp/4001", amount, signature], { account: operator.account });
+}
+
+/** Proposes, votes For with `voters`, queues and executes one call through the governor and timelock. */
+async function pass(f: Fixture, target: `0x${string}`, calldata: `0x${string}`, description: string, voters: Fixture["voter"][]) {
+  const descriptionHash = keccak256(stringToHex(description));
+  const args = [[target], [0n], [calldata]] as const;
+  await f.governor.write.propose([...args, description], { account: voters[0].account });
+  const proposalId = await f.governor.read.hashProposal([...args, descriptionHash]);
+  await networkHelpers.mine(VOTING_DELAY + 1);
+  for (const voter of voters) await f.governor.write.castVote([proposalId, Vote.For], { account: voter.account });
+  await networkHelpers.mine(VOTING_PERIOD);
+  await f.governor.write.queue([...args, descriptionHash]);
+  await networkHelpers.time.increase(MIN_DELAY);
+  await f.governor.write.execute([...args, descriptionHash]);
+  return proposalId;
+}
+
+describe("Governance", () => {
+  describe("the Economy Ignition module", () => {
+    it("hands every role and ownership to the timelock", async () => {
+      const { token, staking, rewards, governor, timelock, deployer } = await networkHelpers.loadFixture(fixture);
+      assert.equal(await staking.read.owner(), getAddress(timelock.address));
+      assert.equal(await rewards.read.owner(), getAddress(timelock.address));
+      assert.equal(await token.read.hasRole([zeroHash, timelock.address]), true);
+      assert.equal(await token.read.hasRole([zeroHash, deployer.account.address]), false);
+      assert.equal(await token.read.hasRole([role("MINTER_ROLE"), rewards.address]), true);
+      assert.equal(await timelock.read.hasRole([zeroHash, timelock.address]), true);
+      assert.equal(await timelock.read.hasRole([zeroHash, deployer.account.address]), false);
+      assert.equal(await timelock.read.hasRole([role("PROPOSER_ROLE"), governor.address]), true);
+      assert.equal(await timelock.read.hasRole([role("CANCELLER_ROLE"), governor.address]), true);
+      assert.equal(await timelock.read.hasRole([role("EXECUTOR_ROLE"), zeroAddress]), true);
+      assert.equal(await governor.read.timelock(), getAddress(timelock.address));
+      assert.equal(await governor.read.staking(), getAddress(staking.address));
+      assert.equal(await token.read.balanceOf([timelock.address]), parseEther("50000000"));
+      assert.equal(await rewards.read.staking(), getAddress(staking.address));
+    });
+  });
+
+  describe("the Economy Ignition module's defaults", () => {
+    it("deploys with the documented defaults", async () => {
+      const { staking, rewards, governor } = await ignition.deploy(EconomyModule);
+      assert.equal(await staking.read.minStake(), parseEther("10000"));
+      assert.equal(await staking.read.unbondingDelay(), 14 * 86_400);
+      const parameters = await rewards.read.parametersOf([0]);
+      assert.equal(parameters.rewardPerUnit, parseEther("1"));
+      assert.equal(parameters.perClientCap, 2n * 1024n * MiB);
+      assert.equal(await governor.read.votingPeriod(), 50_400n);
+      assert.equal(await governor.read.quorumNumerator(), 4n);
+    });
+  });
+
+  describe("staked voting power", () => {
+    it("lets an operator vote with the tokens it staked", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await registerNode(f, f.operatorA, nodeKey("gov-A"), 5n * MIN_STAKE);
+      const block = await f.publicClient.getBlockNumber();
+      await networkHelpers.mine();
+      assert.equal(await f.token.read.getVotes([f.operatorA.account.address]), 0n);
+      assert.equal(await f.governor.read.getVotes([f.operatorA.account.address, block]), 5n * MIN_STAKE);
+      // A proposal by a delegated holder; the operator votes with stake alone.
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      const calldata = encodeFunctionData({ abi: f.staking.abi, functionName: "setMinStake", args: [2n * MIN_STAKE] });
+      const description = "Raise minStake";
+      await f.governor.write.propose([[f.staking.address], [0n], [calldata], description], { account: f.voter.account });
+      const proposalId = await f.governor.read.hashProposal([[f.staking.address], [0n], [calldata], keccak256(stringToHex(description))]);
+      await networkHelpers.mine(VOTING_DELAY + 1);
+      await viem.assertions.emitWithArgs(f.governor.write.castVote([proposalId, Vote.Against], { account: f.operatorA.account }), f.governor, "VoteCast", [
+        getAddress(f.operatorA.account.address),
+        proposalId,
+        Vote.Against,
+        5n * MIN_STAKE,
+        "",
+      ]);
+      const [against] = await f.governor.read.proposalVotes([proposalId]);
+      assert.equal(against, 5n * MIN_STAKE);
+    });
+  });
+
+  describe("the governance story", () => {
+    it("delegates, proposes, votes, queues and executes a reward rate that applies from the next epoch", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = nodeKey("gov-A");
+      const B = nodeKey("gov-B");
+      await registerNode(f, f.operatorA, A);
+      await registerNode(f, f.operatorB, B);
+      // Delegate: the voter's liquid tokens become votes; quorum is 4% of 100M.
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+
+      const doubled = { ...defaultParameters, settlementDelay: 3_600, perClientCap: 10n * 1024n * MiB, rewardPerUnit: parseEther("2") };
+      const calldata = encodeFunctionData({ abi: f.rewards.abi, functionName: "scheduleParameters", args: [doubled] });
+      const proposalId = await pass(f, f.rewards.address, calldata, "Double the bandwidth reward rate", [f.voter, f.operatorA]);
+      assert.equal(await f.governor.read.state([proposalId]), 7); // Executed
+
+      const now = await f.rewards.read.currentEpoch();
+      assert.equal((await f.rewards.read.parametersOf([now])).rewardPerUnit, parseEther("1"));
+      assert.equal((await f.rewards.read.parametersOf([now + 1])).rewardPerUnit, parseEther("2"));
+
+      // Next epoch: B downloads 100 MiB from A; A is paid at the new rate.
+      const [, end] = await f.rewards.read.epochTimes([now]);
+      await networkHelpers.time.increaseTo(end);
+      const epoch = now + 1;
+      assert.equal(await f.rewards.read.currentEpoch(), epoch);
+      const domain = rewardsDomain(f.chainId, f.rewards.address);
+      const servedRoot = keccak256(stringToHex("served"));
+      const receipt = await signReceipt(B, domain, { server: A.address, client: B.address, epoch, cumulativeBytes: 100n * MiB, servedRoot, nonce: 1n });
+      await f.rewards.write.submitReceipts([A.address, epoch, [receipt]], { account: f.operatorA.account });
+      const [, , settlesAt] = await f.rewards.read.epochTimes([epoch]);
+      await networkHelpers.time.increaseTo(settlesAt);
+      const before = await f.token.read.balanceOf([f.operatorA.account.address]);
+      await f.rewards.write.claim([A.address, epoch]);
+      // 100 MiB at 2 DCMX per 100 MiB, +1% diversity (one client of ten).
+      assert.equal((await f.token.read.balanceOf([f.operatorA.account.address])) - before, parseEther("2.02"));
+    });
+
+    it("slashes a node's stake to the treasury through a proposal", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = nodeKey("gov-A");
+      await registerNode(f, f.operatorA, A);
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      const evidence = keccak256(stringToHex("receipts for content A never held"));
+      const calldata = encodeFunctionData({ abi: f.staking.abi, functionName: "slash", args: [A.address, MIN_STAKE, f.timelock.address, evidence] });
+      const treasuryBefore = await f.token.read.balanceOf([f.timelock.address]);
+      await pass(f, f.staking.address, calldata, "Slash gov-A", [f.voter]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).stake, 0n);
+      assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, MIN_STAKE);
+      assert.equal(await f.staking.read.stakedVotes([f.operatorA.account.address]), 0n);
+    });
+  });
+});

@@ -1,0 +1,119 @@
+// EIP-712 typed data of the DCMX token economy: what a mesh node signs. Reused by the node package later
+// (it will move under deployments/); keep the field lists in sync with IBandwidthRewards and INodeStaking.
+import { parseSignature, signatureToCompactSignature, type Address, type Hex, type LocalAccount } from "viem";
+
+/** Domain name/version of BandwidthRewards receipts and uptime attestations. */
+export const REWARDS_DOMAIN = { name: "DCMX BandwidthRewards", version: "1" } as const;
+/** Domain name/version of NodeStaking registrations. */
+export const STAKING_DOMAIN = { name: "DCMX NodeStaking", version: "1" } as const;
+
+/** Signed by the downloading node (the client), never by the server. */
+export const receiptTypes = {
+  Receipt: [
+    { name: "server", type: "address" },
+    { name: "client", type: "address" },
+    { name: "epoch", type: "uint32" },
+    { name: "cumulativeBytes", type: "uint64" },
+    { name: "servedRoot", type: "bytes32" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
+
+/** Signed by a peer: bit i of `slots` set means it reached `node` in slot i of the epoch's 256 slots. */
+export const uptimeTypes = {
+  UptimeAttestation: [
+    { name: "node", type: "address" },
+    { name: "epoch", type: "uint32" },
+    { name: "slots", type: "uint256" },
+  ],
+} as const;
+
+/** Signed by a node key to let `operator` register it. */
+export const registrationTypes = {
+  NodeRegistration: [
+    { name: "node", type: "address" },
+    { name: "operator", type: "address" },
+  ],
+} as const;
+
+export interface Eip712Domain {
+  name: string;
+  version: string;
+  chainId: number;
+  verifyingContract: Address;
+}
+
+export const rewardsDomain = (chainId: number, verifyingContract: Address): Eip712Domain => ({
+  ...REWARDS_DOMAIN,
+  chainId,
+  verifyingContract,
+});
+
+export const stakingDomain = (chainId: number, verifyingContract: Address): Eip712Domain => ({
+  ...STAKING_DOMAIN,
+  chainId,
+  verifyingContract,
+});
+
+export interface ReceiptMessage {
+  server: Address;
+  client: Address;
+  epoch: number;
+  cumulativeBytes: bigint;
+  servedRoot: Hex;
+  nonce: bigint;
+}
+
+/** A receipt as `submitReceipts` takes it (ERC-2098 compact signature). */
+export interface SubmittedReceipt {
+  client: Address;
+  cumulativeBytes: bigint;
+  nonce: bigint;
+  servedRoot: Hex;
+  r: Hex;
+  vs: Hex;
+}
+
+/** An attestation as `submitUptime` takes it. */
+export interface SubmittedAttestation {
+  peer: Address;
+  slots: bigint;
+  r: Hex;
+  vs: Hex;
+}
+
+export function toCompact(signature: Hex): { r: Hex; vs: Hex } {
+  const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signature));
+  return { r, vs: yParityAndS };
+}
+
+export async function signReceipt(client: LocalAccount, domain: Eip712Domain, message: ReceiptMessage): Promise<SubmittedReceipt> {
+  const signature = await client.signTypedData({ domain, types: receiptTypes, primaryType: "Receipt", message });
+  const { client: address, cumulativeBytes, nonce, servedRoot } = message;
+  return { client: address, cumulativeBytes, nonce, servedRoot, ...toCompact(signature) };
+}
+
+export async function signUptime(
+  peer: LocalAccount,
+  domain: Eip712Domain,
+  message: { node: Address; epoch: number; slots: bigint },
+): Promise<SubmittedAttestation> {
+  const signature = await peer.signTypedData({ domain, types: uptimeTypes, primaryType: "UptimeAttestation", message });
+  return { peer: peer.address, slots: message.slots, ...toCompact(signature) };
+}
+
+export function signRegistration(node: LocalAccount, domain: Eip712Domain, operator: Address): Promise<Hex> {
+  return node.signTypedData({ domain, types: registrationTypes, primaryType: "NodeRegistration", message: { node: node.address, operator } });
+}
+
+/** Batches and attestation lists must be strictly ascending by address. */
+export function byAddress<T>(key: (item: T) => Address): (a: T, b: T) => number {
+  return (a, b) => {
+    const x = BigInt(key(a));
+    const y = BigInt(key(b));
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+}
+
+/** All 256 uptime slots set. */
+export const ALL_SLOTS = (1n << 256n) - 1n;
