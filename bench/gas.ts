@@ -2,11 +2,12 @@
 // bench/results/gas.json ({"<operation>": gasUsed}) and bench/results/gas.md.
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
+import { measureEconomy } from "./gas/economy.ts";
 import { measureMusic } from "./gas/music.ts";
 import type { GasRow } from "./gas/types.ts";
 
 const { viem } = await network.create();
-const rows: GasRow[] = [...(await measureMusic(viem))];
+const rows: GasRow[] = [...(await measureMusic(viem)), ...(await measureEconomy(viem))];
 
 const table = [
   "| operation | gasUsed | target | anchor | |",

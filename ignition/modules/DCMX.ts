@@ -1,8 +1,16 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import EconomyModule from "./Economy.ts";
 import MusicModule from "./Music.ts";
 
-/** The whole protocol, wired together. `npm run chain` and real-chain deployments deploy this module. */
+/**
+ * The whole protocol, wired together. `npm run chain` and real-chain deployments deploy this module.
+ * Governance (the timelock) ends up owning every parameter: the economy's (see Economy.ts) and the Editions
+ * contract's protocol fee, treasury (the timelock itself), royalty cap and content gateway.
+ */
 export default buildModule("DCMX", (m) => {
   const music = m.useModule(MusicModule);
-  return { ...music };
+  const economy = m.useModule(EconomyModule);
+  const treasury = m.call(music.editions, "setTreasury", [economy.timelock], { id: "EditionsTreasuryIsTimelock" });
+  m.call(music.editions, "transferOwnership", [economy.timelock], { id: "EditionsToTimelock", after: [treasury] });
+  return { ...music, ...economy };
 });

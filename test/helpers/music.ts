@@ -1,21 +1,8 @@
+import { typedData } from "@dcmx/deployments";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 
-/** EIP-712 types of `TrackRegistry.registerWithSig` (domain: "DCMX TrackRegistry", version "1"). */
-export const registerTypes = {
-  Register: [
-    { name: "contentHash", type: "bytes32" },
-    { name: "manifestRoot", type: "bytes32" },
-    { name: "size", type: "uint64" },
-    { name: "duration", type: "uint32" },
-    { name: "title", type: "string" },
-    { name: "artistName", type: "string" },
-    { name: "album", type: "string" },
-    { name: "metadataURI", type: "string" },
-    { name: "artist", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
+/** EIP-712 types of `TrackRegistry.registerWithSig`, from the generated deployments module. */
+export const registerTypes = typedData.register.types;
 
 export interface Registration {
   contentHash: Hex;
@@ -74,5 +61,5 @@ export function tokenIdOf(editionId: bigint, serial: bigint): bigint {
 }
 
 export function registerDomain(chainId: number, verifyingContract: Address) {
-  return { name: "DCMX TrackRegistry", version: "1", chainId, verifyingContract } as const;
+  return { ...typedData.register.domain, chainId, verifyingContract } as const;
 }

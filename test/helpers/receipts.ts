@@ -1,40 +1,20 @@
-// EIP-712 typed data of the DCMX token economy: what a mesh node signs. Reused by the node package later
-// (it will move under deployments/); keep the field lists in sync with IBandwidthRewards and INodeStaking.
+// Signing helpers for the token economy's EIP-712 messages; the definitions come from @dcmx/deployments.
+import { typedData } from "@dcmx/deployments";
 import { parseSignature, signatureToCompactSignature, type Address, type Hex, type LocalAccount } from "viem";
 
 /** Domain name/version of BandwidthRewards receipts and uptime attestations. */
-export const REWARDS_DOMAIN = { name: "DCMX BandwidthRewards", version: "1" } as const;
+export const REWARDS_DOMAIN = typedData.receipt.domain;
 /** Domain name/version of NodeStaking registrations. */
-export const STAKING_DOMAIN = { name: "DCMX NodeStaking", version: "1" } as const;
+export const STAKING_DOMAIN = typedData.nodeRegistration.domain;
 
 /** Signed by the downloading node (the client), never by the server. */
-export const receiptTypes = {
-  Receipt: [
-    { name: "server", type: "address" },
-    { name: "client", type: "address" },
-    { name: "epoch", type: "uint32" },
-    { name: "cumulativeBytes", type: "uint64" },
-    { name: "servedRoot", type: "bytes32" },
-    { name: "nonce", type: "uint64" },
-  ],
-} as const;
+export const receiptTypes = typedData.receipt.types;
 
 /** Signed by a peer: bit i of `slots` set means it reached `node` in slot i of the epoch's 256 slots. */
-export const uptimeTypes = {
-  UptimeAttestation: [
-    { name: "node", type: "address" },
-    { name: "epoch", type: "uint32" },
-    { name: "slots", type: "uint256" },
-  ],
-} as const;
+export const uptimeTypes = typedData.uptimeAttestation.types;
 
 /** Signed by a node key to let `operator` register it. */
-export const registrationTypes = {
-  NodeRegistration: [
-    { name: "node", type: "address" },
-    { name: "operator", type: "address" },
-  ],
-} as const;
+export const registrationTypes = typedData.nodeRegistration.types;
 
 export interface Eip712Domain {
   name: string;
