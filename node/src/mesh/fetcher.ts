@@ -1,0 +1,300 @@
+import { createHash } from 'node:crypto'
+
+import type { Manifest, Track } from '../api.ts'
+import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import { assertManifestConsistent, chunkCount } from '../core/manifest.ts'
+import type { NodeMetrics } from '../core/metrics.ts'
+import type { AuditLog } from '../storage/audit-log.ts'
+import type { ContentStore, TempWrite } from '../storage/content-store.ts'
+import type { TrackStore } from '../storage/track-store.ts'
+import type { PeerEntry, PeerTable } from './peer-table.ts'
+import type { ProtocolClient } from './protocol-client.ts'
+
+export interface FetcherComponents {
+  store: ContentStore
+  tracks: TrackStore
+  peers: PeerTable
+  client: ProtocolClient
+  metrics: NodeMetrics
+  audit: AuditLog
+  logger: Logger
+}
+
+export interface FetcherInit {
+  /** How many peers race for the first verified chunk. */
+  raceWidth: number
+}
+
+export interface FetchResult {
+  track: Track
+  manifest: Manifest
+  /** Peer that served the bytes; undefined when the content was already local. */
+  from?: string
+}
+
+function chunkLength(m: Manifest, i: number): number {
+  return Math.min(m.chunkSize, m.size - i * m.chunkSize)
+}
+
+/**
+ * Streams `/content/{hash}` from a peer starting at chunk `first` and yields each chunk only
+ * after its SHA-256 matched the manifest; throws ChunkVerificationError at the first bad or
+ * missing chunk. The yielded buffer is reused: consume it before pulling the next one.
+ */
+async function* verifiedChunks(
+  client: ProtocolClient,
+  peer: PeerEntry,
+  m: Manifest,
+  first: number,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  const start = first * m.chunkSize
+  const res = await client.content(peer.record, m.contentHash, start, signal)
+  const expected = start > 0 ? 206 : null
+  if (res.statusCode !== (expected ?? res.statusCode) || (expected === null && res.statusCode !== 200 && res.statusCode !== 206)) {
+    res.body.destroy()
+    throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
+  }
+  const n = m.chunks.length
+  const buf = Buffer.allocUnsafeSlow(m.chunkSize)
+  let index = first
+  let want = index < n ? chunkLength(m, index) : 0
+  let fill = 0
+  try {
+    for await (const data of res.body as AsyncIterable<Buffer>) {
+      let off = 0
+      while (off < data.byteLength) {
+        if (index >= n) throw new ChunkVerificationError(index, 'peer sent more bytes than the manifest lists')
+        const take = Math.min(want - fill, data.byteLength - off)
+        data.copy(buf, fill, off, off + take)
+        fill += take
+        off += take
+        if (fill === want) {
+          const chunk = buf.subarray(0, want)
+          if (createHash('sha256').update(chunk).digest('hex') !== m.chunks[index]) {
+            throw new ChunkVerificationError(index, 'hash differs from the manifest')
+          }
+          yield chunk
+          index += 1
+          fill = 0
+          want = index < n ? chunkLength(m, index) : 0
+        }
+      }
+    }
+  } finally {
+    if (!res.body.destroyed) res.body.destroy()
+  }
+  // The response ended normally but short: the peer claimed bytes it did not send.
+  if (index < n) throw new ChunkVerificationError(index, 'peer ended the response before this chunk was complete')
+}
+
+interface Attempt {
+  peer: PeerEntry
+  ac: AbortController
+  it: AsyncGenerator<Buffer>
+  first: Promise<IteratorResult<Buffer>>
+}
+
+/**
+ * Gets content from the mesh: races the best `raceWidth` candidates for the first verified chunk
+ * (the losers are cancelled), continues with the winner, and on a failure or a bad chunk resumes
+ * from the last verified chunk with the next peers. Liars are penalized; nothing unverified is
+ * ever stored.
+ */
+export class ContentFetcher {
+  #c: FetcherComponents
+  #init: FetcherInit
+  #log: Logger
+  #inflight = new Map<string, Promise<FetchResult>>()
+
+  constructor(components: FetcherComponents, init: FetcherInit) {
+    this.#c = components
+    this.#init = init
+    this.#log = components.logger.child({ component: 'fetcher' })
+  }
+
+  /** Local first; concurrent calls for one hash share one download. */
+  async fetch(hash: string, opts: { signal?: AbortSignal } = {}): Promise<FetchResult> {
+    const local = this.#c.tracks.get(hash)
+    const localManifest = this.#c.tracks.getManifest(hash)
+    if (local?.local && localManifest && (await this.#c.store.has(hash))) return { track: local, manifest: localManifest }
+    let p = this.#inflight.get(hash)
+    if (!p) {
+      p = this.#fetchRemote(hash, opts.signal).finally(() => this.#inflight.delete(hash))
+      this.#inflight.set(hash, p)
+    }
+    return p
+  }
+
+  async #fetchRemote(hash: string, signal?: AbortSignal): Promise<FetchResult> {
+    const t0 = performance.now()
+    const candidates = this.#c.peers.candidatesFor(hash)
+    if (candidates.length === 0) {
+      this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: 'no peer holds it' })
+      throw new ContentUnavailableError(hash, 'no known peer holds it')
+    }
+    const known = this.#c.tracks.get(hash)
+    let tmp: TempWrite | undefined
+    try {
+      const { manifest, source } = await this.#getManifest(hash, candidates, known?.manifest_root ?? undefined, signal)
+      tmp = await this.#c.store.beginWrite()
+      const from = await this.#download(manifest, candidates, tmp, signal, source)
+      const created = await tmp.commit(hash)
+      const track: Track = known ?? {
+        title: 'Unknown',
+        artist: 'Unknown',
+        album: null,
+        duration: 0,
+        content_hash: hash,
+        size: manifest.size,
+        manifest_root: manifest.root,
+        created_at: new Date().toISOString(),
+      }
+      this.#c.tracks.putManifest(manifest)
+      this.#c.tracks.upsert({ ...track, manifest_root: manifest.root }, true)
+      const ms = performance.now() - t0
+      this.#c.metrics.contentRetrievalLatency.observe(ms)
+      this.#c.metrics.downloadedBytes.inc(manifest.size)
+      this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created })
+      this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms) }, 'content fetched')
+      return { track: { ...track, manifest_root: manifest.root }, manifest, from }
+    } catch (err) {
+      await tmp?.abort()
+      this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })
+      if (err instanceof DcmxError && !(err instanceof ContentUnavailableError)) {
+        throw new ContentUnavailableError(hash, err.shortMessage)
+      }
+      throw err
+    }
+  }
+
+  async #getManifest(
+    hash: string,
+    candidates: PeerEntry[],
+    expectedRoot: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ manifest: Manifest; source: string }> {
+    const errors: string[] = []
+    for (const peer of candidates) {
+      signal?.throwIfAborted()
+      try {
+        const m = await this.#c.client.manifest(peer.record, hash, signal)
+        try {
+          assertManifestConsistent(m, hash, expectedRoot)
+        } catch (err) {
+          this.#penalize(peer, err)
+          throw err
+        }
+        return { manifest: m, source: peer.record.peer_id }
+      } catch (err) {
+        errors.push(`${peer.record.peer_id}: ${(err as Error).message.split('\n')[0]}`)
+      }
+    }
+    throw new ContentUnavailableError(hash, `no peer served a valid manifest (${errors.join('; ')})`)
+  }
+
+  async #download(m: Manifest, candidates: PeerEntry[], tmp: TempWrite, signal: AbortSignal | undefined, manifestSource: string): Promise<string> {
+    const whole = createHash('sha256')
+    const n = chunkCount(m.size, m.chunkSize)
+    let next = 0
+    const queue = [...candidates]
+    let lastPeer = ''
+    const errors: string[] = []
+    while (next < n) {
+      signal?.throwIfAborted()
+      const batch = queue.splice(0, this.#init.raceWidth)
+      if (batch.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
+      const { winner, losers } = await this.#race(batch, m, next, signal, errors)
+      queue.unshift(...losers)
+      if (!winner) continue
+      lastPeer = winner.peer.record.peer_id
+      try {
+        let r = await winner.first
+        while (!r.done) {
+          whole.update(r.value)
+          await tmp.write(r.value)
+          next += 1
+          if (next === n) break
+          r = await winner.it.next()
+        }
+        winner.ac.abort()
+        await winner.it.return(undefined).catch(() => {})
+      } catch (err) {
+        winner.ac.abort()
+        errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
+        this.#classify(winner.peer, err)
+      }
+    }
+    const actual = whole.digest('hex')
+    if (actual !== m.contentHash) {
+      // Every chunk matched the manifest yet the whole file does not: the manifest lied.
+      const liar = this.#c.peers.get(manifestSource)
+      if (liar) this.#penalize(liar, new HashMismatchError(m.contentHash, actual))
+      throw new HashMismatchError(m.contentHash, actual)
+    }
+    if (n === 0 && m.contentHash !== createHash('sha256').digest('hex')) throw new HashMismatchError(m.contentHash, actual)
+    return lastPeer || manifestSource
+  }
+
+  /** Starts `batch` in parallel from chunk `from`; the first verified chunk wins, the rest are cancelled. */
+  async #race(
+    batch: PeerEntry[],
+    m: Manifest,
+    from: number,
+    signal: AbortSignal | undefined,
+    errors: string[],
+  ): Promise<{ winner?: Attempt; losers: PeerEntry[] }> {
+    const attempts: Attempt[] = batch.map((peer) => {
+      const ac = new AbortController()
+      const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
+      const it = verifiedChunks(this.#c.client, peer, m, from, s)
+      return { peer, ac, it, first: it.next() }
+    })
+    const winner = await new Promise<Attempt | undefined>((resolve) => {
+      let pending = attempts.length
+      let decided = false
+      for (const a of attempts) {
+        a.first.then(
+          () => {
+            if (!decided) {
+              decided = true
+              resolve(a)
+            }
+          },
+          (err: unknown) => {
+            if (!(decided && a.ac.signal.aborted)) {
+              errors.push(`${a.peer.record.peer_id}: ${(err as Error).message.split('\n')[0]}`)
+              this.#classify(a.peer, err)
+            }
+            if (--pending === 0 && !decided) {
+              decided = true
+              resolve(undefined)
+            }
+          },
+        )
+      }
+    })
+    const losers: PeerEntry[] = []
+    for (const a of attempts) {
+      if (a === winner) continue
+      const settled = await Promise.race([a.first.then(() => 'ok', () => 'err'), Promise.resolve('pending')])
+      a.ac.abort()
+      a.it.return(undefined).catch(() => {})
+      // A loser that had not failed is still a good fallback.
+      if (settled !== 'err') losers.push(a.peer)
+    }
+    return { winner, losers }
+  }
+
+  #classify(peer: PeerEntry, err: unknown): void {
+    if (err instanceof ChunkVerificationError) this.#penalize(peer, err)
+    else this.#c.peers.markFailure(peer.record.peer_id)
+  }
+
+  #penalize(peer: PeerEntry, err: unknown): void {
+    this.#c.metrics.peerPenalties.inc()
+    this.#log.warn({ peer: peer.record.peer_id, err: (err as Error).message.split('\n')[0] }, 'peer served bad data')
+    this.#c.peers.penalize(peer.record.peer_id)
+  }
+}
