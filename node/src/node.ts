@@ -75,7 +75,7 @@ export class DcmxNode {
       {
         selfId: this.account.address,
         maxPeers: init.maxPeers,
-        intervalMs: init.discoveryIntervalMs || 1000,
+        intervalMs: init.discoveryIntervalMs,
         maxRetries: init.maxRetries,
         backoffMultiplier: init.backoffMultiplier,
         disconnectedRetryMs: init.disconnectedRetryMs,
@@ -96,7 +96,8 @@ export class DcmxNode {
       { ...c, announcer: this.announcer, verifier: this.verifier },
       {
         bootstrap: init.peers,
-        intervalMs: init.discoveryIntervalMs,
+        intervalMs: init.autoGossip ? init.discoveryIntervalMs : 0,
+        retryBaseMs: init.discoveryIntervalMs,
         fanout: init.fanout,
         peerSample: init.gossipPeerSample,
         maxRetries: init.maxRetries,

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +26,9 @@ export async function startNode(
     {
       host: '127.0.0.1',
       port: 0,
-      discoveryIntervalMs: 0,
+      autoGossip: false,
+      discoveryIntervalMs: 20,
+      disconnectedRetryMs: 20,
       rateLimitMax: 0,
       apiToken: TOKEN,
       connectTimeoutMs: 2000,
@@ -59,7 +62,7 @@ export async function upload(node: DcmxNode, bytes: Uint8Array, meta: Record<str
 /** Resolves when `check()` holds, re-checking on each emitted event (no fixed sleeps). */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  emitters: Array<{ on: (e: string, f: () => void) => unknown; off: (e: string, f: () => void) => unknown }>,
+  emitters: EventEmitter[],
   events: string[],
   timeoutMs = 10_000,
 ): Promise<void> {

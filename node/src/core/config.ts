@@ -22,7 +22,9 @@ export const nodeConfigSchema = z.object({
   advertiseHost: z.string().min(1).optional(),
   dataDir: z.string().min(1).default(join(homedir(), '.dcmx')),
   peers: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).default([]),
-  discoveryIntervalMs: z.number().int().min(0).default(5000),
+  discoveryIntervalMs: z.number().int().min(1).default(5000),
+  /** Run gossip rounds on a timer; off = rounds only through GossipService.round() (tests, benches). */
+  autoGossip: z.boolean().default(true),
   connectTimeoutMs: z.number().int().min(1).default(10_000),
   maxRetries: z.number().int().min(0).default(3),
   backoffMultiplier: z.number().min(1).default(2),

@@ -10,6 +10,9 @@ import type { Announcer } from './announcer.ts'
 import type { PeerTable } from './peer-table.ts'
 import type { PeerAddress, ProtocolClient } from './protocol-client.ts'
 
+/** Cap on track metadata entries in one /discover response. */
+const MAX_FORWARDED_TRACKS = 5000
+
 export interface GossipComponents {
   peers: PeerTable
   tracks: TrackStore
@@ -24,6 +27,8 @@ export interface GossipInit {
   bootstrap: PeerAddress[]
   /** 0 disables the timer; rounds then run only through `round()`. */
   intervalMs: number
+  /** Base of the bootstrap retry backoff. */
+  retryBaseMs: number
   fanout: number
   peerSample: number
   maxRetries: number
@@ -129,7 +134,7 @@ export class GossipService extends EventEmitter<GossipEvents> {
       this.#c.peers.markSuccess(remote.peer_id, rtt)
       const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)
       if (boot) boot.failures = 0
-      await this.#learnForwarded(res.peers)
+      await this.#learnForwarded(res.peers, res.tracks)
       return true
     } catch (err) {
       if (this.#ac.signal.aborted) return false
@@ -138,7 +143,7 @@ export class GossipService extends EventEmitter<GossipEvents> {
       const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)
       if (boot) {
         boot.failures += 1
-        boot.nextAttemptAt = Date.now() + this.#init.intervalMs * Math.min(this.#init.backoffMultiplier ** boot.failures, 64)
+        boot.nextAttemptAt = Date.now() + this.#init.retryBaseMs * Math.min(this.#init.backoffMultiplier ** boot.failures, 64)
       }
       return false
     }
@@ -160,11 +165,21 @@ export class GossipService extends EventEmitter<GossipEvents> {
     const peers: GossipPeer[] = this.#c.peers
       .sample(this.#init.peerSample, caller.peer_id)
       .map((e) => ({ ...e.record, available_tracks: [...e.tracks] }))
-    return {
-      peer: { ...self, available_tracks: this.#c.tracks.localHashes() },
-      tracks: this.#c.tracks.listLocal(),
-      peers,
+    // Appendix B's `tracks` are our own; we add the metadata we know for what the forwarded peers hold.
+    const tracks = this.#c.tracks.listLocal()
+    const seen = new Set(tracks.map((t) => t.content_hash))
+    for (const p of peers) {
+      for (const h of p.available_tracks) {
+        if (seen.has(h) || seen.size >= MAX_FORWARDED_TRACKS) continue
+        seen.add(h)
+        const t = this.#c.tracks.get(h)
+        if (t) {
+          const { local: _local, ...track } = t
+          tracks.push(track)
+        }
+      }
     }
+    return { peer: { ...self, available_tracks: this.#c.tracks.localHashes() }, tracks, peers }
   }
 
   async #learnDirect(peer: SignedPeer, hashes: string[] | undefined, tracks: Track[], contacted = true): Promise<void> {
@@ -178,7 +193,8 @@ export class GossipService extends EventEmitter<GossipEvents> {
     if (newTracks.length > 0) this.emit('tracks:learned', newTracks)
   }
 
-  async #learnForwarded(peers: GossipPeer[]): Promise<void> {
+  async #learnForwarded(peers: GossipPeer[], tracks: Track[]): Promise<void> {
+    const byHash = new Map(tracks.map((t) => [t.content_hash, t]))
     for (const p of peers) {
       if (p.peer_id.toLowerCase() === this.#c.announcer.peerId.toLowerCase()) continue
       let verified: SignedPeer
@@ -188,6 +204,10 @@ export class GossipService extends EventEmitter<GossipEvents> {
         continue // a stale or forged forwarded record is dropped, not fatal
       }
       const { isNew, newTracks } = this.#c.peers.upsert(verified, p.available_tracks, false)
+      for (const h of p.available_tracks) {
+        const t = byHash.get(h)
+        if (t) this.#c.tracks.learn(t)
+      }
       if (isNew) this.emit('peer:new', verified.peer_id)
       if (newTracks.length > 0) this.emit('tracks:learned', newTracks)
     }
