@@ -146,7 +146,7 @@ export class DcmxNode {
   }
 
   /** Stores uploaded bytes (streamed, hashed, deduplicated), records the track and announces it. */
-  async addTrack(source: AsyncIterable<Uint8Array>, meta: AddTrackQuery, opts: { signal?: AbortSignal } = {}): Promise<{ track: Track; created: boolean }> {
+  async addTrack(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, meta: AddTrackQuery, opts: { signal?: AbortSignal } = {}): Promise<{ track: Track; created: boolean }> {
     let manifest
     try {
       ;({ manifest } = await this.store.ingest(source, { maxBytes: this.config.maxUploadBytes, signal: opts.signal }))

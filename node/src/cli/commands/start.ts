@@ -27,6 +27,7 @@ export function registerStart(program: Command): void {
     .option('--max-peers <n>', 'peer table bound', '4096')
     .option('--max-upload-mib <n>', 'largest accepted upload in MiB', '512')
     .option('--rate-limit <n>', 'requests per minute per IP (0 = off)', '1200')
+    .option('--chunk-kib <n>', 'manifest chunk size in KiB for content added here', '1024')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
@@ -46,6 +47,7 @@ export function registerStart(program: Command): void {
           maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
           maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
           rateLimitMax: parseFlag(intFlag(0, 1_000_000), o.rateLimit, '--rate-limit'),
+          chunkSize: parseFlag(intFlag(1, 65536), o.chunkKib, '--chunk-kib') * 1024,
           logLevel: level,
         },
         'options',
