@@ -1,7 +1,8 @@
 /**
  * Mesh node benchmarks (issue 4). Run: `npm run bench:mesh -w @dcmx/node` (or `node node/bench/mesh.ts`).
  * Writes bench/results/mesh.json and bench/results/mesh.md at the repo root. Everything runs on 127.0.0.1.
- * Set BENCH_QUICK=1 for a smoke run (smaller file, fewer repetitions; results not written).
+ * Set BENCH_QUICK=1 for a smoke run (smaller file, fewer repetitions; results not written),
+ * BENCH_ONLY=serve|gossip|memory to run one part.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -328,6 +329,12 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'dcmx-bench-'))
   const started = new Date()
   try {
+    const only = process.env.BENCH_ONLY // serve | gossip | memory: run one part, write nothing
+    if (only) {
+      const r = only === 'serve' ? await benchServe(work) : only === 'gossip' ? await benchGossip(work) : await benchMemory(work)
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
+      return
+    }
     const serve = await benchServe(work)
     const gossip = await benchGossip(work)
     const rss = await benchMemory(work)

@@ -16,6 +16,7 @@ import type { Logger } from './core/logger.ts'
 import { NodeMetrics } from './core/metrics.ts'
 import { buildServer } from './http/server.ts'
 import { Announcer } from './mesh/announcer.ts'
+import { ChunkVerifier } from './mesh/chunk-verifier.ts'
 import { ContentFetcher } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
@@ -55,6 +56,7 @@ export class DcmxNode {
   readonly verifier: AnnouncementVerifier
   readonly gossip: GossipService
   readonly fetcher: ContentFetcher
+  readonly chunkVerifier: ChunkVerifier
   readonly server: FastifyInstance
   #startedAt = Date.now()
   #log: Logger
@@ -104,7 +106,8 @@ export class DcmxNode {
         backoffMultiplier: init.backoffMultiplier,
       },
     )
-    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit }, { raceWidth: init.raceWidth })
+    this.chunkVerifier = new ChunkVerifier()
+    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth })
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -139,6 +142,7 @@ export class DcmxNode {
     await Promise.allSettled([...this.#pending])
     await this.server.close()
     await this.client.stop()
+    await this.chunkVerifier.stop()
     this.peers.stop()
     await this.store.stop()
     this.db.close()

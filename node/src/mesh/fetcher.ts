@@ -8,6 +8,7 @@ import type { NodeMetrics } from '../core/metrics.ts'
 import type { AuditLog } from '../storage/audit-log.ts'
 import type { ContentStore, TempWrite } from '../storage/content-store.ts'
 import type { TrackStore } from '../storage/track-store.ts'
+import type { ChunkVerifier } from './chunk-verifier.ts'
 import type { PeerEntry, PeerTable } from './peer-table.ts'
 import type { ProtocolClient } from './protocol-client.ts'
 
@@ -18,6 +19,7 @@ export interface FetcherComponents {
   client: ProtocolClient
   metrics: NodeMetrics
   audit: AuditLog
+  verifier: ChunkVerifier
   logger: Logger
 }
 
@@ -33,22 +35,31 @@ export interface FetchResult {
   from?: string
 }
 
+/** Chunks written but not yet verified before the download waits for the hash worker. */
+const MAX_UNVERIFIED = 16
+
 function chunkLength(m: Manifest, i: number): number {
   return Math.min(m.chunkSize, m.size - i * m.chunkSize)
 }
 
+interface Chunk {
+  index: number
+  buf: Buffer
+}
+
 /**
- * Streams `/content/{hash}` from a peer starting at chunk `first` and yields each chunk only
- * after its SHA-256 matched the manifest; throws ChunkVerificationError at the first bad or
- * missing chunk. The yielded buffer is reused: consume it before pulling the next one.
+ * Streams `/content/{hash}` from a peer starting at chunk `first` and yields whole chunks (each
+ * in its own buffer). The first chunk is verified here (it decides the race); the others are
+ * verified by the hash worker. Throws ChunkVerificationError at a bad first chunk, at extra bytes,
+ * or when the response ends before the last chunk is complete.
  */
-async function* verifiedChunks(
+async function* peerChunks(
   client: ProtocolClient,
   peer: PeerEntry,
   m: Manifest,
   first: number,
   signal: AbortSignal,
-): AsyncGenerator<Buffer> {
+): AsyncGenerator<Chunk> {
   const start = first * m.chunkSize
   const res = await client.content(peer.record, m.contentHash, start, signal)
   const expected = start > 0 ? 206 : null
@@ -57,9 +68,9 @@ async function* verifiedChunks(
     throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
   }
   const n = m.chunks.length
-  const buf = Buffer.allocUnsafeSlow(m.chunkSize)
   let index = first
   let want = index < n ? chunkLength(m, index) : 0
+  let buf = Buffer.allocUnsafeSlow(want)
   let fill = 0
   try {
     for await (const data of res.body as AsyncIterable<Buffer>) {
@@ -71,14 +82,14 @@ async function* verifiedChunks(
         fill += take
         off += take
         if (fill === want) {
-          const chunk = buf.subarray(0, want)
-          if (createHash('sha256').update(chunk).digest('hex') !== m.chunks[index]) {
+          if (index === first && createHash('sha256').update(buf).digest('hex') !== m.chunks[index]) {
             throw new ChunkVerificationError(index, 'hash differs from the manifest')
           }
-          yield chunk
+          yield { index, buf }
           index += 1
           fill = 0
           want = index < n ? chunkLength(m, index) : 0
+          buf = Buffer.allocUnsafeSlow(want)
         }
       }
     }
@@ -92,8 +103,8 @@ async function* verifiedChunks(
 interface Attempt {
   peer: PeerEntry
   ac: AbortController
-  it: AsyncGenerator<Buffer>
-  first: Promise<IteratorResult<Buffer>>
+  it: AsyncGenerator<Chunk>
+  first: Promise<IteratorResult<Chunk>>
 }
 
 /**
@@ -195,46 +206,61 @@ export class ContentFetcher {
   }
 
   async #download(m: Manifest, candidates: PeerEntry[], tmp: TempWrite, signal: AbortSignal | undefined, manifestSource: string): Promise<string> {
-    const whole = createHash('sha256')
     const n = chunkCount(m.size, m.chunkSize)
-    let next = 0
+    const session = this.#c.verifier.begin(m)
     const queue = [...candidates]
     let lastPeer = ''
     const errors: string[] = []
-    while (next < n) {
-      signal?.throwIfAborted()
-      const batch = queue.splice(0, this.#init.raceWidth)
-      if (batch.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
-      const { winner, losers } = await this.#race(batch, m, next, signal, errors)
-      queue.unshift(...losers)
-      if (!winner) continue
-      lastPeer = winner.peer.record.peer_id
-      try {
-        let r = await winner.first
-        while (!r.done) {
-          whole.update(r.value)
-          await tmp.write(r.value)
-          next += 1
-          if (next === n) break
-          r = await winner.it.next()
+    try {
+      let next = 0
+      while (next < n) {
+        signal?.throwIfAborted()
+        const batch = queue.splice(0, this.#init.raceWidth)
+        if (batch.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
+        const { winner, losers } = await this.#race(batch, m, next, signal, errors)
+        queue.unshift(...losers)
+        if (!winner) continue
+        lastPeer = winner.peer.record.peer_id
+        const writes = new Set<Promise<void>>()
+        try {
+          let r = await winner.first
+          while (!r.done) {
+            const { index, buf } = r.value
+            // Write now (the temp file is invisible), hash in the worker once written.
+            const w: Promise<void> = tmp.writeAt(buf, index * m.chunkSize).then(() => session.push(index, buf))
+            writes.add(w)
+            void w.then(() => writes.delete(w), () => {})
+            if (index + 1 - session.verified > MAX_UNVERIFIED) await session.waitVerified(index + 1 - MAX_UNVERIFIED)
+            if (index + 1 === n) break
+            r = await winner.it.next()
+          }
+          await Promise.all(writes)
+          await session.waitVerified(n)
+          next = n
+        } catch (err) {
+          errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
+          this.#classify(winner.peer, err)
+          await Promise.allSettled(writes)
+          next = await session.settle()
+        } finally {
+          winner.ac.abort()
+          await winner.it.return(undefined).catch(() => {})
         }
-        winner.ac.abort()
-        await winner.it.return(undefined).catch(() => {})
-      } catch (err) {
-        winner.ac.abort()
-        errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
-        this.#classify(winner.peer, err)
       }
+      const actual = await session.end()
+      if (actual !== m.contentHash) {
+        // Every chunk matched the manifest yet the whole file does not: the manifest lied.
+        const liar = this.#c.peers.get(manifestSource)
+        if (liar) this.#penalize(liar, new HashMismatchError(m.contentHash, actual))
+        throw new HashMismatchError(m.contentHash, actual)
+      }
+      return lastPeer || manifestSource
+    } catch (err) {
+      session.drop()
+      throw err
+    } finally {
+      this.#c.verifier.release(session)
     }
-    const actual = whole.digest('hex')
-    if (actual !== m.contentHash) {
-      // Every chunk matched the manifest yet the whole file does not: the manifest lied.
-      const liar = this.#c.peers.get(manifestSource)
-      if (liar) this.#penalize(liar, new HashMismatchError(m.contentHash, actual))
-      throw new HashMismatchError(m.contentHash, actual)
-    }
-    if (n === 0 && m.contentHash !== createHash('sha256').digest('hex')) throw new HashMismatchError(m.contentHash, actual)
-    return lastPeer || manifestSource
   }
 
   /** Starts `batch` in parallel from chunk `from`; the first verified chunk wins, the rest are cancelled. */
@@ -248,7 +274,7 @@ export class ContentFetcher {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = verifiedChunks(this.#c.client, peer, m, from, s)
+      const it = peerChunks(this.#c.client, peer, m, from, s)
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {

@@ -54,6 +54,15 @@ export class TempWrite {
     }
   }
 
+  /** Positional write (chunks may land out of order). */
+  async writeAt(data: Uint8Array, position: number): Promise<void> {
+    let off = 0
+    while (off < data.byteLength) {
+      const { bytesWritten } = await this.#fh.write(data, off, data.byteLength - off, position + off)
+      off += bytesWritten
+    }
+  }
+
   /** fsync, then rename into place; returns false when the content already existed. */
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true

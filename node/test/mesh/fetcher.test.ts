@@ -111,7 +111,8 @@ describe('fetching from a lying peer', () => {
     }
   })
 
-  it('falls back to an honest peer mid-stream when the first one truncates, resuming at the last verified chunk', async () => {
+  for (const mode of ['truncate', 'corrupt'] as const) {
+  it(`falls back to an honest peer mid-stream when the first one ${mode === 'truncate' ? 'truncates' : 'corrupts chunk 3'}, resuming at the last verified chunk`, async () => {
     // The liar forwards the honest node's signed record, so B knows the honest peer second-hand.
     const res = await fetch(`${honest.url}/discover`, {
       method: 'POST',
@@ -119,7 +120,7 @@ describe('fetching from a lying peer', () => {
       body: JSON.stringify({ peer: await signAnnouncement(privateKeyToAccount(generatePrivateKey()), { host: '127.0.0.1', port: 1 }) }),
     })
     const honestRecord = ((await res.json()) as DiscoverResponse).peer
-    const liar = await startLiar({ bytes, manifest, mode: 'truncate', badChunk: 3, forward: [honestRecord] })
+    const liar = await startLiar({ bytes, manifest, mode, badChunk: 3, forward: [honestRecord] })
     const b = await startNode({ chunkSize: CHUNK, raceWidth: 1, peers: [{ host: '127.0.0.1', port: liar.port }] })
     try {
       await b.gossip.round()
@@ -140,4 +141,5 @@ describe('fetching from a lying peer', () => {
       await liar.close()
     }
   })
+  }
 })
