@@ -5,8 +5,8 @@ import { ChunkVerificationError } from '../core/errors.ts'
 import type { FromWorker, ToWorker } from './hash-worker.ts'
 
 /**
- * One verification session: chunks (already written to the temp file) are handed to the hash
- * worker; `verified` counts the in-order prefix that matched the manifest.
+ * One verification session: bytes (already written to the temp file) are handed to the hash
+ * worker; `verified` counts the chunks of the in-order prefix that matched the manifest.
  */
 export class VerifySession {
   readonly id: number
@@ -22,13 +22,13 @@ export class VerifySession {
     this.#post = post
   }
 
-  /** Hands over a chunk; its buffer is transferred (detached here). */
-  push(index: number, buf: Buffer): void {
+  /** Hands over bytes at `offset`; a buffer owning its memory is transferred (detached here), others copied. */
+  push(offset: number, buf: Buffer): void {
     const ab = buf.buffer as ArrayBuffer
     if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength) {
-      this.#post({ type: 'chunk', id: this.id, index, buf: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer })
+      this.#post({ type: 'piece', id: this.id, offset, buf: ab.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })
     } else {
-      this.#post({ type: 'chunk', id: this.id, index, buf: ab }, [ab])
+      this.#post({ type: 'piece', id: this.id, offset, buf: ab }, [ab])
     }
   }
 
@@ -88,7 +88,7 @@ export class ChunkVerifier {
     const w = this.#ensure()
     const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer))
     this.#sessions.set(s.id, s)
-    w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks } satisfies ToWorker)
+    w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks, chunkSize: m.chunkSize, size: m.size } satisfies ToWorker)
     return s
   }
 

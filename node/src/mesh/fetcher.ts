@@ -37,74 +37,75 @@ export interface FetchResult {
 
 /** Chunks written but not yet verified before the download waits for the hash worker. */
 const MAX_UNVERIFIED = 16
+/** Positional writes in flight at once. */
+const MAX_WRITES = 32
 
 function chunkLength(m: Manifest, i: number): number {
   return Math.min(m.chunkSize, m.size - i * m.chunkSize)
 }
 
-interface Chunk {
-  index: number
+interface Piece {
+  offset: number
   buf: Buffer
 }
 
 /**
- * Streams `/content/{hash}` from a peer starting at chunk `first` and yields whole chunks (each
- * in its own buffer). The first chunk is verified here (it decides the race); the others are
- * verified by the hash worker. Throws ChunkVerificationError at a bad first chunk, at extra bytes,
- * or when the response ends before the last chunk is complete.
+ * Streams `/content/{hash}` from a peer starting at chunk `first` and yields the received pieces
+ * as they are (no copies). The first chunk is verified here before anything is yielded (it
+ * decides the race); the rest is verified by the hash worker. Throws ChunkVerificationError at a
+ * bad first chunk, at bytes past the end, or when the response ends early.
  */
-async function* peerChunks(
+async function* peerPieces(
   client: ProtocolClient,
   peer: PeerEntry,
   m: Manifest,
   first: number,
   signal: AbortSignal,
-): AsyncGenerator<Chunk> {
+): AsyncGenerator<Piece> {
   const start = first * m.chunkSize
   const res = await client.content(peer.record, m.contentHash, start, signal)
-  const expected = start > 0 ? 206 : null
-  if (res.statusCode !== (expected ?? res.statusCode) || (expected === null && res.statusCode !== 200 && res.statusCode !== 206)) {
+  const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
+  if (!okStatus) {
     res.body.destroy()
     throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
   }
-  const n = m.chunks.length
-  let index = first
-  let want = index < n ? chunkLength(m, index) : 0
-  let buf = Buffer.allocUnsafeSlow(want)
-  let fill = 0
+  const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
+  const held: Piece[] = []
+  const h = createHash('sha256')
+  let offset = start
+  let verifiedFirst = firstLen === 0
   try {
-    for await (const data of res.body as AsyncIterable<Buffer>) {
-      let off = 0
-      while (off < data.byteLength) {
-        if (index >= n) throw new ChunkVerificationError(index, 'peer sent more bytes than the manifest lists')
-        const take = Math.min(want - fill, data.byteLength - off)
-        data.copy(buf, fill, off, off + take)
-        fill += take
-        off += take
-        if (fill === want) {
-          if (index === first && createHash('sha256').update(buf).digest('hex') !== m.chunks[index]) {
-            throw new ChunkVerificationError(index, 'hash differs from the manifest')
-          }
-          yield { index, buf }
-          index += 1
-          fill = 0
-          want = index < n ? chunkLength(m, index) : 0
-          buf = Buffer.allocUnsafeSlow(want)
-        }
+    for await (const buf of res.body as AsyncIterable<Buffer>) {
+      if (offset + buf.byteLength > m.size) {
+        throw new ChunkVerificationError(Math.floor(m.size / m.chunkSize), 'peer sent more bytes than the manifest lists')
+      }
+      const piece = { offset, buf }
+      offset += buf.byteLength
+      if (verifiedFirst) {
+        yield piece
+        continue
+      }
+      held.push(piece)
+      const inFirst = Math.min(buf.byteLength, start + firstLen - piece.offset)
+      h.update(inFirst === buf.byteLength ? buf : buf.subarray(0, inFirst))
+      if (offset >= start + firstLen) {
+        if (h.digest('hex') !== m.chunks[first]) throw new ChunkVerificationError(first, 'hash differs from the manifest')
+        verifiedFirst = true
+        yield* held.splice(0)
       }
     }
   } finally {
     if (!res.body.destroyed) res.body.destroy()
   }
   // The response ended normally but short: the peer claimed bytes it did not send.
-  if (index < n) throw new ChunkVerificationError(index, 'peer ended the response before this chunk was complete')
+  if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
 }
 
 interface Attempt {
   peer: PeerEntry
   ac: AbortController
-  it: AsyncGenerator<Chunk>
-  first: Promise<IteratorResult<Chunk>>
+  it: AsyncGenerator<Piece>
+  first: Promise<IteratorResult<Piece>>
 }
 
 /**
@@ -225,13 +226,14 @@ export class ContentFetcher {
         try {
           let r = await winner.first
           while (!r.done) {
-            const { index, buf } = r.value
+            const { offset, buf } = r.value
             // Write now (the temp file is invisible), hash in the worker once written.
-            const w: Promise<void> = tmp.writeAt(buf, index * m.chunkSize).then(() => session.push(index, buf))
+            const w: Promise<void> = tmp.writeAt(buf, offset).then(() => session.push(offset, buf))
             writes.add(w)
             void w.then(() => writes.delete(w), () => {})
-            if (index + 1 - session.verified > MAX_UNVERIFIED) await session.waitVerified(index + 1 - MAX_UNVERIFIED)
-            if (index + 1 === n) break
+            const received = Math.floor((offset + buf.byteLength) / m.chunkSize)
+            if (received - session.verified > MAX_UNVERIFIED) await session.waitVerified(received - MAX_UNVERIFIED)
+            if (writes.size > MAX_WRITES) await Promise.race(writes)
             r = await winner.it.next()
           }
           await Promise.all(writes)
@@ -274,7 +276,7 @@ export class ContentFetcher {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = peerChunks(this.#c.client, peer, m, from, s)
+      const it = peerPieces(this.#c.client, peer, m, from, s)
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {

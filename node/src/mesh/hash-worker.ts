@@ -1,6 +1,7 @@
 /**
- * Worker thread that verifies fetched chunks against their manifest hashes and keeps the
- * whole-file SHA-256 over the verified prefix, so hashing runs beside the network and disk I/O.
+ * Worker thread that verifies fetched bytes against the manifest's chunk hashes and keeps the
+ * whole-file SHA-256 over the verified prefix, so hashing runs beside network and disk I/O.
+ * Pieces arrive (transferred, not copied) in any order and are processed in offset order.
  * Protocol: see ChunkVerifier (chunk-verifier.ts).
  */
 import { createHash } from 'node:crypto'
@@ -8,8 +9,8 @@ import type { Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 
 export type ToWorker =
-  | { type: 'begin'; id: number; chunks: string[] }
-  | { type: 'chunk'; id: number; index: number; buf: ArrayBuffer }
+  | { type: 'begin'; id: number; chunks: string[]; chunkSize: number; size: number }
+  | { type: 'piece'; id: number; offset: number; buf: ArrayBuffer }
   | { type: 'settle'; id: number }
   | { type: 'end'; id: number }
   | { type: 'drop'; id: number }
@@ -17,14 +18,23 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ok'; id: number; index: number }
   | { type: 'bad'; id: number; index: number }
-  | { type: 'digest'; id: number; hex: string }
   | { type: 'settled'; id: number; next: number }
+  | { type: 'digest'; id: number; hex: string }
 
 interface Session {
   chunks: string[]
-  next: number
-  pending: Map<number, ArrayBuffer>
+  chunkSize: number
+  size: number
+  /** Next byte offset to process. */
+  offset: number
+  /** Chunk being hashed and bytes of it seen so far. */
+  index: number
+  inChunk: number
+  chunkHash: Hash
   whole: Hash
+  /** Whole-file hash state at the start of the current chunk (restored after a bad chunk). */
+  snapshot: Hash
+  pending: Map<number, ArrayBuffer>
   failed: boolean
 }
 
@@ -32,38 +42,77 @@ const sessions = new Map<number, Session>()
 const port = parentPort
 if (!port) throw new Error('hash-worker must run in a worker thread')
 
-function drain(id: number, s: Session): void {
-  while (!s.failed && s.pending.has(s.next)) {
-    const buf = new Uint8Array(s.pending.get(s.next) as ArrayBuffer)
-    s.pending.delete(s.next)
-    if (createHash('sha256').update(buf).digest('hex') !== s.chunks[s.next]) {
-      s.failed = true
-      s.pending.clear()
-      port?.postMessage({ type: 'bad', id, index: s.next } satisfies FromWorker)
-      return
+function chunkLen(s: Session): number {
+  return Math.min(s.chunkSize, s.size - s.index * s.chunkSize)
+}
+
+function process(id: number, s: Session, data: Uint8Array): void {
+  let off = 0
+  while (off < data.byteLength) {
+    const take = Math.min(chunkLen(s) - s.inChunk, data.byteLength - off)
+    const part = take === data.byteLength ? data : data.subarray(off, off + take)
+    s.chunkHash.update(part)
+    s.whole.update(part)
+    s.inChunk += take
+    off += take
+    if (s.inChunk === chunkLen(s)) {
+      if (s.chunkHash.digest('hex') !== s.chunks[s.index]) {
+        s.failed = true
+        s.pending.clear()
+        port?.postMessage({ type: 'bad', id, index: s.index } satisfies FromWorker)
+        return
+      }
+      port?.postMessage({ type: 'ok', id, index: s.index } satisfies FromWorker)
+      s.index += 1
+      s.inChunk = 0
+      s.chunkHash = createHash('sha256')
+      s.snapshot = s.whole.copy()
     }
-    s.whole.update(buf)
-    port?.postMessage({ type: 'ok', id, index: s.next } satisfies FromWorker)
-    s.next += 1
+  }
+  s.offset += data.byteLength
+}
+
+function drain(id: number, s: Session): void {
+  while (!s.failed && s.pending.has(s.offset)) {
+    const ab = s.pending.get(s.offset) as ArrayBuffer
+    s.pending.delete(s.offset)
+    process(id, s, new Uint8Array(ab))
   }
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'begin') {
-    sessions.set(m.id, { chunks: m.chunks, next: 0, pending: new Map(), whole: createHash('sha256'), failed: false })
+    const whole = createHash('sha256')
+    sessions.set(m.id, {
+      chunks: m.chunks,
+      chunkSize: m.chunkSize,
+      size: m.size,
+      offset: 0,
+      index: 0,
+      inChunk: 0,
+      chunkHash: createHash('sha256'),
+      whole,
+      snapshot: whole.copy(),
+      pending: new Map(),
+      failed: false,
+    })
     return
   }
   const s = sessions.get(m.id)
   if (!s) return
-  if (m.type === 'chunk') {
-    if (s.failed || m.index < s.next) return
-    s.pending.set(m.index, m.buf)
+  if (m.type === 'piece') {
+    if (s.failed || m.offset < s.offset) return
+    s.pending.set(m.offset, m.buf)
     drain(m.id, s)
   } else if (m.type === 'settle') {
-    // Only verified chunks reached the whole-file hash, so resuming at `next` keeps it exact.
+    // Roll back to the last verified chunk boundary; the next stream resumes there.
     s.failed = false
     s.pending.clear()
-    port.postMessage({ type: 'settled', id: m.id, next: s.next } satisfies FromWorker)
+    s.whole = s.snapshot.copy()
+    s.chunkHash = createHash('sha256')
+    s.inChunk = 0
+    s.offset = s.index * s.chunkSize
+    port.postMessage({ type: 'settled', id: m.id, next: s.index } satisfies FromWorker)
   } else if (m.type === 'end') {
     port.postMessage({ type: 'digest', id: m.id, hex: s.whole.digest('hex') } satisfies FromWorker)
     sessions.delete(m.id)
