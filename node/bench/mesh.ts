@@ -59,7 +59,8 @@ async function waitListening(proc: ChildProcess, pattern: RegExp): Promise<strin
 }
 
 async function startCliNode(dataDir: string, extra: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [MAIN, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
+  const flags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []
+  const proc = spawn(process.execPath, [...flags, MAIN, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   children.add(proc)

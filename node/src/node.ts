@@ -159,23 +159,22 @@ export class DcmxNode {
       throw err
     }
     const existing = this.tracks.get(manifest.contentHash)
-    const track: Track = existing?.local
-      ? { ...existing }
-      : {
-          title: meta.title,
-          artist: meta.artist,
-          album: meta.album ?? null,
-          duration: meta.duration ?? 0,
-          content_hash: manifest.contentHash,
-          size: manifest.size,
-          manifest_root: manifest.root,
-          created_at: new Date().toISOString(),
-        }
-    if (existing?.local) {
-      delete (track as Partial<Track & { local: boolean }>).local
-    }
     this.tracks.putManifest(manifest)
-    this.tracks.upsert(track, true)
+    this.tracks.upsert(
+      {
+        title: meta.title,
+        artist: meta.artist,
+        album: meta.album ?? null,
+        duration: meta.duration ?? 0,
+        content_hash: manifest.contentHash,
+        size: manifest.size,
+        manifest_root: manifest.root,
+        created_at: new Date().toISOString(),
+      },
+      true,
+    )
+    // The first metadata stored for a hash wins (dedup); answer with what is stored.
+    const { local: _local, ...track } = this.tracks.get(manifest.contentHash) as Track & { local: boolean }
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')

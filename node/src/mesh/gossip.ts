@@ -151,8 +151,8 @@ export class GossipService extends EventEmitter<GossipEvents> {
 
   /** Tells live peers about new local tracks right away (with their metadata). */
   async announce(tracks: Track[]): Promise<void> {
-    const live = this.#c.peers.list().filter((p) => p.state === 'active' || p.state === 'connected' || p.state === 'unknown')
-    await Promise.allSettled(live.map((p) => this.exchange(p, p.peer_id, tracks)))
+    const live = this.#c.peers.live()
+    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks)))
   }
 
   /** Server side of POST /discover: verify the caller, learn from it, answer with what we know. */

@@ -204,6 +204,11 @@ export class PeerTable {
     return pool.length <= n ? pool : pool.slice(pool.length - n)
   }
 
+  /** Peers worth pushing news to (not disconnected, not banned). */
+  live(): PeerEntry[] {
+    return [...this.#peers.values()].filter((e) => e.state !== 'disconnected' && e.state !== 'retry' && e.score > this.init.banScore)
+  }
+
   connectedCount(): number {
     let n = 0
     for (const e of this.#peers.values()) if (e.state === 'connected' || e.state === 'active') n++

@@ -41,7 +41,10 @@ export class TrackStore {
     this.#db = components.db
   }
 
-  /** Inserts or refreshes metadata; `local` only ever goes from 0 to 1 here. */
+  /**
+   * Inserts or refreshes metadata; `local` only ever goes from 0 to 1 here. For local content the
+   * manifest root is computed by this node and replaces any root learned from gossip.
+   */
   upsert(track: Track, local: boolean): void {
     this.#db
       .prepare(
@@ -49,7 +52,8 @@ export class TrackStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(content_hash) DO UPDATE SET
            local = max(tracks.local, excluded.local),
-           manifest_root = coalesce(tracks.manifest_root, excluded.manifest_root)`,
+           manifest_root = CASE WHEN excluded.local = 1 THEN excluded.manifest_root
+                                ELSE coalesce(tracks.manifest_root, excluded.manifest_root) END`,
       )
       .run(track.content_hash, track.title, track.artist, track.album, track.duration, track.size, track.manifest_root, track.created_at, local ? 1 : 0)
   }
