@@ -34,6 +34,8 @@ export interface DcmxNodeComponents {
   apiToken: string
   logger: Logger
   dialFilter?: DialFilter
+  /** Verified-signature cache; several nodes in one process (tests, benches) may share one. */
+  verifier?: AnnouncementVerifier
 }
 
 /**
@@ -92,7 +94,7 @@ export class DcmxNode {
     this.client = new ProtocolClient({ dialFilter: components.dialFilter }, { connectTimeoutMs: init.connectTimeoutMs })
     const advertiseHost = init.advertiseHost ?? (init.host === '0.0.0.0' || init.host === '::' ? '127.0.0.1' : init.host)
     this.announcer = new Announcer({ account: this.account }, { host: advertiseHost, port: init.port || 1, maxAgeSec: init.announcementMaxAgeSec })
-    this.verifier = new AnnouncementVerifier({ maxAgeSec: init.announcementMaxAgeSec })
+    this.verifier = components.verifier ?? new AnnouncementVerifier({ maxAgeSec: init.announcementMaxAgeSec })
     const c = { peers: this.peers, tracks: this.tracks, client: this.client, metrics: this.metrics, logger }
     this.gossip = new GossipService(
       { ...c, announcer: this.announcer, verifier: this.verifier },
@@ -145,6 +147,7 @@ export class DcmxNode {
     await this.chunkVerifier.stop()
     this.peers.stop()
     await this.store.stop()
+    this.audit.flush()
     this.db.close()
     this.#log.info('node stopped')
   }
@@ -231,11 +234,14 @@ export class DcmxNode {
 }
 
 /** Loads (or creates) the identity and operator token in the data dir and builds a node. */
-export async function createNode(input: NodeConfigInput, components: { logger?: Logger; dialFilter?: DialFilter } = {}): Promise<DcmxNode> {
+export async function createNode(
+  input: NodeConfigInput,
+  components: { logger?: Logger; dialFilter?: DialFilter; verifier?: AnnouncementVerifier } = {},
+): Promise<DcmxNode> {
   const config = nodeConfigSchema.parse(input)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const account = await loadOrCreateIdentity(config.dataDir)
   const apiToken = config.apiToken ?? (await loadOrCreateApiToken(config.dataDir))
   const logger = components.logger ?? createLogger({ level: config.logLevel })
-  return new DcmxNode({ account, apiToken, logger, dialFilter: components.dialFilter }, config)
+  return new DcmxNode({ account, apiToken, logger, dialFilter: components.dialFilter, verifier: components.verifier }, config)
 }

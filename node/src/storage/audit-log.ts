@@ -1,3 +1,4 @@
+import { transaction } from './db.ts'
 import type { Db } from './db.ts'
 
 export type AuditAction = 'ADD_TRACK' | 'DOWNLOAD' | 'UPLOAD'
@@ -21,10 +22,16 @@ function csvCell(v: string): string {
   return `"${safe.replaceAll('"', '""')}"`
 }
 
-/** Append-only audit trail of ADD_TRACK / DOWNLOAD / UPLOAD, exportable by date range. */
+/**
+ * Append-only audit trail of ADD_TRACK / DOWNLOAD / UPLOAD, exportable by date range. Records are
+ * queued and written in one transaction per event-loop turn, so serving many small ranges does
+ * not pay one SQLite commit each.
+ */
 export class AuditLog {
   #db: Db
   #nodeId: string
+  #queue: Array<[string, string, string, string, string, string]> = []
+  #scheduled = false
 
   constructor(components: { db: Db }, init: { nodeId: string }) {
     this.#db = components.db
@@ -32,13 +39,27 @@ export class AuditLog {
   }
 
   record(action: AuditAction, contentHash: string, result: AuditResult, details: Record<string, unknown> = {}): void {
-    this.#db
-      .prepare('INSERT INTO audit (timestamp, node_id, action, content_hash, result, details) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(new Date().toISOString(), this.#nodeId, action, contentHash, result, JSON.stringify(details))
+    this.#queue.push([new Date().toISOString(), this.#nodeId, action, contentHash, result, JSON.stringify(details)])
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.flush())
+    }
+  }
+
+  /** Writes queued records now (also called before queries and at stop). */
+  flush(): void {
+    this.#scheduled = false
+    if (this.#queue.length === 0 || !this.#db.isOpen) return
+    const rows = this.#queue.splice(0)
+    const insert = this.#db.prepare('INSERT INTO audit (timestamp, node_id, action, content_hash, result, details) VALUES (?, ?, ?, ?, ?, ?)')
+    transaction(this.#db, () => {
+      for (const r of rows) insert.run(...r)
+    })
   }
 
   /** Records with from <= timestamp < to (ISO strings; a bare date means its midnight UTC). */
   query(range: { from?: string; to?: string; limit?: number }): AuditRecord[] {
+    this.flush()
     const rows = this.#db
       .prepare('SELECT * FROM audit WHERE timestamp >= ? AND timestamp < ? ORDER BY id LIMIT ?')
       .all(range.from ?? '', range.to ?? '\uffff', range.limit ?? 100_000) as unknown as Array<Omit<AuditRecord, 'details'> & { details: string }>
