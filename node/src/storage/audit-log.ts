@@ -14,6 +14,8 @@ export interface AuditRecord {
   details: Record<string, unknown>
 }
 
+const FLUSH_MS = 250
+
 const CSV_COLUMNS = ['timestamp', 'node_id', 'action', 'content_hash', 'result', 'details'] as const
 
 function csvCell(v: string): string {
@@ -24,8 +26,8 @@ function csvCell(v: string): string {
 
 /**
  * Append-only audit trail of ADD_TRACK / DOWNLOAD / UPLOAD, exportable by date range. Records are
- * queued and written in one transaction per event-loop turn, so serving many small ranges does
- * not pay one SQLite commit each.
+ * queued and written in one transaction every FLUSH_MS (and before every query and at stop), so
+ * serving many small ranges pays neither a commit each nor the WAL checkpoints they would cause.
  */
 export class AuditLog {
   #db: Db
@@ -42,7 +44,7 @@ export class AuditLog {
     this.#queue.push([new Date().toISOString(), this.#nodeId, action, contentHash, result, JSON.stringify(details)])
     if (!this.#scheduled) {
       this.#scheduled = true
-      setImmediate(() => this.flush())
+      setTimeout(() => this.flush(), FLUSH_MS).unref()
     }
   }
 

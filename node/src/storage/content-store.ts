@@ -27,6 +27,8 @@ const READ_CHUNK = 4 << 20
 
 export interface OpenContent {
   size: number
+  /** The open file (for zero-garbage sending); closed by `stream`, `close` or the sender. */
+  handle: FileHandle
   /** Streams the file (or an inclusive byte range) and closes the handle at the end. */
   stream: (range?: { start: number; end: number }) => Readable
   /** Closes the handle when `stream` will not be called. */
@@ -134,6 +136,7 @@ export class ContentStore {
     const { size } = await fh.stat()
     return {
       size,
+      handle: fh,
       close: () => fh.close(),
       stream: (range) =>
         createReadStream('', {

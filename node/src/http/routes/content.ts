@@ -1,12 +1,16 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+
 import type { FastifyInstance } from 'fastify'
 
 import { ContentNotFoundError } from '../../core/errors.ts'
 import { parseContentHash } from '../../core/hash.ts'
 import { parseRange } from '../range.ts'
+import { BufferPool, sendFileRange } from '../send-file.ts'
 import type { ServerComponents } from '../server.ts'
 
 /** GET/HEAD /content/{hash} (Range, ETag, streamed from disk) and GET /manifest/{hash}. */
 export function registerContentRoutes(app: FastifyInstance, { node }: ServerComponents): void {
+  const pool = new BufferPool({ size: 1 << 20, max: 16 })
   app.route({
     method: ['GET', 'HEAD'],
     url: '/content/:hash',
@@ -35,11 +39,13 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
         await file.close()
         return reply.send()
       }
-      reply.raw.once('finish', () => {
-        node.metrics.uploadedBytes.inc(length)
-        node.audit.record('UPLOAD', hash, 'SUCCESS', { bytes: length, ...(range ? { range: `${range.start}-${range.end}` } : {}) })
-      })
-      return reply.send(file.stream(range))
+      // Stream from the open file with pooled buffers, bypassing the reply pipeline.
+      reply.hijack()
+      reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders)
+      const start = range?.start ?? 0
+      const sent = await sendFileRange(reply.raw, file.handle, start, start + length - 1, pool)
+      node.metrics.uploadedBytes.inc(sent)
+      node.audit.record('UPLOAD', hash, sent === length ? 'SUCCESS' : 'FAILED', { bytes: sent, ...(range ? { range: `${range.start}-${range.end}` } : {}) })
     },
   })
 
