@@ -22,14 +22,20 @@ export class VerifySession {
     this.#post = post
   }
 
-  /** Hands over bytes at `offset`; a buffer owning its memory is transferred (detached here), others copied. */
-  push(offset: number, buf: Buffer): void {
-    const ab = buf.buffer as ArrayBuffer
-    if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength) {
-      this.#post({ type: 'piece', id: this.id, offset, buf: ab.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })
-    } else {
-      this.#post({ type: 'piece', id: this.id, offset, buf: ab }, [ab])
+  /** Hands over consecutive buffers starting at `offset`; buffers owning their memory are transferred (detached here). */
+  push(offset: number, bufs: Buffer[]): void {
+    const out: ArrayBuffer[] = []
+    const transfer: ArrayBuffer[] = []
+    for (const b of bufs) {
+      const ab = b.buffer as ArrayBuffer
+      if (b.byteOffset === 0 && b.byteLength === ab.byteLength && !transfer.includes(ab)) {
+        out.push(ab)
+        transfer.push(ab)
+      } else {
+        out.push(ab.slice(b.byteOffset, b.byteOffset + b.byteLength))
+      }
     }
+    this.#post({ type: 'pieces', id: this.id, offset, bufs: out }, transfer)
   }
 
   /** Resolves once `count` chunks are verified; throws ChunkVerificationError at a bad one. */

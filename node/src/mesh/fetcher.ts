@@ -38,7 +38,9 @@ export interface FetchResult {
 /** Chunks written but not yet verified before the download waits for the hash worker. */
 const MAX_UNVERIFIED = 16
 /** Positional writes in flight at once. */
-const MAX_WRITES = 32
+const MAX_WRITES = 8
+/** Received bytes gathered per write and per message to the hash worker. */
+const WRITE_BATCH = 1 << 20
 
 function chunkLength(m: Manifest, i: number): number {
   return Math.min(m.chunkSize, m.size - i * m.chunkSize)
@@ -216,32 +218,52 @@ export class ContentFetcher {
       let next = 0
       while (next < n) {
         signal?.throwIfAborted()
-        const batch = queue.splice(0, this.#init.raceWidth)
-        if (batch.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
-        const { winner, losers } = await this.#race(batch, m, next, signal, errors)
+        const racers = queue.splice(0, this.#init.raceWidth)
+        if (racers.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
+        const { winner, losers } = await this.#race(racers, m, next, signal, errors)
         queue.unshift(...losers)
         if (!winner) continue
         lastPeer = winner.peer.record.peer_id
         const writes = new Set<Promise<void>>()
+        // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
+        // writev (the temp file is invisible) and then handed to the hash worker without copying.
+        let batch: Buffer[] = []
+        let batchAt = 0
+        let batchBytes = 0
+        const batchLimit = Math.min(WRITE_BATCH, m.chunkSize)
+        const flush = (): void => {
+          const bufs = batch
+          const at = batchAt
+          batch = []
+          batchBytes = 0
+          const w: Promise<void> = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
+          writes.add(w)
+          void w.then(() => writes.delete(w), () => {})
+        }
         try {
           let r = await winner.first
           while (!r.done) {
             const { offset, buf } = r.value
-            // Write now (the temp file is invisible), hash in the worker once written.
-            const w: Promise<void> = tmp.writeAt(buf, offset).then(() => session.push(offset, buf))
-            writes.add(w)
-            void w.then(() => writes.delete(w), () => {})
-            const received = Math.floor((offset + buf.byteLength) / m.chunkSize)
-            if (received - session.verified > MAX_UNVERIFIED) await session.waitVerified(received - MAX_UNVERIFIED)
-            if (writes.size > MAX_WRITES) await Promise.race(writes)
+            if (batch.length === 0) batchAt = offset
+            batch.push(buf)
+            batchBytes += buf.byteLength
+            if (batchBytes >= batchLimit) {
+              flush()
+              const received = Math.floor((offset + buf.byteLength) / m.chunkSize)
+              if (received - session.verified > MAX_UNVERIFIED) await session.waitVerified(received - MAX_UNVERIFIED)
+              if (writes.size > MAX_WRITES) await Promise.race(writes)
+            }
             r = await winner.it.next()
           }
+          if (batch.length > 0) flush()
           await Promise.all(writes)
           await session.waitVerified(n)
           next = n
         } catch (err) {
           errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
           this.#classify(winner.peer, err)
+          // Bytes received before the failure still count once the worker has verified them.
+          if (batch.length > 0) flush()
           await Promise.allSettled(writes)
           next = await session.settle()
         } finally {

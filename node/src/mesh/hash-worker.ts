@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads'
 
 export type ToWorker =
   | { type: 'begin'; id: number; chunks: string[]; chunkSize: number; size: number }
-  | { type: 'piece'; id: number; offset: number; buf: ArrayBuffer }
+  | { type: 'pieces'; id: number; offset: number; bufs: ArrayBuffer[] }
   | { type: 'settle'; id: number }
   | { type: 'end'; id: number }
   | { type: 'drop'; id: number }
@@ -34,7 +34,7 @@ interface Session {
   whole: Hash
   /** Whole-file hash state at the start of the current chunk (restored after a bad chunk). */
   snapshot: Hash
-  pending: Map<number, ArrayBuffer>
+  pending: Map<number, ArrayBuffer[]>
   failed: boolean
 }
 
@@ -74,9 +74,12 @@ function process(id: number, s: Session, data: Uint8Array): void {
 
 function drain(id: number, s: Session): void {
   while (!s.failed && s.pending.has(s.offset)) {
-    const ab = s.pending.get(s.offset) as ArrayBuffer
+    const bufs = s.pending.get(s.offset) as ArrayBuffer[]
     s.pending.delete(s.offset)
-    process(id, s, new Uint8Array(ab))
+    for (const ab of bufs) {
+      process(id, s, new Uint8Array(ab))
+      if (s.failed) return
+    }
   }
 }
 
@@ -100,9 +103,9 @@ port.on('message', (m: ToWorker) => {
   }
   const s = sessions.get(m.id)
   if (!s) return
-  if (m.type === 'piece') {
+  if (m.type === 'pieces') {
     if (s.failed || m.offset < s.offset) return
-    s.pending.set(m.offset, m.buf)
+    s.pending.set(m.offset, m.bufs)
     drain(m.id, s)
   } else if (m.type === 'settle') {
     // Roll back to the last verified chunk boundary; the next stream resumes there.

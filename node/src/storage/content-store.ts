@@ -65,6 +65,27 @@ export class TempWrite {
     }
   }
 
+  /** Positional gather write of consecutive buffers. */
+  async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.byteLength, 0)
+    const { bytesWritten } = await this.#fh.writev(bufs, position)
+    if (bytesWritten < total) {
+      // Short gather write (rare on files): finish it buffer by buffer.
+      let skip = bytesWritten
+      let pos = position + bytesWritten
+      for (const b of bufs) {
+        if (skip >= b.byteLength) {
+          skip -= b.byteLength
+          continue
+        }
+        const rest = b.subarray(skip)
+        skip = 0
+        await this.writeAt(rest, pos)
+        pos += rest.byteLength
+      }
+    }
+  }
+
   /** fsync, then rename into place; returns false when the content already existed. */
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true
