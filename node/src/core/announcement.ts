@@ -1,4 +1,4 @@
-import { getAddress, recoverMessageAddress } from 'viem'
+import { getAddress, recoverMessageAddress } from 'viem/utils'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { SignedPeer } from '../api.ts'
