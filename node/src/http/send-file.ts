@@ -50,6 +50,8 @@ export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: 
       if (bytesRead === 0) break
       if (pending) await pending
       pending = write(res, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))
+      // Mark it handled now: a client reset may reject it while the next read is in flight.
+      pending.catch(() => {})
       pos += bytesRead
       sent += bytesRead
     }
