@@ -458,8 +458,8 @@ function markdown(r: {
   on 2 vCPUs and each verifies every other node's signed record once (N^2 = ~2,450 secp256k1
   recoveries at ~1.4 ms each). The round count is the portable figure: at the 100 ms interval
   the network cost is rounds x 100 ms; a real node verifies only N-1 records (~70 ms for 50).
-- Memory: an empty node already has ~158 MiB RSS: Node 24 (~41 MiB), the TypeScript type
-  stripper (~20 MiB; no build step), viem (~35 MiB), fastify/undici/pino/prom-client (~20 MiB)
+- Memory: an empty node already has ~154 MiB RSS: Node 24 (~41 MiB), the TypeScript type
+  stripper (~20 MiB; no build step), viem (~30 MiB), fastify/undici/pino/prom-client (~20 MiB)
   and V8's heap reservation. The 1,000 peers and 10,000 tracks themselves take a few MiB of live
   heap (38 MiB heap used after GC in total); the rest is V8/malloc retention after handling the
   1,000 signed announcements. \`node --max-semi-space-size=1\` lowers the figure by ~40 MiB.
