@@ -1,0 +1,149 @@
+/**
+ * Wire types of the DCMX node's HTTP API: zod schemas and their TypeScript types.
+ * Depends on zod only, so the web app can import `@dcmx/node/api` in the browser.
+ */
+import { z } from 'zod'
+
+export const contentHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+export const peerIdSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 20-byte 0x address')
+export const hostSchema = z.string().min(1).max(253).regex(/^[A-Za-z0-9.\-:]+$/, 'invalid host')
+export const portSchema = z.number().int().min(1).max(65535)
+
+/** Upper bound of hashes one peer may claim in one message. */
+export const MAX_TRACKS_PER_PEER = 100_000
+
+/** A peer's signed identity record: the seed's `peer` object plus `timestamp` and `signature`. */
+export const signedPeerSchema = z.object({
+  peer_id: peerIdSchema,
+  host: hostSchema,
+  port: portSchema,
+  timestamp: z.number().int().nonnegative(),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature'),
+})
+export type SignedPeer = z.infer<typeof signedPeerSchema>
+
+/** The seed's Track (section 5.2) plus the manifest root. */
+export const trackSchema = z.object({
+  title: z.string().min(1).max(300),
+  artist: z.string().min(1).max(300),
+  album: z
+    .string()
+    .max(300)
+    .nullish()
+    .transform((v) => v ?? null),
+  duration: z.number().int().nonnegative().max(10 * 24 * 3600).default(0),
+  content_hash: contentHashSchema,
+  size: z.number().int().nonnegative(),
+  manifest_root: contentHashSchema.nullish().transform((v) => v ?? null),
+  created_at: z.string().max(40).default(() => new Date().toISOString()),
+})
+export type Track = z.output<typeof trackSchema>
+
+export const MANIFEST_VERSION = 1
+
+/**
+ * A manifest lists the SHA-256 of every `chunkSize` slice of the content (the last one may be
+ * shorter). `root` = SHA-256 over the concatenated 32-byte chunk hashes, in order; it is what the
+ * on-chain TrackRegistry stores as `manifestRoot` next to `contentHash`.
+ */
+export const manifestSchema = z.object({
+  version: z.literal(MANIFEST_VERSION),
+  contentHash: contentHashSchema,
+  size: z.number().int().nonnegative(),
+  chunkSize: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 << 20),
+  chunks: z.array(contentHashSchema),
+  root: contentHashSchema,
+})
+export type Manifest = z.infer<typeof manifestSchema>
+
+/** POST /discover request: Appendix B's `{peer}` with the signature, plus optional gossip. */
+export const discoverRequestSchema = z.object({
+  peer: signedPeerSchema.extend({
+    available_tracks: z.array(contentHashSchema).max(MAX_TRACKS_PER_PEER).optional(),
+  }),
+  tracks: z.array(trackSchema).max(10_000).optional(),
+})
+export type DiscoverRequest = z.input<typeof discoverRequestSchema>
+
+export const gossipPeerSchema = signedPeerSchema.extend({
+  available_tracks: z.array(contentHashSchema).max(MAX_TRACKS_PER_PEER),
+})
+export type GossipPeer = z.infer<typeof gossipPeerSchema>
+
+/** POST /discover response: Appendix B's `{peer, tracks}` plus `peers` (signed peers-of-peers). */
+export const discoverResponseSchema = z.object({
+  peer: gossipPeerSchema,
+  tracks: z.array(trackSchema).max(MAX_TRACKS_PER_PEER),
+  peers: z.array(gossipPeerSchema).max(1024).default([]),
+})
+export type DiscoverResponse = z.output<typeof discoverResponseSchema>
+
+export const peerStateSchema = z.enum(['unknown', 'connected', 'active', 'retry', 'disconnected'])
+export type PeerState = z.infer<typeof peerStateSchema>
+
+export const peerInfoSchema = z.object({
+  peer_id: peerIdSchema,
+  host: z.string(),
+  port: z.number(),
+  state: peerStateSchema,
+  failures: z.number(),
+  score: z.number(),
+  last_seen: z.string().nullable(),
+  available_tracks: z.array(contentHashSchema),
+})
+export type PeerInfo = z.infer<typeof peerInfoSchema>
+
+export const pingResponseSchema = z.object({ status: z.literal('ok'), peer_id: peerIdSchema, uptime_seconds: z.number() })
+export type PingResponse = z.infer<typeof pingResponseSchema>
+
+export const addTrackQuerySchema = z.object({
+  title: z.string().min(1).max(300),
+  artist: z.string().min(1).max(300),
+  album: z.string().max(300).optional(),
+  duration: z.coerce.number().int().nonnegative().max(10 * 24 * 3600).optional(),
+})
+export type AddTrackQuery = z.infer<typeof addTrackQuerySchema>
+
+export const addTrackResponseSchema = z.object({ track: trackSchema, created: z.boolean() })
+export type AddTrackResponse = z.infer<typeof addTrackResponseSchema>
+
+export const statsResponseSchema = z.object({
+  peer_id: peerIdSchema,
+  host: z.string(),
+  port: z.number(),
+  uptime_seconds: z.number(),
+  peers_known: z.number(),
+  peers_connected: z.number(),
+  tracks_local: z.number(),
+  tracks_known: z.number(),
+  content_uploaded_bytes: z.number(),
+  content_downloaded_bytes: z.number(),
+  gossip_rounds: z.number(),
+})
+export type StatsResponse = z.infer<typeof statsResponseSchema>
+
+export const auditQuerySchema = z.object({
+  from: z.string().max(40).optional(),
+  to: z.string().max(40).optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+})
+
+/** Local API (127.0.0.1 only, operator token): POST /local/<command> with a JSON body. */
+export const localAddFileSchema = z.object({
+  path: z.string().min(1).max(4096),
+  title: z.string().min(1).max(300),
+  artist: z.string().min(1).max(300),
+  album: z.string().max(300).optional(),
+  duration: z.number().int().nonnegative().optional(),
+})
+export const localHashSchema = z.object({ content_hash: contentHashSchema })
+export const localContentInfoSchema = z.object({ content_hash: contentHashSchema.optional() })
+export const localRequestFileSchema = z.object({ content_hash: contentHashSchema, path: z.string().min(1).max(4096).optional() })
+export const localConnectSchema = z.object({ host: hostSchema, port: portSchema })
+
+export const errorResponseSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() })
+export type ErrorResponse = z.infer<typeof errorResponseSchema>

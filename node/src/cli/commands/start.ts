@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+import type { Command } from 'commander'
+import { pino } from 'pino'
+import { z } from 'zod'
+
+import { nodeConfigSchema, peerAddressSchema } from '../../core/config.ts'
+import { createLogger } from '../../core/logger.ts'
+import { createNode } from '../../node.ts'
+import { parseFlag } from '../options.ts'
+
+export const LOG_FILE = 'node.log'
+
+const intFlag = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run a node: serve content, gossip with peers, expose the HTTP API')
+    .option('--host <host>', 'interface to bind', '0.0.0.0')
+    .option('--port <port>', 'TCP port (0 = any free port)', '8080')
+    .option('--peers <host:port...>', 'bootstrap peers')
+    .option('--advertise-host <host>', 'host announced to peers (default: --host, or 127.0.0.1 for 0.0.0.0)')
+    .option('--interval <ms>', 'gossip interval in ms', '5000')
+    .option('--fanout <n>', 'peers contacted per gossip round', '3')
+    .option('--max-peers <n>', 'peer table bound', '4096')
+    .option('--max-upload-mib <n>', 'largest accepted upload in MiB', '512')
+    .option('--rate-limit <n>', 'requests per minute per IP (0 = off)', '1200')
+    .option('--chunk-kib <n>', 'manifest chunk size in KiB for content added here', '1024')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
+      const peers = ((o.peers as string[] | undefined) ?? []).map((p) => parseFlag(peerAddressSchema, p, `--peers ${p}`))
+      const dataDir = o.dataDir as string
+      const level = parseFlag(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), o.logLevel, '--log-level')
+      const config = parseFlag(
+        nodeConfigSchema,
+        {
+          host: o.host,
+          port: parseFlag(intFlag(0, 65535), o.port, '--port'),
+          advertiseHost: o.advertiseHost,
+          dataDir,
+          peers,
+          discoveryIntervalMs: parseFlag(intFlag(10, 3_600_000), o.interval, '--interval'),
+          fanout: parseFlag(intFlag(1, 64), o.fanout, '--fanout'),
+          maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
+          maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
+          rateLimitMax: parseFlag(intFlag(0, 1_000_000), o.rateLimit, '--rate-limit'),
+          chunkSize: parseFlag(intFlag(1, 65536), o.chunkKib, '--chunk-kib') * 1024,
+          logLevel: level,
+        },
+        'options',
+      )
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+      const destination = pino.multistream([
+        { stream: process.stdout, level },
+        { stream: pino.destination({ dest: join(dataDir, LOG_FILE), sync: false }), level },
+      ])
+      const logger = createLogger({ level, destination })
+      const node = await createNode(config, { logger })
+      await node.start()
+      process.stderr.write(`dcmx node ${node.peerId} listening on ${node.url} (data dir ${dataDir})\n`)
+      const shutdown = (): void => {
+        void node.stop().then(() => process.exit(0))
+      }
+      process.once('SIGINT', shutdown)
+      process.once('SIGTERM', shutdown)
+    })
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander'
+
+import { DcmxError } from '../core/errors.ts'
+import { registerAdd } from './commands/add.ts'
+import { registerAudit } from './commands/audit.ts'
+import { registerGet } from './commands/get.ts'
+import { registerInfo } from './commands/info.ts'
+import { registerLogs } from './commands/logs.ts'
+import { registerStart } from './commands/start.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './options.ts'
+
+const program = new Command()
+  .name('dcmx')
+  .description('DCMX mesh node and client')
+  .option('--node <url>', 'node to talk to (client commands)', DEFAULT_NODE)
+  .option('--data-dir <dir>', 'node data dir: content, metadata, key, operator token, logs', DEFAULT_DATA_DIR)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+
+registerStart(program)
+registerAdd(program)
+registerGet(program)
+registerInfo(program)
+registerLogs(program)
+registerAudit(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode)
+  if (err instanceof DcmxError) {
+    process.stderr.write(`error: ${err.shortMessage}${err.details ? `\n  ${err.details}` : ''}\n`)
+    process.exit(1)
+  }
+  throw err
+}

@@ -1,0 +1,51 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+import { z } from 'zod'
+
+import { DEFAULT_CHUNK_SIZE } from './manifest.ts'
+
+export const peerAddressSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-]+:\d{1,5}$/, 'expected host:port')
+  .transform((s) => {
+    const i = s.lastIndexOf(':')
+    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) }
+  })
+  .refine((a) => a.port > 0 && a.port < 65536, 'port out of range')
+
+/** Node options; defaults follow the seed's Appendix A where it has one. */
+export const nodeConfigSchema = z.object({
+  host: z.string().min(1).default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Host:port this node announces to peers; defaults to host (127.0.0.1 when host is 0.0.0.0) and the bound port. */
+  advertiseHost: z.string().min(1).optional(),
+  dataDir: z.string().min(1).default(join(homedir(), '.dcmx')),
+  peers: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).default([]),
+  discoveryIntervalMs: z.number().int().min(1).default(5000),
+  /** Run gossip rounds on a timer; off = rounds only through GossipService.round() (tests, benches). */
+  autoGossip: z.boolean().default(true),
+  connectTimeoutMs: z.number().int().min(1).default(10_000),
+  maxRetries: z.number().int().min(0).default(3),
+  backoffMultiplier: z.number().min(1).default(2),
+  /** How often a DISCONNECTED peer is probed again, so partitions heal. */
+  disconnectedRetryMs: z.number().int().min(0).default(60_000),
+  fanout: z.number().int().min(1).default(3),
+  maxPeers: z.number().int().min(1).default(4096),
+  /** Signed peer records forwarded per /discover response. */
+  gossipPeerSample: z.number().int().min(0).default(32),
+  announcementMaxAgeSec: z.number().int().min(10).default(600),
+  raceWidth: z.number().int().min(1).default(3),
+  chunkSize: z.number().int().min(1024).default(DEFAULT_CHUNK_SIZE),
+  maxUploadBytes: z.number().int().min(1).default(512 * 1024 * 1024),
+  bodyLimitBytes: z.number().int().min(1024).default(1024 * 1024),
+  requestTimeoutMs: z.number().int().min(0).default(30_000),
+  rateLimitMax: z.number().int().min(0).default(1200),
+  rateLimitWindowMs: z.number().int().min(1).default(60_000),
+  /** Operator token for POST /tracks, /audit and /local/*; generated into the data dir when absent. */
+  apiToken: z.string().min(16).optional(),
+  logLevel: z.string().default('info'),
+})
+
+export type NodeConfig = z.output<typeof nodeConfigSchema>
+export type NodeConfigInput = z.input<typeof nodeConfigSchema>

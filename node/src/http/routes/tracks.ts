@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify'
+import type { Readable } from 'node:stream'
+
+import { addTrackQuerySchema } from '../../api.ts'
+import type { AddTrackResponse } from '../../api.ts'
+import type { NodeConfig } from '../../core/config.ts'
+import { PayloadTooLargeError, ValidationError } from '../../core/errors.ts'
+import { requireOperator } from '../auth.ts'
+import type { ServerComponents } from '../server.ts'
+import { validate } from '../validate.ts'
+
+/**
+ * POST /tracks?title=&artist=[&album=&duration=] with the raw audio as the body
+ * (Content-Type application/octet-stream or audio/*). Operator token required.
+ */
+export function registerTrackRoutes(app: FastifyInstance, { node }: ServerComponents, init: NodeConfig): void {
+  app.post('/tracks', {
+    onRequest: [
+      requireOperator(node.apiToken),
+      async (req) => {
+        const declared = Number(req.headers['content-length'] ?? 0)
+        if (declared > init.maxUploadBytes) throw new PayloadTooLargeError(init.maxUploadBytes)
+      },
+    ],
+    handler: async (req, reply): Promise<AddTrackResponse> => {
+      const meta = validate(addTrackQuerySchema, req.query, 'track metadata')
+      const body = req.body as Readable | undefined
+      if (!body || typeof (body as { pipe?: unknown }).pipe !== 'function') {
+        throw new ValidationError('Send the audio bytes as the body with Content-Type application/octet-stream or audio/*')
+      }
+      const ac = new AbortController()
+      req.raw.once('close', () => {
+        if (!req.raw.complete) ac.abort()
+      })
+      const r = await node.addTrack(body, meta, { signal: ac.signal })
+      reply.status(r.created ? 201 : 200)
+      return r
+    },
+  })
+}

@@ -1,0 +1,69 @@
+import type { FileHandle } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
+
+/**
+ * A small free-list of read buffers. Allocating a fresh buffer per read made V8 run a full
+ * mark-compact every few dozen MB of external memory (10-30 ms pauses: the p99 of range TTFB).
+ */
+export class BufferPool {
+  readonly size: number
+  #free: Buffer[] = []
+  #max: number
+
+  constructor(init: { size: number; max: number }) {
+    this.size = init.size
+    this.#max = init.max
+  }
+
+  get(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size)
+  }
+
+  put(b: Buffer): void {
+    if (this.#free.length < this.#max) this.#free.push(b)
+  }
+}
+
+function write(res: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.write(chunk, (err) => (err ? reject(err) : resolve()))
+  })
+}
+
+/**
+ * Sends bytes [start, end] of an open file on `res` with two pooled buffers: the next read runs
+ * while the previous chunk is being written; a buffer returns to the pool only after the socket
+ * took it. Closes the file handle; resolves with the bytes sent (short if the client went away).
+ */
+export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
+  const bufs = [pool.get(), pool.get()]
+  let pos = start
+  let sent = 0
+  let pending: Promise<void> | undefined
+  let i = 0
+  try {
+    while (pos <= end && !res.destroyed) {
+      const buf = bufs[i]
+      i ^= 1
+      const want = Math.min(buf.length, end - pos + 1)
+      const { bytesRead } = await fh.read(buf, 0, want, pos)
+      if (bytesRead === 0) break
+      if (pending) await pending
+      pending = write(res, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))
+      // Mark it handled now: a client reset may reject it while the next read is in flight.
+      pending.catch(() => {})
+      pos += bytesRead
+      sent += bytesRead
+    }
+    if (pending) await pending
+    res.end()
+  } catch {
+    res.destroy()
+  } finally {
+    // Only return buffers once nothing can still be writing from them.
+    if (pending) await pending.catch(() => {})
+    for (const b of bufs) pool.put(b)
+    await fh.close().catch(() => {})
+  }
+  return sent
+}

@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto'
+
+import type { Manifest, Track } from '../api.ts'
+import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import { assertManifestConsistent, chunkCount } from '../core/manifest.ts'
+import type { NodeMetrics } from '../core/metrics.ts'
+import type { AuditLog } from '../storage/audit-log.ts'
+import type { ContentStore, TempWrite } from '../storage/content-store.ts'
+import type { TrackStore } from '../storage/track-store.ts'
+import type { ChunkVerifier } from './chunk-verifier.ts'
+import type { PeerEntry, PeerTable } from './peer-table.ts'
+import type { ProtocolClient } from './protocol-client.ts'
+
+export interface FetcherComponents {
+  store: ContentStore
+  tracks: TrackStore
+  peers: PeerTable
+  client: ProtocolClient
+  metrics: NodeMetrics
+  audit: AuditLog
+  verifier: ChunkVerifier
+  logger: Logger
+}
+
+export interface FetcherInit {
+  /** How many peers race for the first verified chunk. */
+  raceWidth: number
+}
+
+export interface FetchResult {
+  track: Track
+  manifest: Manifest
+  /** Peer that served the bytes; undefined when the content was already local. */
+  from?: string
+}
+
+/** Chunks written but not yet verified before the download waits for the hash worker. */
+const MAX_UNVERIFIED = 16
+/** Positional writes in flight at once. */
+const MAX_WRITES = 8
+/** Received bytes gathered per write and per message to the hash worker. */
+const WRITE_BATCH = 1 << 20
+
+function chunkLength(m: Manifest, i: number): number {
+  return Math.min(m.chunkSize, m.size - i * m.chunkSize)
+}
+
+interface Piece {
+  offset: number
+  buf: Buffer
+}
+
+/**
+ * Streams `/content/{hash}` from a peer starting at chunk `first` and yields the received pieces
+ * as they are (no copies). The first chunk is verified here before anything is yielded (it
+ * decides the race); the rest is verified by the hash worker. Throws ChunkVerificationError at a
+ * bad first chunk, at bytes past the end, or when the response ends early.
+ */
+async function* peerPieces(
+  client: ProtocolClient,
+  peer: PeerEntry,
+  m: Manifest,
+  first: number,
+  signal: AbortSignal,
+): AsyncGenerator<Piece> {
+  const start = first * m.chunkSize
+  const res = await client.content(peer.record, m.contentHash, start, signal)
+  const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
+  if (!okStatus) {
+    res.body.destroy()
+    throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
+  }
+  const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
+  const held: Piece[] = []
+  const h = createHash('sha256')
+  let offset = start
+  let verifiedFirst = firstLen === 0
+  try {
+    for await (const buf of res.body as AsyncIterable<Buffer>) {
+      if (offset + buf.byteLength > m.size) {
+        throw new ChunkVerificationError(Math.floor(m.size / m.chunkSize), 'peer sent more bytes than the manifest lists')
+      }
+      const piece = { offset, buf }
+      offset += buf.byteLength
+      if (verifiedFirst) {
+        yield piece
+        continue
+      }
+      held.push(piece)
+      const inFirst = Math.min(buf.byteLength, start + firstLen - piece.offset)
+      h.update(inFirst === buf.byteLength ? buf : buf.subarray(0, inFirst))
+      if (offset >= start + firstLen) {
+        if (h.digest('hex') !== m.chunks[first]) throw new ChunkVerificationError(first, 'hash differs from the manifest')
+        verifiedFirst = true
+        yield* held.splice(0)
+      }
+    }
+  } finally {
+    if (!res.body.destroyed) res.body.destroy()
+  }
+  // The response ended normally but short: the peer claimed bytes it did not send.
+  if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
+}
+
+interface Attempt {
+  peer: PeerEntry
+  ac: AbortController
+  it: AsyncGenerator<Piece>
+  first: Promise<IteratorResult<Piece>>
+}
+
+/**
+ * Gets content from the mesh: races the best `raceWidth` candidates for the first verified chunk
+ * (the losers are cancelled), continues with the winner, and on a failure or a bad chunk resumes
+ * from the last verified chunk with the next peers. Liars are penalized; nothing unverified is
+ * ever stored.
+ */
+export class ContentFetcher {
+  #c: FetcherComponents
+  #init: FetcherInit
+  #log: Logger
+  #inflight = new Map<string, Promise<FetchResult>>()
+
+  constructor(components: FetcherComponents, init: FetcherInit) {
+    this.#c = components
+    this.#init = init
+    this.#log = components.logger.child({ component: 'fetcher' })
+  }
+
+  /** Local first; concurrent calls for one hash share one download. */
+  async fetch(hash: string, opts: { signal?: AbortSignal } = {}): Promise<FetchResult> {
+    const local = this.#c.tracks.get(hash)
+    const localManifest = this.#c.tracks.getManifest(hash)
+    if (local?.local && localManifest && (await this.#c.store.has(hash))) return { track: local, manifest: localManifest }
+    let p = this.#inflight.get(hash)
+    if (!p) {
+      p = this.#fetchRemote(hash, opts.signal).finally(() => this.#inflight.delete(hash))
+      this.#inflight.set(hash, p)
+    }
+    return p
+  }
+
+  async #fetchRemote(hash: string, signal?: AbortSignal): Promise<FetchResult> {
+    const t0 = performance.now()
+    const candidates = this.#c.peers.candidatesFor(hash)
+    if (candidates.length === 0) {
+      this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: 'no peer holds it' })
+      throw new ContentUnavailableError(hash, 'no known peer holds it')
+    }
+    const known = this.#c.tracks.get(hash)
+    let tmp: TempWrite | undefined
+    try {
+      const { manifest, source } = await this.#getManifest(hash, candidates, known?.manifest_root ?? undefined, signal)
+      tmp = await this.#c.store.beginWrite()
+      const from = await this.#download(manifest, candidates, tmp, signal, source)
+      const created = await tmp.commit(hash)
+      const track: Track = known ?? {
+        title: 'Unknown',
+        artist: 'Unknown',
+        album: null,
+        duration: 0,
+        content_hash: hash,
+        size: manifest.size,
+        manifest_root: manifest.root,
+        created_at: new Date().toISOString(),
+      }
+      this.#c.tracks.putManifest(manifest)
+      this.#c.tracks.upsert({ ...track, manifest_root: manifest.root }, true)
+      const ms = performance.now() - t0
+      this.#c.metrics.contentRetrievalLatency.observe(ms)
+      this.#c.metrics.downloadedBytes.inc(manifest.size)
+      this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created })
+      this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms) }, 'content fetched')
+      return { track: { ...track, manifest_root: manifest.root }, manifest, from }
+    } catch (err) {
+      await tmp?.abort()
+      this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })
+      if (err instanceof DcmxError && !(err instanceof ContentUnavailableError)) {
+        throw new ContentUnavailableError(hash, err.shortMessage)
+      }
+      throw err
+    }
+  }
+
+  async #getManifest(
+    hash: string,
+    candidates: PeerEntry[],
+    expectedRoot: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ manifest: Manifest; source: string }> {
+    const errors: string[] = []
+    for (const peer of candidates) {
+      signal?.throwIfAborted()
+      try {
+        const m = await this.#c.client.manifest(peer.record, hash, signal)
+        try {
+          assertManifestConsistent(m, hash, expectedRoot)
+        } catch (err) {
+          this.#penalize(peer, err)
+          throw err
+        }
+        return { manifest: m, source: peer.record.peer_id }
+      } catch (err) {
+        errors.push(`${peer.record.peer_id}: ${(err as Error).message.split('\n')[0]}`)
+      }
+    }
+    throw new ContentUnavailableError(hash, `no peer served a valid manifest (${errors.join('; ')})`)
+  }
+
+  async #download(m: Manifest, candidates: PeerEntry[], tmp: TempWrite, signal: AbortSignal | undefined, manifestSource: string): Promise<string> {
+    const n = chunkCount(m.size, m.chunkSize)
+    const session = this.#c.verifier.begin(m)
+    const queue = [...candidates]
+    let lastPeer = ''
+    const errors: string[] = []
+    try {
+      let next = 0
+      while (next < n) {
+        signal?.throwIfAborted()
+        const racers = queue.splice(0, this.#init.raceWidth)
+        if (racers.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
+        const { winner, losers } = await this.#race(racers, m, next, signal, errors)
+        queue.unshift(...losers)
+        if (!winner) continue
+        lastPeer = winner.peer.record.peer_id
+        const writes = new Set<Promise<void>>()
+        // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
+        // writev (the temp file is invisible) and then handed to the hash worker without copying.
+        let batch: Buffer[] = []
+        let batchAt = 0
+        let batchBytes = 0
+        const batchLimit = Math.min(WRITE_BATCH, m.chunkSize)
+        const flush = (): void => {
+          const bufs = batch
+          const at = batchAt
+          batch = []
+          batchBytes = 0
+          const w: Promise<void> = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
+          writes.add(w)
+          void w.then(() => writes.delete(w), () => {})
+        }
+        try {
+          let r = await winner.first
+          while (!r.done) {
+            const { offset, buf } = r.value
+            if (batch.length === 0) batchAt = offset
+            batch.push(buf)
+            batchBytes += buf.byteLength
+            if (batchBytes >= batchLimit) {
+              flush()
+              const received = Math.floor((offset + buf.byteLength) / m.chunkSize)
+              if (received - session.verified > MAX_UNVERIFIED) await session.waitVerified(received - MAX_UNVERIFIED)
+              if (writes.size > MAX_WRITES) await Promise.race(writes)
+            }
+            r = await winner.it.next()
+          }
+          if (batch.length > 0) flush()
+          await Promise.all(writes)
+          await session.waitVerified(n)
+          next = n
+        } catch (err) {
+          errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
+          this.#classify(winner.peer, err)
+          // Bytes received before the failure still count once the worker has verified them.
+          if (batch.length > 0) flush()
+          await Promise.allSettled(writes)
+          next = await session.settle()
+        } finally {
+          winner.ac.abort()
+          await winner.it.return(undefined).catch(() => {})
+        }
+      }
+      const actual = await session.end()
+      if (actual !== m.contentHash) {
+        // Every chunk matched the manifest yet the whole file does not: the manifest lied.
+        const liar = this.#c.peers.get(manifestSource)
+        if (liar) this.#penalize(liar, new HashMismatchError(m.contentHash, actual))
+        throw new HashMismatchError(m.contentHash, actual)
+      }
+      return lastPeer || manifestSource
+    } catch (err) {
+      session.drop()
+      throw err
+    } finally {
+      this.#c.verifier.release(session)
+    }
+  }
+
+  /** Starts `batch` in parallel from chunk `from`; the first verified chunk wins, the rest are cancelled. */
+  async #race(
+    batch: PeerEntry[],
+    m: Manifest,
+    from: number,
+    signal: AbortSignal | undefined,
+    errors: string[],
+  ): Promise<{ winner?: Attempt; losers: PeerEntry[] }> {
+    const attempts: Attempt[] = batch.map((peer) => {
+      const ac = new AbortController()
+      const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
+      const it = peerPieces(this.#c.client, peer, m, from, s)
+      return { peer, ac, it, first: it.next() }
+    })
+    const winner = await new Promise<Attempt | undefined>((resolve) => {
+      let pending = attempts.length
+      let decided = false
+      for (const a of attempts) {
+        a.first.then(
+          () => {
+            if (!decided) {
+              decided = true
+              resolve(a)
+            }
+          },
+          (err: unknown) => {
+            if (!(decided && a.ac.signal.aborted)) {
+              errors.push(`${a.peer.record.peer_id}: ${(err as Error).message.split('\n')[0]}`)
+              this.#classify(a.peer, err)
+            }
+            if (--pending === 0 && !decided) {
+              decided = true
+              resolve(undefined)
+            }
+          },
+        )
+      }
+    })
+    const losers: PeerEntry[] = []
+    for (const a of attempts) {
+      if (a === winner) continue
+      const settled = await Promise.race([a.first.then(() => 'ok', () => 'err'), Promise.resolve('pending')])
+      a.ac.abort()
+      a.it.return(undefined).catch(() => {})
+      // A loser that had not failed is still a good fallback.
+      if (settled !== 'err') losers.push(a.peer)
+    }
+    return { winner, losers }
+  }
+
+  #classify(peer: PeerEntry, err: unknown): void {
+    if (err instanceof ChunkVerificationError) this.#penalize(peer, err)
+    else this.#c.peers.markFailure(peer.record.peer_id)
+  }
+
+  #penalize(peer: PeerEntry, err: unknown): void {
+    this.#c.metrics.peerPenalties.inc()
+    this.#log.warn({ peer: peer.record.peer_id, err: (err as Error).message.split('\n')[0] }, 'peer served bad data')
+    this.#c.peers.penalize(peer.record.peer_id)
+  }
+}

@@ -1,0 +1,215 @@
+import { EventEmitter } from 'node:events'
+
+import type { DiscoverRequest, DiscoverResponse, GossipPeer, SignedPeer, Track } from '../api.ts'
+import type { AnnouncementVerifier } from '../core/announcement.ts'
+import { InvalidAnnouncementError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import type { NodeMetrics } from '../core/metrics.ts'
+import type { TrackStore } from '../storage/track-store.ts'
+import type { Announcer } from './announcer.ts'
+import type { PeerTable } from './peer-table.ts'
+import type { PeerAddress, ProtocolClient } from './protocol-client.ts'
+
+/** Cap on track metadata entries in one /discover response. */
+const MAX_FORWARDED_TRACKS = 5000
+
+export interface GossipComponents {
+  peers: PeerTable
+  tracks: TrackStore
+  client: ProtocolClient
+  announcer: Announcer
+  verifier: AnnouncementVerifier
+  metrics: NodeMetrics
+  logger: Logger
+}
+
+export interface GossipInit {
+  bootstrap: PeerAddress[]
+  /** 0 disables the timer; rounds then run only through `round()`. */
+  intervalMs: number
+  /** Base of the bootstrap retry backoff. */
+  retryBaseMs: number
+  fanout: number
+  peerSample: number
+  maxRetries: number
+  backoffMultiplier: number
+}
+
+export interface GossipEvents {
+  /** A peer was heard of for the first time. */
+  'peer:new': [peerId: string]
+  /** Some peer is now known to hold these hashes. */
+  'tracks:learned': [hashes: string[]]
+  'round:done': [round: number]
+}
+
+/**
+ * Push-pull gossip over POST /discover: every interval, exchange signed records and track lists
+ * with `fanout` random due peers (plus bootstrap addresses not yet identified); learn
+ * peers-of-peers and what they hold. New local tracks are announced to live peers at once.
+ */
+export class GossipService extends EventEmitter<GossipEvents> {
+  #c: GossipComponents
+  #init: GossipInit
+  #log: Logger
+  #timer: NodeJS.Timeout | undefined
+  #ac = new AbortController()
+  #rounds = 0
+  #running: Promise<void> | undefined
+  #bootstrap: Array<PeerAddress & { failures: number; nextAttemptAt: number }>
+
+  constructor(components: GossipComponents, init: GossipInit) {
+    super()
+    this.#c = components
+    this.#init = init
+    this.#log = components.logger.child({ component: 'gossip' })
+    this.#bootstrap = init.bootstrap.map((a) => ({ ...a, failures: 0, nextAttemptAt: 0 }))
+  }
+
+  get rounds(): number {
+    return this.#rounds
+  }
+
+  start(): void {
+    this.#ac = new AbortController()
+    if (this.#init.intervalMs > 0) {
+      const tick = (): void => {
+        this.#running = this.round().finally(() => {
+          if (!this.#ac.signal.aborted) this.#timer = setTimeout(tick, this.#init.intervalMs)
+        })
+      }
+      this.#timer = setTimeout(tick, 0)
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#ac.abort()
+    clearTimeout(this.#timer)
+    await this.#running?.catch(() => {})
+  }
+
+  /** Adds an address to contact (CLI/local API `connect`, or --peers). */
+  addBootstrap(addr: PeerAddress): void {
+    if (!this.#bootstrap.some((b) => b.host === addr.host && b.port === addr.port)) {
+      this.#bootstrap.push({ ...addr, failures: 0, nextAttemptAt: 0 })
+    }
+  }
+
+  /** One gossip round: exchange with up to `fanout` due peers and any unidentified bootstrap address. */
+  async round(): Promise<void> {
+    const now = Date.now()
+    const targets: Array<{ addr: PeerAddress; peerId?: string }> = []
+    for (const b of this.#bootstrap) {
+      if (b.nextAttemptAt > now) continue
+      const known = this.#c.peers.findByAddress(b.host, b.port)
+      if (!known) targets.push({ addr: b })
+    }
+    const due = this.#c.peers.due(now)
+    for (let i = 0; i < this.#init.fanout && due.length > 0; i++) {
+      const e = due.splice(Math.floor(Math.random() * due.length), 1)[0]
+      targets.push({ addr: e.record, peerId: e.record.peer_id })
+    }
+    await Promise.allSettled(targets.map((t) => this.exchange(t.addr, t.peerId)))
+    this.#rounds += 1
+    this.#c.metrics.gossipRounds.inc()
+    this.emit('round:done', this.#rounds)
+  }
+
+  /** POST /discover to one address; on success learns the peer, its tracks and its peers. */
+  async exchange(addr: PeerAddress, expectedId?: string, tracks?: Track[]): Promise<boolean> {
+    const t0 = performance.now()
+    try {
+      const body: DiscoverRequest = {
+        peer: { ...(await this.#c.announcer.current()), available_tracks: this.#c.tracks.localHashes() },
+        ...(tracks ? { tracks } : {}),
+      }
+      const res = await this.#c.client.discover(addr, body, this.#ac.signal)
+      const rtt = performance.now() - t0
+      this.#c.metrics.peerDiscoveryLatency.observe(rtt)
+      const remote = await this.#c.verifier.verify(res.peer)
+      if (expectedId && remote.peer_id !== expectedId) {
+        throw new InvalidAnnouncementError('Peer at this address changed identity', { details: `${expectedId} -> ${remote.peer_id}` })
+      }
+      await this.#learnDirect(remote, res.peer.available_tracks, res.tracks)
+      this.#c.peers.markSuccess(remote.peer_id, rtt)
+      const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)
+      if (boot) boot.failures = 0
+      await this.#learnForwarded(res.peers, res.tracks)
+      return true
+    } catch (err) {
+      if (this.#ac.signal.aborted) return false
+      this.#log.debug({ peer: expectedId ?? `${addr.host}:${addr.port}`, err: (err as Error).message.split('\n')[0] }, 'exchange failed')
+      if (expectedId) this.#c.peers.markFailure(expectedId)
+      const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)
+      if (boot) {
+        boot.failures += 1
+        boot.nextAttemptAt = Date.now() + this.#init.retryBaseMs * Math.min(this.#init.backoffMultiplier ** boot.failures, 64)
+      }
+      return false
+    }
+  }
+
+  /** Tells live peers about new local tracks right away (with their metadata). */
+  async announce(tracks: Track[]): Promise<void> {
+    const live = this.#c.peers.live()
+    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks)))
+  }
+
+  /** Server side of POST /discover: verify the caller, learn from it, answer with what we know. */
+  async handleDiscover(req: { peer: SignedPeer & { available_tracks?: string[] }; tracks?: Track[] }): Promise<DiscoverResponse> {
+    const caller = await this.#c.verifier.verify(req.peer)
+    if (caller.peer_id !== this.#c.announcer.peerId) {
+      await this.#learnDirect(caller, req.peer.available_tracks, req.tracks ?? [], false)
+    }
+    const self = await this.#c.announcer.current()
+    const peers: GossipPeer[] = this.#c.peers
+      .sample(this.#init.peerSample, caller.peer_id)
+      .map((e) => ({ ...e.record, available_tracks: [...e.tracks] }))
+    // Appendix B's `tracks` are our own; we add the metadata we know for what the forwarded peers hold.
+    const tracks = this.#c.tracks.listLocal()
+    const seen = new Set(tracks.map((t) => t.content_hash))
+    for (const p of peers) {
+      for (const h of p.available_tracks) {
+        if (seen.has(h) || seen.size >= MAX_FORWARDED_TRACKS) continue
+        seen.add(h)
+        const t = this.#c.tracks.get(h)
+        if (t) {
+          const { local: _local, ...track } = t
+          tracks.push(track)
+        }
+      }
+    }
+    return { peer: { ...self, available_tracks: this.#c.tracks.localHashes() }, tracks, peers }
+  }
+
+  async #learnDirect(peer: SignedPeer, hashes: string[] | undefined, tracks: Track[], contacted = true): Promise<void> {
+    const { isNew, newTracks } = this.#c.peers.upsert(peer, hashes, true)
+    const held = new Set(hashes ?? [])
+    for (const t of tracks) if (held.has(t.content_hash)) this.#c.tracks.learn(t)
+    if (isNew) {
+      this.#log.info({ peer: peer.peer_id, host: peer.host, port: peer.port, contacted }, 'new peer')
+      this.emit('peer:new', peer.peer_id)
+    }
+    if (newTracks.length > 0) this.emit('tracks:learned', newTracks)
+  }
+
+  async #learnForwarded(peers: GossipPeer[], tracks: Track[]): Promise<void> {
+    const byHash = new Map(tracks.map((t) => [t.content_hash, t]))
+    for (const p of peers) {
+      if (p.peer_id.toLowerCase() === this.#c.announcer.peerId.toLowerCase()) continue
+      let verified: SignedPeer
+      try {
+        verified = await this.#c.verifier.verify(p)
+      } catch {
+        continue // a stale or forged forwarded record is dropped, not fatal
+      }
+      const { isNew, newTracks } = this.#c.peers.upsert(verified, p.available_tracks, false)
+      for (const h of p.available_tracks) {
+        const t = byHash.get(h)
+        if (t) this.#c.tracks.learn(t)
+      }
+      if (isNew) this.emit('peer:new', verified.peer_id)
+      if (newTracks.length > 0) this.emit('tracks:learned', newTracks)
+    }
+  }
+}

@@ -1,0 +1,247 @@
+import { createReadStream } from 'node:fs'
+import { copyFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import type { FastifyInstance } from 'fastify'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
+import { AnnouncementVerifier } from './core/announcement.ts'
+import { nodeConfigSchema } from './core/config.ts'
+import type { NodeConfig, NodeConfigInput } from './core/config.ts'
+import { ValidationError } from './core/errors.ts'
+import { loadOrCreateApiToken, loadOrCreateIdentity } from './core/identity.ts'
+import { createLogger } from './core/logger.ts'
+import type { Logger } from './core/logger.ts'
+import { NodeMetrics } from './core/metrics.ts'
+import { buildServer } from './http/server.ts'
+import { Announcer } from './mesh/announcer.ts'
+import { ChunkVerifier } from './mesh/chunk-verifier.ts'
+import { ContentFetcher } from './mesh/fetcher.ts'
+import type { FetchResult } from './mesh/fetcher.ts'
+import { GossipService } from './mesh/gossip.ts'
+import { PeerTable } from './mesh/peer-table.ts'
+import { ProtocolClient } from './mesh/protocol-client.ts'
+import type { DialFilter } from './mesh/protocol-client.ts'
+import { AuditLog } from './storage/audit-log.ts'
+import { ContentStore } from './storage/content-store.ts'
+import { openDb } from './storage/db.ts'
+import type { Db } from './storage/db.ts'
+import { TrackStore } from './storage/track-store.ts'
+
+export interface DcmxNodeComponents {
+  account: PrivateKeyAccount
+  apiToken: string
+  logger: Logger
+  dialFilter?: DialFilter
+  /** Verified-signature cache; several nodes in one process (tests, benches) may share one. */
+  verifier?: AnnouncementVerifier
+}
+
+/**
+ * A DCMX mesh node: content store + metadata DB + peer table + gossip + verified fetcher + HTTP
+ * server. `createNode()` loads the identity and token from the data dir; `start()` binds.
+ */
+export class DcmxNode {
+  readonly config: NodeConfig
+  readonly logger: Logger
+  readonly account: PrivateKeyAccount
+  readonly apiToken: string
+  readonly db: Db
+  readonly store: ContentStore
+  readonly tracks: TrackStore
+  readonly peers: PeerTable
+  readonly audit: AuditLog
+  readonly metrics: NodeMetrics
+  readonly client: ProtocolClient
+  readonly announcer: Announcer
+  readonly verifier: AnnouncementVerifier
+  readonly gossip: GossipService
+  readonly fetcher: ContentFetcher
+  readonly chunkVerifier: ChunkVerifier
+  readonly server: FastifyInstance
+  #startedAt = Date.now()
+  #log: Logger
+  #pending = new Set<Promise<unknown>>()
+
+  constructor(components: DcmxNodeComponents, init: NodeConfig) {
+    this.config = init
+    this.logger = components.logger
+    this.#log = this.logger.child({ component: 'node' })
+    this.account = components.account
+    this.apiToken = components.apiToken
+    this.db = openDb(init.dataDir)
+    const logger = this.logger
+    this.store = new ContentStore({ root: join(init.dataDir, 'content'), chunkSize: init.chunkSize })
+    this.tracks = new TrackStore({ db: this.db })
+    this.peers = new PeerTable(
+      { db: this.db, logger },
+      {
+        selfId: this.account.address,
+        maxPeers: init.maxPeers,
+        intervalMs: init.discoveryIntervalMs,
+        maxRetries: init.maxRetries,
+        backoffMultiplier: init.backoffMultiplier,
+        disconnectedRetryMs: init.disconnectedRetryMs,
+      },
+    )
+    this.audit = new AuditLog({ db: this.db }, { nodeId: this.account.address })
+    this.metrics = new NodeMetrics({
+      startedAt: () => this.#startedAt,
+      peersConnected: () => this.peers.connectedCount(),
+      tracksAvailable: () => this.tracks.countLocal(),
+    })
+    this.client = new ProtocolClient({ dialFilter: components.dialFilter }, { connectTimeoutMs: init.connectTimeoutMs })
+    const advertiseHost = init.advertiseHost ?? (init.host === '0.0.0.0' || init.host === '::' ? '127.0.0.1' : init.host)
+    this.announcer = new Announcer({ account: this.account }, { host: advertiseHost, port: init.port || 1, maxAgeSec: init.announcementMaxAgeSec })
+    this.verifier = components.verifier ?? new AnnouncementVerifier({ maxAgeSec: init.announcementMaxAgeSec })
+    const c = { peers: this.peers, tracks: this.tracks, client: this.client, metrics: this.metrics, logger }
+    this.gossip = new GossipService(
+      { ...c, announcer: this.announcer, verifier: this.verifier },
+      {
+        bootstrap: init.peers,
+        intervalMs: init.autoGossip ? init.discoveryIntervalMs : 0,
+        retryBaseMs: init.discoveryIntervalMs,
+        fanout: init.fanout,
+        peerSample: init.gossipPeerSample,
+        maxRetries: init.maxRetries,
+        backoffMultiplier: init.backoffMultiplier,
+      },
+    )
+    this.chunkVerifier = new ChunkVerifier()
+    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth })
+    this.server = buildServer({ node: this, logger }, init)
+  }
+
+  get peerId(): string {
+    return this.account.address
+  }
+
+  /** Base URL the node is reachable at (after start). */
+  get url(): string {
+    const a = this.announcer.address
+    return `http://${a.host}:${a.port}`
+  }
+
+  get uptimeSeconds(): number {
+    return (Date.now() - this.#startedAt) / 1000
+  }
+
+  async start(): Promise<void> {
+    this.#startedAt = Date.now()
+    await this.store.start()
+    this.peers.start()
+    await this.server.listen({ host: this.config.host, port: this.config.port })
+    const addr = this.server.server.address()
+    const port = typeof addr === 'object' && addr ? addr.port : this.config.port
+    this.announcer.setAddress({ host: this.announcer.address.host, port })
+    this.gossip.start()
+    this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
+  }
+
+  async stop(): Promise<void> {
+    await this.gossip.stop()
+    await Promise.allSettled([...this.#pending])
+    await this.server.close()
+    await this.client.stop()
+    await this.chunkVerifier.stop()
+    this.peers.stop()
+    await this.store.stop()
+    this.audit.flush()
+    this.db.close()
+    this.#log.info('node stopped')
+  }
+
+  /** Stores uploaded bytes (streamed, hashed, deduplicated), records the track and announces it. */
+  async addTrack(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, meta: AddTrackQuery, opts: { signal?: AbortSignal } = {}): Promise<{ track: Track; created: boolean }> {
+    let manifest
+    try {
+      ;({ manifest } = await this.store.ingest(source, { maxBytes: this.config.maxUploadBytes, signal: opts.signal }))
+    } catch (err) {
+      this.audit.record('ADD_TRACK', '', 'FAILED', { reason: (err as Error).message.split('\n')[0], title: meta.title })
+      throw err
+    }
+    const existing = this.tracks.get(manifest.contentHash)
+    this.tracks.putManifest(manifest)
+    this.tracks.upsert(
+      {
+        title: meta.title,
+        artist: meta.artist,
+        album: meta.album ?? null,
+        duration: meta.duration ?? 0,
+        content_hash: manifest.contentHash,
+        size: manifest.size,
+        manifest_root: manifest.root,
+        created_at: new Date().toISOString(),
+      },
+      true,
+    )
+    // The first metadata stored for a hash wins (dedup); answer with what is stored.
+    const { local: _local, ...track } = this.tracks.get(manifest.contentHash) as Track & { local: boolean }
+    const created = !existing?.local
+    this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
+    this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
+    if (created) this.#background(this.gossip.announce([track]))
+    return { track, created }
+  }
+
+  /** Adds a file from the operator's disk (local API). */
+  async addFile(path: string, meta: AddTrackQuery): Promise<{ track: Track; created: boolean }> {
+    return this.addTrack(createReadStream(path, { highWaterMark: 1 << 20 }), meta)
+  }
+
+  /** Local first, else fetched from peers and verified; new content is announced. */
+  async getContent(hash: string, opts: { signal?: AbortSignal; copyTo?: string } = {}): Promise<FetchResult> {
+    const r = await this.fetcher.fetch(hash, opts)
+    if (r.from) this.#background(this.gossip.announce([r.track]))
+    if (opts.copyTo) {
+      if (!opts.copyTo.startsWith('/')) throw new ValidationError('path must be absolute')
+      await mkdir(join(opts.copyTo, '..'), { recursive: true })
+      await copyFile(this.store.pathOf(hash), opts.copyTo)
+    }
+    return r
+  }
+
+  /** Every hash this node knows about: its own and its peers'. */
+  knownHashes(): Set<string> {
+    const s = this.peers.knownHashes()
+    for (const h of this.tracks.localHashes()) s.add(h)
+    return s
+  }
+
+  async stats(): Promise<StatsResponse> {
+    const a = this.announcer.address
+    return {
+      peer_id: this.peerId,
+      host: a.host,
+      port: a.port,
+      uptime_seconds: Math.round(this.uptimeSeconds),
+      peers_known: this.peers.size,
+      peers_connected: this.peers.connectedCount(),
+      tracks_local: this.tracks.countLocal(),
+      tracks_known: this.knownHashes().size,
+      content_uploaded_bytes: (await this.metrics.uploadedBytes.get()).values[0]?.value ?? 0,
+      content_downloaded_bytes: (await this.metrics.downloadedBytes.get()).values[0]?.value ?? 0,
+      gossip_rounds: this.gossip.rounds,
+    }
+  }
+
+  #background(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'background task failed'))
+    this.#pending.add(q)
+    void q.finally(() => this.#pending.delete(q))
+  }
+}
+
+/** Loads (or creates) the identity and operator token in the data dir and builds a node. */
+export async function createNode(
+  input: NodeConfigInput,
+  components: { logger?: Logger; dialFilter?: DialFilter; verifier?: AnnouncementVerifier } = {},
+): Promise<DcmxNode> {
+  const config = nodeConfigSchema.parse(input)
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const account = await loadOrCreateIdentity(config.dataDir)
+  const apiToken = config.apiToken ?? (await loadOrCreateApiToken(config.dataDir))
+  const logger = components.logger ?? createLogger({ level: config.logLevel })
+  return new DcmxNode({ account, apiToken, logger, dialFilter: components.dialFilter, verifier: components.verifier }, config)
+}

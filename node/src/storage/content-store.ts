@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+
+import { HashMismatchError, PayloadTooLargeError } from '../core/errors.ts'
+import { parseContentHash } from '../core/hash.ts'
+import type { ContentHash } from '../core/hash.ts'
+import { ManifestBuilder } from '../core/manifest.ts'
+import type { Manifest } from '../core/manifest.ts'
+
+export interface ContentStoreInit {
+  /** Root of the store; content lives in `<root>/<2-char prefix>/<hash>`, temp files in `<root>/.tmp`. */
+  root: string
+  chunkSize: number
+}
+
+export interface IngestResult {
+  manifest: Manifest
+  /** false when the bytes were already stored (dedup). */
+  created: boolean
+}
+
+const READ_CHUNK = 4 << 20
+
+export interface OpenContent {
+  size: number
+  /** The open file (for zero-garbage sending); closed by `stream`, `close` or the sender. */
+  handle: FileHandle
+  /** Streams the file (or an inclusive byte range) and closes the handle at the end. */
+  stream: (range?: { start: number; end: number }) => Readable
+  /** Closes the handle when `stream` will not be called. */
+  close: () => Promise<void>
+}
+
+/** A temp file being filled; becomes visible only through `commit` after its hash is checked. */
+export class TempWrite {
+  readonly path: string
+  #fh: FileHandle
+  #store: ContentStore
+  #done = false
+
+  constructor(store: ContentStore, path: string, fh: FileHandle) {
+    this.#store = store
+    this.path = path
+    this.#fh = fh
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let off = 0
+    while (off < data.byteLength) {
+      const { bytesWritten } = await this.#fh.write(data, off, data.byteLength - off)
+      off += bytesWritten
+    }
+  }
+
+  /** Positional write (chunks may land out of order). */
+  async writeAt(data: Uint8Array, position: number): Promise<void> {
+    let off = 0
+    while (off < data.byteLength) {
+      const { bytesWritten } = await this.#fh.write(data, off, data.byteLength - off, position + off)
+      off += bytesWritten
+    }
+  }
+
+  /** Positional gather write of consecutive buffers. */
+  async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.byteLength, 0)
+    const { bytesWritten } = await this.#fh.writev(bufs, position)
+    if (bytesWritten < total) {
+      // Short gather write (rare on files): finish it buffer by buffer.
+      let skip = bytesWritten
+      let pos = position + bytesWritten
+      for (const b of bufs) {
+        if (skip >= b.byteLength) {
+          skip -= b.byteLength
+          continue
+        }
+        const rest = b.subarray(skip)
+        skip = 0
+        await this.writeAt(rest, pos)
+        pos += rest.byteLength
+      }
+    }
+  }
+
+  /** fsync, then rename into place; returns false when the content already existed. */
+  async commit(hash: ContentHash): Promise<boolean> {
+    this.#done = true
+    await this.#fh.sync()
+    await this.#fh.close()
+    return this.#store.publish(this.path, hash)
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return
+    this.#done = true
+    await this.#fh.close().catch(() => {})
+    await rm(this.path, { force: true })
+  }
+}
+
+/**
+ * Content-addressed file store. Files are immutable and appear atomically (temp file, fsync,
+ * rename) only after their SHA-256 was verified, so a partial file is never served.
+ */
+export class ContentStore {
+  readonly root: string
+  readonly chunkSize: number
+  readonly tmpDir: string
+
+  constructor(init: ContentStoreInit) {
+    this.root = init.root
+    this.chunkSize = init.chunkSize
+    this.tmpDir = join(init.root, '.tmp')
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.root, { recursive: true })
+    // Leftovers of a crash are never visible content; drop them.
+    await rm(this.tmpDir, { recursive: true, force: true })
+    await mkdir(this.tmpDir, { recursive: true })
+  }
+
+  async stop(): Promise<void> {}
+
+  /** The only place a path is derived from a hash; the hash is validated, so no traversal. */
+  pathOf(hash: ContentHash): string {
+    parseContentHash(hash)
+    return join(this.root, hash.slice(0, 2), hash)
+  }
+
+  async has(hash: ContentHash): Promise<boolean> {
+    return (await this.sizeOf(hash)) !== undefined
+  }
+
+  async sizeOf(hash: ContentHash): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(hash))).size
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  }
+
+  /** Opens the file once so a range read and its size refer to the same inode. */
+  async openRead(hash: ContentHash): Promise<OpenContent | undefined> {
+    let fh: FileHandle
+    try {
+      fh = await open(this.pathOf(hash), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    const { size } = await fh.stat()
+    return {
+      size,
+      handle: fh,
+      close: () => fh.close(),
+      stream: (range) =>
+        createReadStream('', {
+          fd: fh,
+          start: range?.start ?? 0,
+          end: range?.end ?? Math.max(0, size - 1),
+          // Large reads are the main lever for throughput (64 KiB: ~0.6 GB/s, 1 MiB: ~1.3, 4 MiB: ~1.5 here).
+          highWaterMark: READ_CHUNK,
+          autoClose: true,
+        }),
+    }
+  }
+
+  async beginWrite(): Promise<TempWrite> {
+    const path = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`)
+    const fh = await open(path, 'wx', 0o644)
+    return new TempWrite(this, path, fh)
+  }
+
+  /** @internal used by TempWrite.commit */
+  async publish(tmpPath: string, hash: ContentHash): Promise<boolean> {
+    const dest = this.pathOf(hash)
+    if (await this.has(hash)) {
+      await rm(tmpPath, { force: true })
+      return false
+    }
+    await mkdir(join(this.root, hash.slice(0, 2)), { recursive: true })
+    await rename(tmpPath, dest)
+    return true
+  }
+
+  /**
+   * Streams bytes into the store while hashing them; never holds the content in memory.
+   * Rejects with PayloadTooLargeError past `maxBytes`, HashMismatchError if `expectedHash` differs.
+   */
+  async ingest(
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    opts: { maxBytes: number; expectedHash?: ContentHash; signal?: AbortSignal },
+  ): Promise<IngestResult> {
+    const tmp = await this.beginWrite()
+    const builder = new ManifestBuilder(this.chunkSize)
+    try {
+      for await (const data of source) {
+        opts.signal?.throwIfAborted()
+        if (builder.size + data.byteLength > opts.maxBytes) throw new PayloadTooLargeError(opts.maxBytes)
+        builder.update(data)
+        await tmp.write(data)
+      }
+      const manifest = builder.digest()
+      if (opts.expectedHash !== undefined && opts.expectedHash !== manifest.contentHash) {
+        throw new HashMismatchError(opts.expectedHash, manifest.contentHash)
+      }
+      const created = await tmp.commit(manifest.contentHash)
+      return { manifest, created }
+    } finally {
+      await tmp.abort()
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { DatabaseSync } from 'node:sqlite'
+import { join } from 'node:path'
+
+export type Db = DatabaseSync
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tracks (
+  content_hash TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  artist TEXT NOT NULL,
+  album TEXT,
+  duration INTEGER NOT NULL DEFAULT 0,
+  size INTEGER NOT NULL,
+  manifest_root TEXT,
+  created_at TEXT NOT NULL,
+  local INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS manifests (
+  content_hash TEXT PRIMARY KEY,
+  chunk_size INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  root TEXT NOT NULL,
+  chunks TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peers (
+  peer_id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  score INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL DEFAULT 0,
+  timestamp INTEGER NOT NULL,
+  signature TEXT NOT NULL,
+  tracks TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  timestamp TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  result TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit(timestamp);
+`
+
+/** Opens (and migrates) the node's metadata database at `<dataDir>/node.db`. */
+export function openDb(dataDir: string): Db {
+  const db = new DatabaseSync(join(dataDir, 'node.db'))
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+  db.exec(SCHEMA)
+  return db
+}
+
+export function transaction<T>(db: Db, fn: () => T): T {
+  db.exec('BEGIN')
+  try {
+    const r = fn()
+    db.exec('COMMIT')
+    return r
+  } catch (err) {
+    db.exec('ROLLBACK')
+    throw err
+  }
+}

@@ -1,0 +1,113 @@
+import type { Track } from '../api.ts'
+import type { ContentHash } from '../core/hash.ts'
+import type { Manifest } from '../core/manifest.ts'
+import type { Db } from './db.ts'
+
+export type { Track }
+
+interface TrackRow {
+  content_hash: string
+  title: string
+  artist: string
+  album: string | null
+  duration: number
+  size: number
+  manifest_root: string | null
+  created_at: string
+  local: number
+}
+
+function toTrack(r: TrackRow): Track {
+  return {
+    title: r.title,
+    artist: r.artist,
+    album: r.album,
+    duration: r.duration,
+    content_hash: r.content_hash,
+    size: r.size,
+    manifest_root: r.manifest_root,
+    created_at: r.created_at,
+  }
+}
+
+/**
+ * Track metadata (the node's catalog: its own tracks and those learned from peers) and the
+ * manifests of locally stored content. Backed by SQLite so a restart loses nothing.
+ */
+export class TrackStore {
+  #db: Db
+
+  constructor(components: { db: Db }) {
+    this.#db = components.db
+  }
+
+  /**
+   * Inserts or refreshes metadata; `local` only ever goes from 0 to 1 here. For local content the
+   * manifest root is computed by this node and replaces any root learned from gossip.
+   */
+  upsert(track: Track, local: boolean): void {
+    this.#db
+      .prepare(
+        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(content_hash) DO UPDATE SET
+           local = max(tracks.local, excluded.local),
+           manifest_root = CASE WHEN excluded.local = 1 THEN excluded.manifest_root
+                                ELSE coalesce(tracks.manifest_root, excluded.manifest_root) END`,
+      )
+      .run(track.content_hash, track.title, track.artist, track.album, track.duration, track.size, track.manifest_root, track.created_at, local ? 1 : 0)
+  }
+
+  /** Learned metadata never overwrites what we already have. */
+  learn(track: Track): boolean {
+    const r = this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      )
+      .run(track.content_hash, track.title, track.artist, track.album, track.duration, track.size, track.manifest_root, track.created_at)
+    return r.changes > 0
+  }
+
+  get(hash: ContentHash): (Track & { local: boolean }) | undefined {
+    const r = this.#db.prepare('SELECT * FROM tracks WHERE content_hash = ?').get(hash) as TrackRow | undefined
+    return r ? { ...toTrack(r), local: r.local === 1 } : undefined
+  }
+
+  listLocal(): Track[] {
+    return (this.#db.prepare('SELECT * FROM tracks WHERE local = 1 ORDER BY created_at').all() as unknown as TrackRow[]).map(toTrack)
+  }
+
+  listAll(): Array<Track & { local: boolean }> {
+    return (this.#db.prepare('SELECT * FROM tracks ORDER BY created_at').all() as unknown as TrackRow[]).map((r) => ({
+      ...toTrack(r),
+      local: r.local === 1,
+    }))
+  }
+
+  localHashes(): string[] {
+    return (this.#db.prepare('SELECT content_hash FROM tracks WHERE local = 1').all() as Array<{ content_hash: string }>).map(
+      (r) => r.content_hash,
+    )
+  }
+
+  countLocal(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM tracks WHERE local = 1').get() as { n: number }).n
+  }
+
+  putManifest(m: Manifest): void {
+    this.#db
+      .prepare('INSERT OR IGNORE INTO manifests (content_hash, chunk_size, size, root, chunks) VALUES (?, ?, ?, ?, ?)')
+      .run(m.contentHash, m.chunkSize, m.size, m.root, m.chunks.join(''))
+  }
+
+  getManifest(hash: ContentHash): Manifest | undefined {
+    const r = this.#db.prepare('SELECT * FROM manifests WHERE content_hash = ?').get(hash) as
+      | { content_hash: string; chunk_size: number; size: number; root: string; chunks: string }
+      | undefined
+    if (!r) return undefined
+    const chunks: string[] = []
+    for (let i = 0; i < r.chunks.length; i += 64) chunks.push(r.chunks.slice(i, i + 64))
+    return { version: 1, contentHash: r.content_hash, size: r.size, chunkSize: r.chunk_size, chunks, root: r.root }
+  }
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { readdir } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+
+import type { DiscoverResponse, GossipPeer, Manifest } from '../../src/api.ts'
+import { signAnnouncement } from '../../src/core/announcement.ts'
+import { ContentUnavailableError } from '../../src/core/errors.ts'
+import type { DcmxNode } from '../../src/node.ts'
+import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
+
+type TestNode = DcmxNode & { cleanup: () => Promise<void> }
+const CHUNK = 64 * 1024
+
+/**
+ * A real HTTP peer that announces a track, serves the honest manifest, but lies in the bytes:
+ * 'corrupt' flips a byte in chunk `badChunk`; 'truncate' ends the response inside that chunk.
+ */
+async function startLiar(opts: {
+  bytes: Buffer
+  manifest: Manifest
+  mode: 'corrupt' | 'truncate'
+  badChunk: number
+  forward?: GossipPeer[]
+}): Promise<{ server: Server; port: number; peerId: string; contentRequests: string[]; close: () => Promise<void> }> {
+  const account = privateKeyToAccount(generatePrivateKey())
+  const contentRequests: string[] = []
+  const hash = opts.manifest.contentHash
+  let port = 0
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      if (req.method === 'POST' && req.url === '/discover') {
+        for await (const _ of req);
+        const body: DiscoverResponse = {
+          peer: { ...(await signAnnouncement(account, { host: '127.0.0.1', port })), available_tracks: [hash] },
+          tracks: [],
+          peers: opts.forward ?? [],
+        }
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify(body))
+      } else if (req.url === `/manifest/${hash}`) {
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify(opts.manifest))
+      } else if (req.url === `/content/${hash}`) {
+        contentRequests.push(req.headers.range ?? 'full')
+        const start = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0)
+        let out = Buffer.from(opts.bytes.subarray(start))
+        const badAt = opts.badChunk * CHUNK + 100 - start
+        if (opts.mode === 'corrupt') out[badAt] ^= 0xff
+        else out = out.subarray(0, badAt)
+        res.writeHead(start > 0 ? 206 : 200, { 'content-length': out.length })
+        res.end(out)
+      } else {
+        res.writeHead(404).end()
+      }
+    })()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  port = (server.address() as AddressInfo).port
+  return {
+    server,
+    port,
+    peerId: account.address,
+    contentRequests,
+    close: () => new Promise<void>((r) => server.close(() => r())).then(() => server.closeAllConnections()),
+  }
+}
+
+describe('fetching from a lying peer', () => {
+  let honest: TestNode
+  const bytes = randomBytesOf(5 * CHUNK + 1234, 11)
+  const hash = createHash('sha256').update(bytes).digest('hex')
+  let manifest: Manifest
+
+  before(async () => {
+    honest = await startNode({ chunkSize: CHUNK })
+    assert.equal((await upload(honest, bytes)).status, 201)
+    manifest = honest.tracks.getManifest(hash) as Manifest
+  })
+  after(() => honest.cleanup())
+
+  it('rejects corrupted bytes at the first bad chunk, stores nothing and penalizes the liar', async () => {
+    const liar = await startLiar({ bytes, manifest, mode: 'corrupt', badChunk: 1 })
+    const b = await startNode({ chunkSize: CHUNK, peers: [{ host: '127.0.0.1', port: liar.port }] })
+    try {
+      await b.gossip.round()
+      assert.equal(b.peers.get(liar.peerId)?.tracks.has(hash), true)
+      await assert.rejects(b.getContent(hash), ContentUnavailableError)
+      assert.equal(await b.store.has(hash), false)
+      assert.deepEqual(await readdir(b.store.tmpDir), [])
+      assert.ok((b.peers.get(liar.peerId)?.score ?? 0) < 0, 'liar penalized')
+      assert.deepEqual(liar.contentRequests, ['full'], 'one request, abandoned at the bad chunk')
+
+      // Now B meets an honest peer too: the fetch succeeds from it.
+      b.gossip.addBootstrap({ host: '127.0.0.1', port: Number(new URL(honest.url).port) })
+      await b.gossip.round()
+      const r = await b.getContent(hash)
+      assert.equal(r.from, honest.peerId)
+      const got = Buffer.from(await (await fetch(`${b.url}/content/${hash}`)).arrayBuffer())
+      assert.ok(got.equals(bytes))
+      const audit = (await (await fetch(`${b.url}/audit`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Array<{ action: string; result: string }>
+      assert.deepEqual(audit.map((x) => `${x.action}:${x.result}`), ['DOWNLOAD:FAILED', 'DOWNLOAD:SUCCESS', 'UPLOAD:SUCCESS'])
+    } finally {
+      await b.cleanup()
+      await liar.close()
+    }
+  })
+
+  for (const mode of ['truncate', 'corrupt'] as const) {
+  it(`falls back to an honest peer mid-stream when the first one ${mode === 'truncate' ? 'truncates' : 'corrupts chunk 3'}, resuming at the last verified chunk`, async () => {
+    // The liar forwards the honest node's signed record, so B knows the honest peer second-hand.
+    const res = await fetch(`${honest.url}/discover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ peer: await signAnnouncement(privateKeyToAccount(generatePrivateKey()), { host: '127.0.0.1', port: 1 }) }),
+    })
+    const honestRecord = ((await res.json()) as DiscoverResponse).peer
+    const liar = await startLiar({ bytes, manifest, mode, badChunk: 3, forward: [honestRecord] })
+    const b = await startNode({ chunkSize: CHUNK, raceWidth: 1, peers: [{ host: '127.0.0.1', port: liar.port }] })
+    try {
+      await b.gossip.round()
+      await b.gossip.exchange({ host: '127.0.0.1', port: liar.port }, liar.peerId)
+      // The liar is ACTIVE, the honest peer only learned (UNKNOWN): the liar is tried first.
+      assert.deepEqual(b.peers.candidatesFor(hash).map((e) => e.record.peer_id), [liar.peerId, honest.peerId])
+      const r = await b.getContent(hash)
+      assert.equal(r.from, honest.peerId)
+      assert.deepEqual(liar.contentRequests, ['full'])
+      const got = Buffer.from(await (await fetch(`${b.url}/content/${hash}`)).arrayBuffer())
+      assert.ok(got.equals(bytes))
+      assert.ok((b.peers.get(liar.peerId)?.score ?? 0) < 0, 'liar penalized')
+      // The honest peer was asked only for what was still missing (from chunk 3 on).
+      const uploads = honest.audit.query({}).filter((x) => x.action === 'UPLOAD')
+      assert.equal(uploads.at(-1)?.details.range, `${3 * CHUNK}-${bytes.length - 1}`)
+    } finally {
+      await b.cleanup()
+      await liar.close()
+    }
+  })
+  }
+})

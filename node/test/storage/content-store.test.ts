@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+
+import { HashMismatchError, InvalidContentHashError, PayloadTooLargeError } from '../../src/core/errors.ts'
+import { ContentStore } from '../../src/storage/content-store.ts'
+import { randomBytesOf, tempDir } from '../helpers.ts'
+
+async function* chunks(b: Buffer, size = 65536): AsyncGenerator<Buffer> {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size)
+}
+
+describe('ContentStore', () => {
+  it('stores by hash under a 2-char prefix directory and deduplicates', async () => {
+    await using dir = await tempDir()
+    const store = new ContentStore({ root: dir.path, chunkSize: 1 << 20 })
+    await store.start()
+    const bytes = randomBytesOf(1_500_000)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    const first = await store.ingest(chunks(bytes), { maxBytes: 1 << 24 })
+    assert.equal(first.created, true)
+    assert.equal(first.manifest.contentHash, hash)
+    assert.equal(store.pathOf(hash), join(dir.path, hash.slice(0, 2), hash))
+    assert.deepEqual(await readFile(store.pathOf(hash)), bytes)
+    const second = await store.ingest(chunks(bytes), { maxBytes: 1 << 24 })
+    assert.equal(second.created, false)
+    assert.deepEqual(await readdir(join(dir.path, hash.slice(0, 2))), [hash])
+    assert.deepEqual(await readdir(store.tmpDir), [])
+  })
+
+  it('never makes content visible when the hash does not match or the size limit is hit', async () => {
+    await using dir = await tempDir()
+    const store = new ContentStore({ root: dir.path, chunkSize: 1 << 20 })
+    await store.start()
+    const bytes = randomBytesOf(200_000)
+    const wrong = '0'.repeat(64)
+    await assert.rejects(store.ingest(chunks(bytes), { maxBytes: 1 << 24, expectedHash: wrong }), HashMismatchError)
+    await assert.rejects(store.ingest(chunks(bytes), { maxBytes: 100_000 }), PayloadTooLargeError)
+    assert.equal(await store.has(wrong), false)
+    assert.deepEqual(await readdir(store.tmpDir), [])
+    assert.deepEqual((await readdir(dir.path)).filter((d) => d !== '.tmp'), [])
+  })
+
+  it('refuses anything but a 64-hex hash as a path (no traversal)', async () => {
+    await using dir = await tempDir()
+    const store = new ContentStore({ root: dir.path, chunkSize: 1 << 20 })
+    for (const bad of ['../../etc/passwd', '..', `${'a'.repeat(63)}/`, 'A'.repeat(64), `../${'a'.repeat(61)}`]) {
+      assert.throws(() => store.pathOf(bad), InvalidContentHashError)
+    }
+  })
+
+  it('serves byte ranges from an open handle', async () => {
+    await using dir = await tempDir()
+    const store = new ContentStore({ root: dir.path, chunkSize: 1 << 20 })
+    await store.start()
+    const bytes = randomBytesOf(10_000)
+    const { manifest } = await store.ingest(chunks(bytes), { maxBytes: 1 << 24 })
+    const file = await store.openRead(manifest.contentHash)
+    assert.ok(file)
+    assert.equal(file.size, 10_000)
+    const parts: Buffer[] = []
+    for await (const c of file.stream({ start: 100, end: 199 })) parts.push(c as Buffer)
+    assert.deepEqual(Buffer.concat(parts), bytes.subarray(100, 200))
+    assert.equal((await stat(store.pathOf(manifest.contentHash))).size, 10_000)
+  })
+})
