@@ -1,5 +1,6 @@
-// `npm run chain`: starts a local Hardhat chain on 127.0.0.1:8545, deploys the whole protocol with Ignition,
-// exports ABIs and addresses to deployments/, prints the addresses, and keeps the chain running until Ctrl-C.
+// `npm run chain`: the local network. Starts a Hardhat chain on 127.0.0.1:8545, deploys the whole protocol with
+// Ignition, exports ABIs and addresses to deployments/, starts a mesh node on 127.0.0.1:8080 (the gateway the
+// Editions metadata points at), prints the addresses, and keeps everything running until Ctrl-C.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { createPublicClient, http } from "viem";
@@ -9,8 +10,10 @@ const rpcUrl = `http://127.0.0.1:${port}`;
 const root = new URL("../", import.meta.url);
 const children: ChildProcess[] = [];
 
-function run(args: string[], opts: { background?: boolean } = {}): Promise<void> | ChildProcess {
-  const child = spawn("hardhat", args, { cwd: root, stdio: opts.background ? ["ignore", "ignore", "inherit"] : "inherit" });
+const meshPort = Number(process.env.MESH_PORT ?? 8080);
+
+function run(args: string[], opts: { background?: boolean; bin?: string } = {}): Promise<void> | ChildProcess {
+  const child = spawn(opts.bin ?? "hardhat", args, { cwd: root, stdio: opts.background ? ["ignore", "ignore", "inherit"] : "inherit" });
   if (opts.background) {
     children.push(child);
     return child;
@@ -59,7 +62,18 @@ try {
   );
   console.log(`\nDCMX local network ready: chain ${chainId} at ${rpcUrl}`);
   for (const [key, address] of Object.entries(deployed)) console.log(`  ${key.padEnd(28)} ${address}`);
-  console.log("\nCtrl-C stops the chain.");
+
+  // The mesh node keeps its key, token and content under .local/ so restarts keep the same peer id.
+  const mesh = run(["--data-dir", ".local/mesh-node", "start", "--host", "127.0.0.1", "--port", String(meshPort)], {
+    background: true,
+    bin: "dcmx",
+  }) as ChildProcess;
+  mesh.on("exit", (code) => {
+    console.error(`chain: the mesh node exited (${code}); is port ${meshPort} free?`);
+    shutdown(1);
+  });
+  console.log(`  ${"mesh node".padEnd(28)} http://127.0.0.1:${meshPort} (operator token in .local/mesh-node/api-token)`);
+  console.log("\nCtrl-C stops the chain and the node.");
 } catch (error) {
   console.error(`chain: ${(error as Error).message}`);
   shutdown(1);

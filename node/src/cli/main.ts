@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 import { Command, CommanderError } from 'commander'
 
 import { DcmxError } from '../core/errors.ts'
