@@ -109,7 +109,7 @@ export class DcmxNode {
       },
     )
     this.chunkVerifier = new ChunkVerifier()
-    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth })
+    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
     this.server = buildServer({ node: this, logger }, init)
   }
 

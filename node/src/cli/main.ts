@@ -33,5 +33,11 @@ try {
     process.stderr.write(`error: ${err.shortMessage}${err.details ? `\n  ${err.details}` : ''}\n`)
     process.exit(1)
   }
+  // System errors (port in use, unwritable data dir, missing output folder) are the user's to fix: no stack trace.
+  const code = (err as NodeJS.ErrnoException).code
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    process.stderr.write(`error: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
   throw err
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 
 import type { Manifest, Track } from '../api.ts'
-import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError } from '../core/errors.ts'
+import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { assertManifestConsistent, chunkCount } from '../core/manifest.ts'
 import type { NodeMetrics } from '../core/metrics.ts'
@@ -26,6 +26,8 @@ export interface FetcherComponents {
 export interface FetcherInit {
   /** How many peers race for the first verified chunk. */
   raceWidth: number
+  /** Largest file this node accepts from a peer (a manifest claiming more is refused before any byte is fetched). */
+  maxContentBytes: number
 }
 
 export interface FetchResult {
@@ -196,6 +198,9 @@ export class ContentFetcher {
         const m = await this.#c.client.manifest(peer.record, hash, signal)
         try {
           assertManifestConsistent(m, hash, expectedRoot)
+          if (m.size > this.#init.maxContentBytes) {
+            throw new ValidationError(`Manifest claims ${m.size} bytes, above this node's ${this.#init.maxContentBytes}-byte limit`)
+          }
         } catch (err) {
           this.#penalize(peer, err)
           throw err

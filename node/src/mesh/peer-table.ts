@@ -3,6 +3,9 @@ import { PeerTableFullError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Db } from '../storage/db.ts'
 
+/** Hashes remembered per peer: bounds what one (possibly hostile) peer can make us store and re-gossip. */
+export const MAX_TRACKS_PER_PEER = 20_000
+
 export interface PeerEntry {
   record: SignedPeer
   state: PeerState
@@ -121,15 +124,18 @@ export class PeerTable {
       e.record = record
     }
     const newTracks: string[] = []
-    if (tracks) {
-      if (direct) {
-        const next = new Set(tracks)
+    // A direct announcement replaces the peer's list, unless it is older than the record we hold (a replay).
+    const replaces = direct && record.timestamp >= e.record.timestamp
+    if (tracks && (replaces || !direct)) {
+      if (replaces) {
+        const next = new Set(tracks.slice(0, MAX_TRACKS_PER_PEER))
         for (const h of e.tracks) if (!next.has(h)) this.#removeHolder(h, record.peer_id)
         e.tracks = next
       }
-      for (const h of tracks) {
-        if (!direct) {
+      for (const h of replaces ? e.tracks : tracks) {
+        if (!replaces) {
           if (e.tracks.has(h)) continue
+          if (e.tracks.size >= MAX_TRACKS_PER_PEER) break
           e.tracks.add(h)
         }
         if (this.#addHolder(h, record.peer_id)) newTracks.push(h)

@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { signAnnouncement } from '../../src/core/announcement.ts'
 import { PeerTableFullError } from '../../src/core/errors.ts'
 import { silentLogger } from '../../src/core/logger.ts'
-import { PeerTable } from '../../src/mesh/peer-table.ts'
+import { MAX_TRACKS_PER_PEER, PeerTable } from '../../src/mesh/peer-table.ts'
 import { openDb } from '../../src/storage/db.ts'
 import { tempDir } from '../helpers.ts'
 
@@ -83,6 +83,22 @@ describe('PeerTable', () => {
     assert.throws(() => t.upsert(d, [], true), PeerTableFullError)
     assert.deepEqual(t.upsert(d, [], false), { isNew: false, newTracks: [] }, 'forwarded records are just dropped')
     assert.equal(t.size, 2)
+    db.close()
+  })
+
+  it('caps the hashes remembered per peer and ignores a replayed older announcement', async () => {
+    await using dir = await tempDir()
+    const { db, t } = table(dir.path)
+    const a = await record(1)
+    const many = Array.from({ length: MAX_TRACKS_PER_PEER + 50 }, (_, i) => i.toString(16).padStart(64, '0'))
+    t.upsert(a, many.slice(0, 10), false)
+    const { newTracks } = t.upsert(a, many, false)
+    assert.equal(newTracks.length, MAX_TRACKS_PER_PEER - 10, 'forwarded hashes stop at the cap')
+    const newer = { ...a, timestamp: a.timestamp + 1 }
+    t.upsert(newer, [H('a')], true)
+    t.upsert(a, [H('b')], true) // an older record replayed: must not replace the list
+    assert.deepEqual(t.candidatesFor(H('a')).map((e) => e.record.peer_id), [a.peer_id])
+    assert.deepEqual(t.candidatesFor(H('b')), [])
     db.close()
   })
 
