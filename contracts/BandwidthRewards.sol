@@ -270,7 +270,9 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
     }
 
     /// @dev Everything but the ordering: distinct, active, different operators, signed by the client. Hashes and
-    /// recovers in scratch memory (the free pointer never moves, so a batch does not grow memory). Signature
+    /// recovers in scratch memory (the free pointer never moves, so a batch does not grow memory). The struct hash
+    /// repeats `_receiptHash` inline on purpose: calling it costs ~340 gas per receipt (measured); the typed-data
+    /// digest tests pin both to viem's `hashTypedData`. Signature
     /// malleability is harmless here: replays are stopped by the client ordering, not by signature uniqueness.
     function _checkReceipt(
         address server,
