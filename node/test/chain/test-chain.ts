@@ -19,6 +19,8 @@ export interface TestChain {
   publicClient: PublicClient
   down: boolean
   refuse: Set<string>
+  /** Refuse `eth_getLogs` spanning more blocks than this, as hosted RPCs do (0: no limit). */
+  maxLogRange: number
   mine: (blocks?: number) => Promise<void>
   close: () => Promise<void>
 }
@@ -27,7 +29,7 @@ export async function startTestChain(): Promise<TestChain> {
   const { network } = await import('hardhat')
   const connection = await network.create()
   const provider = connection.provider as unknown as TestChain['provider']
-  const state = { down: false, refuse: new Set<string>() }
+  const state = { down: false, refuse: new Set<string>(), maxLogRange: 0 }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -39,6 +41,12 @@ export async function startTestChain(): Promise<TestChain> {
   async function answer(body: string, res: ServerResponse): Promise<void> {
     const one = async (call: { id: unknown; method: string; params?: unknown[] }) => {
       if (state.refuse.has(call.method)) return { jsonrpc: '2.0', id: call.id, error: { code: -32603, message: 'connection reset (test outage)' } }
+      if (call.method === 'eth_getLogs' && state.maxLogRange > 0) {
+        const f = (call.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string }
+        if (f.fromBlock && f.toBlock && Number(f.toBlock) - Number(f.fromBlock) + 1 > state.maxLogRange) {
+          return { jsonrpc: '2.0', id: call.id, error: { code: -32005, message: `query exceeds max block range ${state.maxLogRange}` } }
+        }
+      }
       try {
         return { jsonrpc: '2.0', id: call.id, result: await provider.request({ method: call.method, params: call.params }) }
       } catch (err) {
