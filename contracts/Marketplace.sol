@@ -7,22 +7,44 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IMarketplace} from "./interfaces/IMarketplace.sol";
 
 /// @title Marketplace
-/// @notice Royalty-paying fixed-price resale for any ERC-721 (ERC-2981 royalties honoured when supported).
+/// @notice Royalty-paying fixed-price resale for any ERC-721 (ERC-2981 royalties honoured when supported), whose
+/// listings die with the first transfer of their token.
 contract Marketplace is IMarketplace, ReentrancyGuardTransient {
     /// @notice Gas forwarded with each pushed payment: enough for smart-contract wallets, too little to grief.
     uint256 public constant PUSH_GAS = 35_000;
+    /// @notice Gas a collection's `royaltyInfo` may use; beyond it the sale pays no royalty.
+    uint256 public constant ROYALTY_GAS = 100_000;
+
+    /// @dev The least gas left before the lookup for the callee to surely get all of ROYALTY_GAS (EIP-150 keeps
+    /// 1/64 back; the margin covers the call's own cost).
+    uint256 private constant _ROYALTY_GAS_BEFORE_CALL = (ROYALTY_GAS + 5_000) * 64 / 63;
+
+    address private immutable _witness;
 
     mapping(IERC721 nft => mapping(uint256 tokenId => Listing listing)) private _listings;
+    mapping(address seller => uint64 counter) private _counters;
     mapping(address account => uint256 amount) private _credits;
 
+    constructor() {
+        // A 160-bit hash image: finding a key or a CREATE/CREATE2 deployment for it is a 2^160 preimage search.
+        // Bound to this deployment, so a listing elsewhere never revives a listing here.
+        _witness = address(uint160(uint256(keccak256(abi.encode("DCMX.Marketplace.witness", address(this))))));
+    }
+
     /// @inheritdoc IMarketplace
-    function list(IERC721 nft, uint256 tokenId, uint96 price, uint40 expiresAt) external {
+    function list(IERC721 nft, uint256 tokenId, uint96 price, uint40 expiresAt, uint96 minProceeds) external {
         if (nft.ownerOf(tokenId) != msg.sender) revert MarketplaceNotOwner(nft, tokenId, msg.sender);
-        if (!_isApproved(nft, tokenId, msg.sender)) revert MarketplaceNotApproved(nft, tokenId);
+        if (!nft.isApprovedForAll(msg.sender, address(this))) revert MarketplaceNotApproved(nft, tokenId);
         if (price == 0) revert MarketplaceZeroPrice();
+        if (minProceeds > price) revert MarketplaceMinProceedsAbovePrice(minProceeds, price);
         if (expiresAt <= block.timestamp) revert MarketplaceInvalidExpiry(expiresAt);
-        _listings[nft][tokenId] = Listing({seller: msg.sender, price: price, expiresAt: expiresAt});
-        emit Listed(nft, tokenId, msg.sender, price, expiresAt);
+        uint64 counter = _counters[msg.sender];
+        _listings[nft][tokenId] = Listing({
+            seller: msg.sender, price: price, minProceeds: minProceeds, expiresAt: expiresAt, counter: counter
+        });
+        // As the seller's operator: ERC-721 resets this approval on every transfer, which is what voids the listing.
+        nft.approve(_witness, tokenId);
+        emit Listed(nft, tokenId, msg.sender, price, minProceeds, expiresAt, counter);
     }
 
     /// @inheritdoc IMarketplace
@@ -35,24 +57,41 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IMarketplace
+    function incrementCounter() external returns (uint64 newCounter) {
+        newCounter = ++_counters[msg.sender];
+        emit CounterIncremented(msg.sender, newCounter);
+    }
+
+    /// @inheritdoc IMarketplace
     function buy(IERC721 nft, uint256 tokenId) external payable nonReentrant {
         Listing memory listing = _listings[nft][tokenId];
-        if (listing.seller == address(0)) revert MarketplaceNotListed(nft, tokenId);
+        address seller = listing.seller;
+        if (seller == address(0)) revert MarketplaceNotListed(nft, tokenId);
         if (block.timestamp > listing.expiresAt) {
             revert MarketplaceListingExpired(nft, tokenId, listing.expiresAt);
         }
+        uint64 counter = _counters[seller];
+        if (listing.counter != counter) {
+            revert MarketplaceListingCounterStale(nft, tokenId, listing.counter, counter);
+        }
         if (msg.value != listing.price) revert MarketplaceWrongPayment(listing.price, msg.value);
         address owner = nft.ownerOf(tokenId);
-        if (owner != listing.seller) revert MarketplaceStaleListing(nft, tokenId, listing.seller, owner);
-        if (!_isApproved(nft, tokenId, owner)) revert MarketplaceNotApproved(nft, tokenId);
+        if (owner != seller) revert MarketplaceStaleListing(nft, tokenId, seller, owner);
+        address approved = nft.getApproved(tokenId);
+        if (approved != _witness) revert MarketplaceListingWitnessCleared(nft, tokenId, approved);
+        if (!nft.isApprovedForAll(seller, address(this))) revert MarketplaceNotApproved(nft, tokenId);
         (address royaltyReceiver, uint256 royalty) = _royalty(nft, tokenId, msg.value);
+        uint256 proceeds = msg.value - royalty;
+        if (proceeds < listing.minProceeds) {
+            revert MarketplaceProceedsBelowMinimum(nft, tokenId, proceeds, listing.minProceeds);
+        }
 
         delete _listings[nft][tokenId];
-        nft.transferFrom(listing.seller, msg.sender, tokenId);
+        nft.transferFrom(seller, msg.sender, tokenId);
         if (royalty != 0) _pay(royaltyReceiver, royalty);
-        _pay(listing.seller, msg.value - royalty);
+        _pay(seller, proceeds);
 
-        emit Sold(nft, tokenId, msg.sender, listing.seller, msg.value, royaltyReceiver, royalty);
+        emit Sold(nft, tokenId, msg.sender, seller, msg.value, royaltyReceiver, royalty);
     }
 
     /// @inheritdoc IMarketplace
@@ -68,6 +107,16 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
     /// @inheritdoc IMarketplace
     function getListing(IERC721 nft, uint256 tokenId) external view returns (Listing memory listing) {
         return _listings[nft][tokenId];
+    }
+
+    /// @inheritdoc IMarketplace
+    function counterOf(address seller) external view returns (uint64 counter) {
+        return _counters[seller];
+    }
+
+    /// @inheritdoc IMarketplace
+    function witness() external view returns (address witness_) {
+        return _witness;
     }
 
     /// @inheritdoc IMarketplace
@@ -87,23 +136,37 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
         }
     }
 
-    function _isApproved(IERC721 nft, uint256 tokenId, address owner) private view returns (bool) {
-        return nft.isApprovedForAll(owner, address(this)) || nft.getApproved(tokenId) == address(this);
-    }
-
-    /// @dev A collection without ERC-2981 (the call reverts or returns garbage) pays no royalty; one that claims
-    /// more than the price is refused rather than silently capped.
+    /// @dev Reads ERC-2981 with a gas bound and without copying more than 64 bytes of return data. An answer that
+    /// is not exactly one clean address and one amount (a revert, no ERC-2981, empty, short or oversized data, a
+    /// dirty address word) or names no receiver pays no royalty, so a broken collection can still be sold; a
+    /// well-formed royalty above the price is refused rather than silently capped. The fallback applies only when
+    /// the lookup had its whole gas bound: otherwise a buyer could send just too little gas for the lookup (a
+    /// `royaltyInfo` that fails cheaply when short of gas leaves enough to finish) and skip the royalty.
     function _royalty(IERC721 nft, uint256 tokenId, uint256 price)
         private
         view
         returns (address receiver, uint256 amount)
     {
-        try IERC2981(address(nft)).royaltyInfo(tokenId, price) returns (address r, uint256 a) {
-            if (a > price) revert MarketplaceRoyaltyExceedsPrice(a, price);
-            if (r == address(0)) return (address(0), 0);
-            return (r, a);
-        } catch {
+        bytes4 selector = IERC2981.royaltyInfo.selector;
+        bool ok;
+        uint256 size;
+        uint256 receiverWord;
+        uint256 gasBefore = gasleft();
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), tokenId)
+            mstore(add(ptr, 0x24), price)
+            ok := staticcall(ROYALTY_GAS, nft, ptr, 0x44, ptr, 0x40)
+            size := returndatasize()
+            receiverWord := mload(ptr)
+            amount := mload(add(ptr, 0x20))
+        }
+        if (!ok || size != 0x40 || receiverWord == 0 || receiverWord >> 160 != 0) {
+            if (gasBefore < _ROYALTY_GAS_BEFORE_CALL) revert MarketplaceRoyaltyLookupStarved(nft, tokenId);
             return (address(0), 0);
         }
+        if (amount > price) revert MarketplaceRoyaltyExceedsPrice(amount, price);
+        receiver = address(uint160(receiverWord));
     }
 }

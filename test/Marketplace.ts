@@ -8,6 +8,11 @@ import { tokenIdOf } from "./helpers/music.ts";
 const connection = await network.create();
 const { viem, networkHelpers } = connection;
 
+/** MockERC721.RoyaltyMode */
+const Royalty = { None: 0, Fixed: 1, Bps: 2, Empty: 3, Short: 4, Oversized: 5, DirtyAddress: 6, GasGuzzler: 7 } as const;
+
+const PRICE = parseEther("1");
+
 /** An edition with one token (#1) owned by `fan`, who approved the marketplace for all. */
 async function listedFixture() {
   const m = await deployMusic(connection);
@@ -16,61 +21,71 @@ async function listedFixture() {
   await m.editions.write.setApprovalForAll([m.market.address, true], { account: m.fan.account });
   const tokenId = tokenIdOf(editionId, 1n);
   const expiresAt = (await networkHelpers.time.latest()) + 86_400;
-  return { ...m, tokenId, expiresAt };
+  /** Lists `tokenId` of `fan` at PRICE with no minimum proceeds unless told otherwise. */
+  const list = (opts: { nft?: `0x${string}`; token?: bigint; price?: bigint; minProceeds?: bigint; account?: typeof m.fan } = {}) =>
+    m.market.write.list([opts.nft ?? m.editions.address, opts.token ?? tokenId, opts.price ?? PRICE, expiresAt, opts.minProceeds ?? 0n], {
+      account: (opts.account ?? m.fan).account,
+    });
+  return { ...m, editionId, tokenId, expiresAt, list };
 }
 
-const PRICE = parseEther("1");
+/** `listedFixture` plus a foreign OpenZeppelin ERC-721 whose token #7 `fan` owns and approved the marketplace for. */
+async function foreignFixture() {
+  const f = await listedFixture();
+  const other = await viem.deployContract("MockERC721");
+  await other.write.mint([f.fan.account.address, 7n]);
+  await other.write.setApprovalForAll([f.market.address, true], { account: f.fan.account });
+  return { ...f, other };
+}
 
 describe("Marketplace", () => {
   describe("list", () => {
-    it("records the listing and emits Listed", async () => {
+    it("records the listing with the seller's counter, points the token's approval at the witness and emits Listed", async () => {
       const { market, editions, fan, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
+      const minProceeds = parseEther("0.8");
       await viem.assertions.emitWithArgs(
-        market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account }),
+        market.write.list([editions.address, tokenId, PRICE, expiresAt, minProceeds], { account: fan.account }),
         market,
         "Listed",
-        [getAddress(editions.address), tokenId, getAddress(fan.account.address), PRICE, expiresAt],
+        [getAddress(editions.address), tokenId, getAddress(fan.account.address), PRICE, minProceeds, expiresAt, 0n],
       );
       assert.deepEqual(await market.read.getListing([editions.address, tokenId]), {
         seller: getAddress(fan.account.address),
         price: PRICE,
+        minProceeds,
         expiresAt,
+        counter: 0n,
       });
+      assert.equal(await editions.read.getApproved([tokenId]), await market.read.witness());
     });
 
     it("reverts for a caller who does not own the token", async () => {
-      const { market, editions, stranger, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: stranger.account }),
-        market,
-        "MarketplaceNotOwner",
-        [getAddress(editions.address), tokenId, getAddress(stranger.account.address)],
-      );
+      const { market, editions, stranger, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(list({ account: stranger }), market, "MarketplaceNotOwner", [
+        getAddress(editions.address),
+        tokenId,
+        getAddress(stranger.account.address),
+      ]);
     });
 
-    it("reverts until the marketplace is approved, and accepts a single-token approval", async () => {
-      const { market, editions, fan, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
+    it("reverts without an approval for all, even with a single-token approval", async () => {
+      const { market, editions, fan, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
       await editions.write.setApprovalForAll([market.address, false], { account: fan.account });
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account }),
-        market,
-        "MarketplaceNotApproved",
-        [getAddress(editions.address), tokenId],
-      );
+      await viem.assertions.revertWithCustomErrorWithArgs(list(), market, "MarketplaceNotApproved", [getAddress(editions.address), tokenId]);
       await editions.write.approve([market.address, tokenId], { account: fan.account });
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(list(), market, "MarketplaceNotApproved", [getAddress(editions.address), tokenId]);
     });
 
-    it("reverts on a zero price and an expiry that is not in the future", async () => {
-      const { market, editions, fan, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await viem.assertions.revertWithCustomError(
-        market.write.list([editions.address, tokenId, 0n, expiresAt], { account: fan.account }),
-        market,
-        "MarketplaceZeroPrice",
-      );
+    it("reverts on a zero price, minimum proceeds above the price and an expiry that is not in the future", async () => {
+      const { market, editions, fan, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await viem.assertions.revertWithCustomError(list({ price: 0n }), market, "MarketplaceZeroPrice");
+      await viem.assertions.revertWithCustomErrorWithArgs(list({ minProceeds: PRICE + 1n }), market, "MarketplaceMinProceedsAbovePrice", [
+        PRICE + 1n,
+        PRICE,
+      ]);
       const past = (await networkHelpers.time.latest()) - 1;
       await viem.assertions.revertWithCustomErrorWithArgs(
-        market.write.list([editions.address, tokenId, PRICE, past], { account: fan.account }),
+        market.write.list([editions.address, tokenId, PRICE, past, 0n], { account: fan.account }),
         market,
         "MarketplaceInvalidExpiry",
         [past],
@@ -80,14 +95,14 @@ describe("Marketplace", () => {
 
   describe("cancel", () => {
     it("removes the listing for the seller only", async () => {
-      const { market, editions, fan, stranger, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
+      const { market, editions, fan, stranger, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.cancel([editions.address, tokenId], { account: fan.account }),
         market,
         "MarketplaceNotListed",
         [getAddress(editions.address), tokenId],
       );
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      await list();
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.cancel([editions.address, tokenId], { account: stranger.account }),
         market,
@@ -103,10 +118,35 @@ describe("Marketplace", () => {
     });
   });
 
+  describe("incrementCounter", () => {
+    it("voids all of the seller's listings at once; a listing made afterwards carries the new counter", async () => {
+      const { market, editions, fan, collector, tokenId, other, list } = await networkHelpers.loadFixture(foreignFixture);
+      await list();
+      await list({ nft: other.address, token: 7n });
+      await viem.assertions.emitWithArgs(market.write.incrementCounter({ account: fan.account }), market, "CounterIncremented", [
+        getAddress(fan.account.address),
+        1n,
+      ]);
+      assert.equal(await market.read.counterOf([fan.account.address]), 1n);
+      for (const [nft, id] of [[editions.address, tokenId], [other.address, 7n]] as const) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          market.write.buy([nft, id], { account: collector.account, value: PRICE }),
+          market,
+          "MarketplaceListingCounterStale",
+          [getAddress(nft), id, 0n, 1n],
+        );
+      }
+      await list();
+      assert.equal((await market.read.getListing([editions.address, tokenId])).counter, 1n);
+      await market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE });
+      assert.equal(await editions.read.ownerOf([tokenId]), getAddress(collector.account.address));
+    });
+  });
+
   describe("buy", () => {
     it("pays the 10% royalty to the artist and the rest to the seller, and moves the token", async () => {
-      const { market, editions, artist, fan, collector, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      const { market, editions, artist, fan, collector, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await list({ minProceeds: parseEther("0.9") });
       const tx = market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE });
       await viem.assertions.balancesHaveChanged(tx, [
         { address: artist.account.address, amount: parseEther("0.1") },
@@ -127,14 +167,14 @@ describe("Marketplace", () => {
     });
 
     it("reverts for an unlisted token and after the listing expires", async () => {
-      const { market, editions, fan, collector, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
+      const { market, editions, collector, tokenId, expiresAt, list } = await networkHelpers.loadFixture(listedFixture);
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE }),
         market,
         "MarketplaceNotListed",
         [getAddress(editions.address), tokenId],
       );
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      await list();
       await networkHelpers.time.increaseTo(expiresAt + 1);
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE }),
@@ -145,8 +185,8 @@ describe("Marketplace", () => {
     });
 
     it("reverts unless exactly the listed price is paid", async () => {
-      const { market, editions, fan, collector, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      const { market, editions, collector, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await list();
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE + 1n }),
         market,
@@ -156,8 +196,8 @@ describe("Marketplace", () => {
     });
 
     it("refuses a stale listing once the token has moved", async () => {
-      const { market, editions, fan, collector, stranger, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+      const { market, editions, fan, collector, stranger, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await list();
       await editions.write.transferFrom([fan.account.address, stranger.account.address, tokenId], { account: fan.account });
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE }),
@@ -167,9 +207,97 @@ describe("Marketplace", () => {
       );
     });
 
-    it("refuses a listing whose approval was revoked", async () => {
-      const { market, editions, fan, collector, tokenId, expiresAt } = await networkHelpers.loadFixture(listedFixture);
-      await market.write.list([editions.address, tokenId, PRICE, expiresAt], { account: fan.account });
+    it("refuses a listing whose token left the seller and came back (transferFrom and safeTransferFrom)", async () => {
+      const { market, editions, fan, collector, stranger, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      const roundTrips = [
+        async () => {
+          await editions.write.transferFrom([fan.account.address, stranger.account.address, tokenId], { account: fan.account });
+          await editions.write.transferFrom([stranger.account.address, fan.account.address, tokenId], { account: stranger.account });
+        },
+        async () => {
+          await editions.write.safeTransferFrom([fan.account.address, stranger.account.address, tokenId], { account: fan.account });
+          await editions.write.safeTransferFrom([stranger.account.address, fan.account.address, tokenId], { account: stranger.account });
+        },
+      ];
+      for (const roundTrip of roundTrips) {
+        await list({ price: 1n });
+        await roundTrip();
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          market.write.buy([editions.address, tokenId], { account: collector.account, value: 1n }),
+          market,
+          "MarketplaceListingWitnessCleared",
+          [getAddress(editions.address), tokenId, zeroAddress],
+        );
+      }
+    });
+
+    it("sells a batch-minted edition token, and refuses it once it left the seller and came back", async () => {
+      const { market, editions, editionId, collector, stranger, list } = await networkHelpers.loadFixture(listedFixture);
+      const { price } = await editions.read.getEdition([editionId]);
+      // stranger buys serials 2..4 in one purchase: serials 3 and 4 resolve their owner through the batch head.
+      await editions.write.buy([editionId, 3n], { account: stranger.account, value: price * 3n });
+      await editions.write.setApprovalForAll([market.address, true], { account: stranger.account });
+      const [third, fourth] = [tokenIdOf(editionId, 3n), tokenIdOf(editionId, 4n)];
+
+      await list({ token: third, account: stranger });
+      await market.write.buy([editions.address, third], { account: collector.account, value: PRICE });
+      assert.equal(await editions.read.ownerOf([third]), getAddress(collector.account.address));
+
+      await list({ token: fourth, account: stranger });
+      await editions.write.transferFrom([stranger.account.address, collector.account.address, fourth], { account: stranger.account });
+      await editions.write.transferFrom([collector.account.address, stranger.account.address, fourth], { account: collector.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        market.write.buy([editions.address, fourth], { account: collector.account, value: PRICE }),
+        market,
+        "MarketplaceListingWitnessCleared",
+        [getAddress(editions.address), fourth, zeroAddress],
+      );
+    });
+
+    it("refuses a foreign ERC-721 listing whose token left and came back, or was burned and minted to the seller again", async () => {
+      const { market, fan, collector, stranger, other, list } = await networkHelpers.loadFixture(foreignFixture);
+      const roundTrips = [
+        async () => {
+          await other.write.transferFrom([fan.account.address, stranger.account.address, 7n], { account: fan.account });
+          await other.write.safeTransferFrom([stranger.account.address, fan.account.address, 7n], { account: stranger.account });
+        },
+        async () => {
+          await other.write.burn([7n]);
+          await other.write.mint([fan.account.address, 7n]);
+        },
+      ];
+      for (const roundTrip of roundTrips) {
+        await list({ nft: other.address, token: 7n, price: 1n });
+        await roundTrip();
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          market.write.buy([other.address, 7n], { account: collector.account, value: 1n }),
+          market,
+          "MarketplaceListingWitnessCleared",
+          [getAddress(other.address), 7n, zeroAddress],
+        );
+      }
+    });
+
+    it("sells a returned token again only after its owner lists it anew, at the new terms", async () => {
+      const { market, editions, fan, collector, stranger, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await list({ price: 1n });
+      await editions.write.transferFrom([fan.account.address, stranger.account.address, tokenId], { account: fan.account });
+      await editions.write.transferFrom([stranger.account.address, fan.account.address, tokenId], { account: stranger.account });
+      await list({ price: PRICE });
+      assert.equal((await market.read.getListing([editions.address, tokenId])).price, PRICE);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        market.write.buy([editions.address, tokenId], { account: collector.account, value: 1n }),
+        market,
+        "MarketplaceWrongPayment",
+        [PRICE, 1n],
+      );
+      await market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE });
+      assert.equal(await editions.read.ownerOf([tokenId]), getAddress(collector.account.address));
+    });
+
+    it("refuses a listing whose approval for all was revoked", async () => {
+      const { market, editions, fan, collector, tokenId, list } = await networkHelpers.loadFixture(listedFixture);
+      await list();
       await editions.write.setApprovalForAll([market.address, false], { account: fan.account });
       await viem.assertions.revertWithCustomErrorWithArgs(
         market.write.buy([editions.address, tokenId], { account: collector.account, value: PRICE }),
@@ -177,6 +305,25 @@ describe("Marketplace", () => {
         "MarketplaceNotApproved",
         [getAddress(editions.address), tokenId],
       );
+    });
+
+    it("refuses a sale once the collection's admin raises the royalty into the seller's minimum proceeds", async () => {
+      const { market, fan, collector, stranger, other, list } = await networkHelpers.loadFixture(foreignFixture);
+      await other.write.setRoyalty([Royalty.Bps, stranger.account.address, 500n]);
+      await list({ nft: other.address, token: 7n, minProceeds: parseEther("0.95") });
+      // Just before the purchase the admin raises the royalty to 100%.
+      await other.write.setRoyalty([Royalty.Bps, stranger.account.address, 10_000n]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        market.write.buy([other.address, 7n], { account: collector.account, value: PRICE }),
+        market,
+        "MarketplaceProceedsBelowMinimum",
+        [getAddress(other.address), 7n, 0n, parseEther("0.95")],
+      );
+      await other.write.setRoyalty([Royalty.Bps, stranger.account.address, 500n]);
+      await viem.assertions.balancesHaveChanged(market.write.buy([other.address, 7n], { account: collector.account, value: PRICE }), [
+        { address: fan.account.address, amount: parseEther("0.95") },
+        { address: stranger.account.address, amount: parseEther("0.05") },
+      ]);
     });
 
     it("completes the sale when a recipient refuses ETH, crediting it for withdrawal", async () => {
@@ -190,7 +337,7 @@ describe("Marketplace", () => {
       const tokenId = tokenIdOf(editionId, 1n);
       await call(editions.address, encodeFunctionData({ abi: editions.abi, functionName: "setApprovalForAll", args: [market.address, true] }));
       const expiresAt = (await networkHelpers.time.latest()) + 3600;
-      await call(market.address, encodeFunctionData({ abi: market.abi, functionName: "list", args: [editions.address, tokenId, PRICE, expiresAt] }));
+      await call(market.address, encodeFunctionData({ abi: market.abi, functionName: "list", args: [editions.address, tokenId, PRICE, expiresAt, 0n] }));
       await wallet.write.setRejectPayments([true], { account: collector.account });
 
       const tx = market.write.buy([editions.address, tokenId], { account: artist.account, value: PRICE });
@@ -220,28 +367,34 @@ describe("Marketplace", () => {
       );
     });
 
-    it("sells a collection without ERC-2981 with no royalty, and refuses one claiming more than the price", async () => {
-      const { market, fan, collector, stranger } = await networkHelpers.loadFixture(listedFixture);
-      const other = await viem.deployContract("MockERC721");
-      await other.write.mint([fan.account.address, 7n]);
-      await other.write.setApprovalForAll([market.address, true], { account: fan.account });
+    it("sells without a royalty when royaltyInfo reverts, returns empty, short or oversized data, a dirty address or burns its gas", async () => {
+      const { market, fan, collector, stranger, other } = await networkHelpers.loadFixture(foreignFixture);
       const expiresAt = (await networkHelpers.time.latest()) + 3600;
-      await market.write.list([other.address, 7n, PRICE, expiresAt], { account: fan.account });
-      await viem.assertions.balancesHaveChanged(market.write.buy([other.address, 7n], { account: collector.account, value: PRICE }), [
-        { address: fan.account.address, amount: PRICE },
-      ]);
+      const broken = [Royalty.None, Royalty.Empty, Royalty.Short, Royalty.Oversized, Royalty.DirtyAddress, Royalty.GasGuzzler];
+      for (const [i, mode] of broken.entries()) {
+        const id = 100n + BigInt(i);
+        await other.write.mint([fan.account.address, id]);
+        await other.write.setRoyalty([mode, stranger.account.address, PRICE / 2n]);
+        await market.write.list([other.address, id, PRICE, expiresAt, PRICE], { account: fan.account });
+        await viem.assertions.balancesHaveChanged(market.write.buy([other.address, id], { account: collector.account, value: PRICE }), [
+          { address: fan.account.address, amount: PRICE },
+          { address: stranger.account.address, amount: 0n },
+        ]);
+      }
+    });
 
-      await other.write.mint([fan.account.address, 8n]);
-      await other.write.setRoyalty([true, stranger.account.address, PRICE + 1n]);
-      await market.write.list([other.address, 8n, PRICE, expiresAt], { account: fan.account });
+    it("refuses a collection claiming a royalty above the price, and pays none to a zero receiver", async () => {
+      const { market, fan, collector, stranger, other, list } = await networkHelpers.loadFixture(foreignFixture);
+      await other.write.setRoyalty([Royalty.Fixed, stranger.account.address, PRICE + 1n]);
+      await list({ nft: other.address, token: 7n });
       await viem.assertions.revertWithCustomErrorWithArgs(
-        market.write.buy([other.address, 8n], { account: collector.account, value: PRICE }),
+        market.write.buy([other.address, 7n], { account: collector.account, value: PRICE }),
         market,
         "MarketplaceRoyaltyExceedsPrice",
         [PRICE + 1n, PRICE],
       );
-      await other.write.setRoyalty([true, zeroAddress, 5n]);
-      await viem.assertions.balancesHaveChanged(market.write.buy([other.address, 8n], { account: collector.account, value: PRICE }), [
+      await other.write.setRoyalty([Royalty.Fixed, zeroAddress, 5n]);
+      await viem.assertions.balancesHaveChanged(market.write.buy([other.address, 7n], { account: collector.account, value: PRICE }), [
         { address: fan.account.address, amount: PRICE },
       ]);
     });
