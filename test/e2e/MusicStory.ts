@@ -29,9 +29,9 @@ describe("The music story on one chain", () => {
     assert.equal(await editions.read.balanceOf([fan.account.address]), 3n);
     const token = tokenIdOf(editionId, 2n);
 
-    // 4. The fan lists #2 for 1 ETH; 5. a collector buys it.
+    // 4. The fan lists #2 for 1 ETH, asking at least 0.9 after the royalty; 5. a collector buys it.
     await editions.write.setApprovalForAll([market.address, true], { account: fan.account });
-    await market.write.list([editions.address, token, parseEther("1"), (await networkHelpers.time.latest()) + 3600], { account: fan.account });
+    await market.write.list([editions.address, token, parseEther("1"), (await networkHelpers.time.latest()) + 3600, parseEther("0.9")], { account: fan.account });
     await viem.assertions.balancesHaveChanged(market.write.buy([editions.address, token], { account: collector.account, value: parseEther("1") }), [
       { address: artist.account.address, amount: parseEther("0.1") },
       { address: fan.account.address, amount: parseEther("0.9") },
