@@ -29,8 +29,8 @@ contract DCMXGovernor is
     /// @param token_ DCMXToken.
     /// @param timelock_ The TimelockController that executes proposals and owns the protocol.
     /// @param staking_ NodeStaking, whose stake counts as its operators' votes.
-    /// @param votingDelay_ Blocks between proposal and vote start.
-    /// @param votingPeriod_ Blocks the vote lasts.
+    /// @param votingDelay_ Seconds between proposal and vote start.
+    /// @param votingPeriod_ Seconds the vote lasts.
     /// @param proposalThreshold_ Votes needed to propose, in wei.
     /// @param quorumPercent Quorum as a percentage of total supply.
     constructor(
@@ -54,6 +54,11 @@ contract DCMXGovernor is
     /// @inheritdoc IDCMXGovernor
     function staking() external view returns (address) {
         return address(_staking);
+    }
+
+    /// @inheritdoc IDCMXGovernor
+    function governanceLatency() external view returns (uint256) {
+        return votingDelay() + votingPeriod() + TimelockController(payable(timelock())).getMinDelay();
     }
 
     /// @inheritdoc Governor

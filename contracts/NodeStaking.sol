@@ -8,6 +8,8 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {IDCMXGovernor} from "./interfaces/IDCMXGovernor.sol";
 import {INodeStaking} from "./interfaces/INodeStaking.sol";
 
 /// @title NodeStaking
@@ -16,6 +18,24 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
 
+    /// @dev A node in storage, two slots. The unstake queue is kept as running totals: `requested` is everything ever
+    /// queued, `released` everything that left the queue (withdrawn, or slashed oldest first), so `requested -
+    /// released` is unbonding and a slash of unbonding stake is one addition. `head` is the first request not yet
+    /// withdrawn past, where `withdraw` starts its search.
+    struct NodeState {
+        address operator;
+        uint96 stake;
+        uint112 requested;
+        uint112 released;
+        uint32 head;
+    }
+
+    /// @dev One queued request: the running total of `requested` after it, and its maturity. One slot.
+    struct Request {
+        uint112 cumulative;
+        uint40 maturesAt;
+    }
+
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256("NodeRegistration(address node,address operator)");
     uint32 private constant _MIN_UNBONDING_DELAY = 1 days;
     uint32 private constant _MAX_UNBONDING_DELAY = 365 days;
@@ -23,7 +43,9 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     IERC20 private immutable _token;
     uint96 private _minStake;
     uint32 private _unbondingDelay;
-    mapping(address node => Node record) private _nodes;
+    IDCMXGovernor private _governor;
+    mapping(address node => NodeState record) private _nodes;
+    mapping(address node => Request[] queue) private _requests;
     mapping(address operator => Checkpoints.Trace208 votes) private _stakedVotes;
 
     modifier onlyOperator(address node) {
@@ -31,10 +53,10 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         _;
     }
 
-    /// @param token_ The DCMX token (block-number clock).
-    /// @param owner_ Governance (the timelock).
+    /// @param token_ The DCMX token (ERC-6372 timestamp clock, like this contract's vote checkpoints).
+    /// @param owner_ Governance (the timelock), or the deployer while wiring `setGovernor`.
     /// @param minStake_ Minimum active stake in wei.
-    /// @param unbondingDelay_ Unbonding delay in seconds, 1 day .. 365 days.
+    /// @param unbondingDelay_ Unbonding delay in seconds, 1 day .. 365 days, before the governor's latency is added.
     constructor(IERC20 token_, address owner_, uint96 minStake_, uint32 unbondingDelay_)
         Ownable(owner_)
         EIP712("DCMX NodeStaking", "1")
@@ -48,7 +70,7 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     function registerNode(address node, string calldata endpoint, uint96 amount, bytes calldata nodeSignature)
         external
     {
-        Node storage record = _nodes[node];
+        NodeState storage record = _nodes[node];
         if (record.operator != address(0)) revert NodeStakingAlreadyRegistered(node, record.operator);
         if (bytes(endpoint).length == 0) revert NodeStakingEmptyEndpoint();
         if (amount < _minStake) revert NodeStakingStakeBelowMinimum(amount, _minStake);
@@ -65,7 +87,7 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     /// @inheritdoc INodeStaking
     function increaseStake(address node, uint96 amount) external onlyOperator(node) {
         if (amount == 0) revert NodeStakingZeroAmount();
-        Node storage record = _nodes[node];
+        NodeState storage record = _nodes[node];
         uint96 stake = record.stake + amount;
         if (stake < _minStake) revert NodeStakingStakeBelowMinimum(stake, _minStake);
         record.stake = stake;
@@ -75,30 +97,40 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
-    function requestUnstake(address node, uint96 amount) external onlyOperator(node) {
+    function requestUnstake(address node, uint96 amount) external onlyOperator(node) returns (uint40 maturesAt) {
         if (amount == 0) revert NodeStakingZeroAmount();
-        Node storage record = _nodes[node];
+        NodeState storage record = _nodes[node];
         uint96 stake = record.stake;
         if (amount > stake) revert NodeStakingInsufficientStake(node, amount, stake);
         uint96 remaining = stake - amount;
         if (remaining != 0 && remaining < _minStake) revert NodeStakingStakeBelowMinimum(remaining, _minStake);
-        uint96 unbonding = record.unbonding + amount;
-        uint40 endsAt = uint40(block.timestamp) + _unbondingDelay;
+        maturesAt = SafeCast.toUint40(block.timestamp + unstakeDelay());
+        Request[] storage queue = _requests[node];
+        uint256 length = queue.length;
+        if (length != 0) {
+            uint40 previous = queue[length - 1].maturesAt;
+            if (previous > maturesAt) maturesAt = previous;
+        }
+        uint112 requested = record.requested + amount;
         record.stake = remaining;
-        record.unbonding = unbonding;
-        record.unbondingEndsAt = endsAt;
-        emit UnstakeRequested(node, amount, unbonding, endsAt);
+        record.requested = requested;
+        queue.push(Request({cumulative: requested, maturesAt: maturesAt}));
+        _subtractVotes(msg.sender, amount);
+        emit UnstakeRequested(node, amount, maturesAt);
     }
 
     /// @inheritdoc INodeStaking
-    function withdraw(address node) external onlyOperator(node) {
-        Node storage record = _nodes[node];
-        uint96 amount = record.unbonding;
-        if (amount == 0) revert NodeStakingNothingToWithdraw(node);
-        if (block.timestamp < record.unbondingEndsAt) revert NodeStakingStillUnbonding(node, record.unbondingEndsAt);
-        record.unbonding = 0;
-        record.unbondingEndsAt = 0;
-        _subtractVotes(msg.sender, amount);
+    function withdraw(address node) external onlyOperator(node) returns (uint96 amount) {
+        NodeState storage record = _nodes[node];
+        uint112 released = record.released;
+        if (record.requested == released) revert NodeStakingNothingToWithdraw(node);
+        Request[] storage queue = _requests[node];
+        uint256 firstPending = _firstMaturingAfter(queue, record.head, Time.timestamp());
+        uint112 matured = firstPending == 0 ? 0 : queue[firstPending - 1].cumulative;
+        if (matured <= released) revert NodeStakingStillUnbonding(node, _nextMaturity(queue, firstPending, released));
+        amount = uint96(matured - released);
+        record.released = matured;
+        record.head = uint32(firstPending);
         emit StakeWithdrawn(node, msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
     }
@@ -112,17 +144,19 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     /// @inheritdoc INodeStaking
     function slash(address node, uint96 amount, address recipient, bytes32 evidence) external onlyOwner {
         if (amount == 0) revert NodeStakingZeroAmount();
-        Node storage record = _nodes[node];
+        NodeState storage record = _nodes[node];
         uint96 stake = record.stake;
-        uint96 unbonding = record.unbonding;
+        uint256 unbonding = record.requested - record.released;
         if (amount > stake + unbonding) revert NodeStakingInsufficientStake(node, amount, stake + unbonding);
         if (amount <= stake) {
             record.stake = stake - amount;
+            _subtractVotes(record.operator, amount);
         } else {
+            // Unbonding stake leaves the queue oldest first, exactly as a withdrawal would take it.
             record.stake = 0;
-            record.unbonding = unbonding - (amount - stake);
+            record.released += amount - stake;
+            if (stake != 0) _subtractVotes(record.operator, stake);
         }
-        _subtractVotes(record.operator, amount);
         emit NodeSlashed(node, amount, recipient, evidence);
         _token.safeTransfer(recipient, amount);
     }
@@ -138,13 +172,52 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
+    function setGovernor(address governor_) external onlyOwner {
+        address counted = IDCMXGovernor(governor_).staking();
+        if (counted != address(this)) revert NodeStakingGovernorMismatch(governor_, counted);
+        _governor = IDCMXGovernor(governor_);
+        emit GovernorUpdated(governor_);
+    }
+
+    /// @inheritdoc INodeStaking
     function nodeOf(address node) external view returns (Node memory) {
-        return _nodes[node];
+        NodeState storage record = _nodes[node];
+        return Node({
+            operator: record.operator,
+            stake: record.stake,
+            unbonding: uint96(record.requested - record.released)
+        });
+    }
+
+    /// @inheritdoc INodeStaking
+    function unstakeRequestsOf(address node) external view returns (UnstakeRequest[] memory pending) {
+        NodeState storage record = _nodes[node];
+        Request[] storage queue = _requests[node];
+        uint256 released = record.released;
+        uint256 first = record.head;
+        uint256 length = queue.length;
+        while (first < length && queue[first].cumulative <= released) ++first;
+        pending = new UnstakeRequest[](length - first);
+        uint256 floor = released;
+        for (uint256 i = first; i < length; ++i) {
+            Request storage request = queue[i];
+            pending[i - first] = UnstakeRequest({amount: uint96(request.cumulative - floor), maturesAt: request.maturesAt});
+            floor = request.cumulative;
+        }
+    }
+
+    /// @inheritdoc INodeStaking
+    function withdrawableOf(address node) external view returns (uint96) {
+        NodeState storage record = _nodes[node];
+        Request[] storage queue = _requests[node];
+        uint256 firstPending = _firstMaturingAfter(queue, record.head, Time.timestamp());
+        uint112 matured = firstPending == 0 ? 0 : queue[firstPending - 1].cumulative;
+        return matured > record.released ? uint96(matured - record.released) : 0;
     }
 
     /// @inheritdoc INodeStaking
     function activeOperatorOf(address node) external view returns (address) {
-        Node storage record = _nodes[node];
+        NodeState storage record = _nodes[node];
         return record.stake >= _minStake && record.stake != 0 ? record.operator : address(0);
     }
 
@@ -164,6 +237,11 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
+    function governor() external view returns (address) {
+        return address(_governor);
+    }
+
+    /// @inheritdoc INodeStaking
     function token() external view returns (address) {
         return address(_token);
     }
@@ -175,9 +253,27 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
 
     /// @inheritdoc INodeStaking
     function getPastStakedVotes(address operator, uint256 timepoint) external view returns (uint256) {
-        uint48 clock = SafeCast.toUint48(block.number);
-        if (timepoint >= clock) revert NodeStakingFutureLookup(timepoint, clock);
-        return _stakedVotes[operator].upperLookupRecent(SafeCast.toUint48(timepoint));
+        uint48 now_ = clock();
+        if (timepoint >= now_) revert NodeStakingFutureLookup(timepoint, now_);
+        return _stakedVotes[operator].upperLookupRecent(uint48(timepoint));
+    }
+
+    /// @inheritdoc INodeStaking
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() external pure returns (string memory) {
+        return "mode=timestamp";
+    }
+
+    /// @inheritdoc INodeStaking
+    function unstakeDelay() public view returns (uint256) {
+        IDCMXGovernor governor_ = _governor;
+        uint256 latency = address(governor_) == address(0) ? 0 : governor_.governanceLatency();
+        return _unbondingDelay + latency;
+    }
+
+    /// @inheritdoc INodeStaking
+    function clock() public view returns (uint48) {
+        return Time.timestamp();
     }
 
     /// @inheritdoc INodeStaking
@@ -187,12 +283,12 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
 
     function _addVotes(address operator, uint96 amount) private {
         Checkpoints.Trace208 storage votes = _stakedVotes[operator];
-        votes.push(uint48(block.number), votes.latest() + amount);
+        votes.push(Time.timestamp(), votes.latest() + amount);
     }
 
     function _subtractVotes(address operator, uint96 amount) private {
         Checkpoints.Trace208 storage votes = _stakedVotes[operator];
-        votes.push(uint48(block.number), votes.latest() - amount);
+        votes.push(Time.timestamp(), votes.latest() - amount);
     }
 
     function _setMinStake(uint96 minStake_) private {
@@ -206,5 +302,29 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         }
         _unbondingDelay = unbondingDelay_;
         emit UnbondingDelayUpdated(unbondingDelay_);
+    }
+
+    /// @dev The first index in `queue[from:]` maturing after `now_` (the queue's maturities never decrease), or the
+    /// queue's length if all have matured: a binary search, so a long queue cannot make `withdraw` unaffordable.
+    function _firstMaturingAfter(Request[] storage queue, uint256 from, uint48 now_) private view returns (uint256) {
+        uint256 high = queue.length;
+        while (from < high) {
+            uint256 mid = (from + high) / 2;
+            if (queue[mid].maturesAt > now_) high = mid;
+            else from = mid + 1;
+        }
+        return high;
+    }
+
+    /// @dev The maturity of the first request in `queue[from:]` that slashing left something of. The caller knows
+    /// one exists (the node has unbonding stake and nothing before `from` holds any).
+    function _nextMaturity(Request[] storage queue, uint256 from, uint112 released) private view returns (uint40) {
+        uint256 high = queue.length - 1;
+        while (from < high) {
+            uint256 mid = (from + high) / 2;
+            if (queue[mid].cumulative > released) high = mid;
+            else from = mid + 1;
+        }
+        return queue[high].maturesAt;
     }
 }

@@ -8,7 +8,7 @@ const { viem, networkHelpers } = await network.create();
 
 async function fixture() {
   const [admin, minter, holder, spender] = await viem.getWalletClients();
-  const token = await viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, INITIAL_SUPPLY, TOKEN_CAP]);
+  const token = await viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, INITIAL_SUPPLY, [], TOKEN_CAP]);
   await token.write.grantRole([await token.read.MINTER_ROLE(), minter.account.address]);
   return { token, admin, minter, holder, spender, publicClient: await viem.getPublicClient() };
 }
@@ -21,14 +21,39 @@ describe("DCMXToken", () => {
     assert.equal(await token.read.symbol(), "DCMX");
   });
 
-  it("reverts when the initial allocation exceeds the cap", async () => {
-    const [admin] = await viem.getWalletClients();
-    const token = await viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 0n, 1n]);
+  it("mints the treasury allocation and every listed allocation to its recipient, and nothing to the deployer", async () => {
+    const [deployer, treasury, alice, bob] = await viem.getWalletClients();
+    const allocations = [
+      { account: alice.account.address, amount: parseEther("3") },
+      { account: bob.account.address, amount: parseEther("4") },
+    ];
+    const token = await viem.deployContract("DCMXToken", [deployer.account.address, treasury.account.address, parseEther("10"), allocations, TOKEN_CAP]);
+    assert.equal(await token.read.balanceOf([treasury.account.address]), parseEther("10"));
+    assert.equal(await token.read.balanceOf([alice.account.address]), parseEther("3"));
+    assert.equal(await token.read.balanceOf([bob.account.address]), parseEther("4"));
+    assert.equal(await token.read.balanceOf([deployer.account.address]), 0n);
+    assert.equal(await token.read.totalSupply(), parseEther("17"));
+  });
+
+  it("reverts when the allocations together exceed the cap", async () => {
+    const [admin, alice] = await viem.getWalletClients();
+    const token = await viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 0n, [], 1n]);
     await viem.assertions.revertWithCustomErrorWithArgs(
-      viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 2n, 1n]),
+      viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 1n, [{ account: alice.account.address, amount: 5n }], 5n]),
       token,
       "DCMXTokenInvalidCap",
-      [1n, 2n],
+      [5n, 6n],
+    );
+  });
+
+  it("reverts when the cap is zero", async () => {
+    const [admin] = await viem.getWalletClients();
+    const token = await viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 0n, [], 1n]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      viem.deployContract("DCMXToken", [admin.account.address, admin.account.address, 0n, [], 0n]),
+      token,
+      "DCMXTokenInvalidCap",
+      [0n, 0n],
     );
   });
 
@@ -60,16 +85,18 @@ describe("DCMXToken", () => {
     );
   });
 
-  it("gives voting power to delegates, checkpointed by block", async () => {
+  it("gives voting power to delegates, checkpointed by timestamp (ERC-6372 mode=timestamp)", async () => {
     const { token, admin, holder, publicClient } = await networkHelpers.loadFixture(fixture);
     await token.write.transfer([holder.account.address, parseEther("5")]);
     await token.write.delegate([holder.account.address], { account: holder.account });
-    const block = await publicClient.getBlockNumber();
-    await networkHelpers.mine();
+    const delegatedAt = (await publicClient.getBlock()).timestamp;
+    await networkHelpers.time.increase(3_600);
+    assert.equal(await token.read.CLOCK_MODE(), "mode=timestamp");
+    assert.equal(BigInt(await token.read.clock()), (await publicClient.getBlock()).timestamp);
     assert.equal(await token.read.getVotes([holder.account.address]), parseEther("5"));
-    assert.equal(await token.read.getPastVotes([holder.account.address, block]), parseEther("5"));
+    assert.equal(await token.read.getPastVotes([holder.account.address, delegatedAt - 1n]), 0n);
+    assert.equal(await token.read.getPastVotes([holder.account.address, delegatedAt]), parseEther("5"));
     assert.equal(await token.read.getVotes([admin.account.address]), 0n);
-    assert.equal(await token.read.CLOCK_MODE(), "mode=blocknumber&from=default");
   });
 
   it("accepts an ERC-2612 permit", async () => {

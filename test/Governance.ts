@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
+import { fileURLToPath } from "node:url";
 import { encodeFunctionData, getAddress, keccak256, parseEther, stringToHex, toHex, zeroAddress, zeroHash } from "viem";
 import EconomyModule from "../ignition/modules/Economy.ts";
 import { defaultParameters, MiB, nodeKey } from "./helpers/economy.ts";
@@ -9,13 +10,19 @@ import { rewardsDomain, signReceipt, signRegistration, stakingDomain } from "./h
 const { viem, networkHelpers, ignition } = await network.create();
 
 const role = (name: string) => keccak256(toHex(name));
-const VOTING_DELAY = 1;
-const VOTING_PERIOD = 20;
-const MIN_DELAY = 3_600;
+const DAY = 86_400;
+// Seconds (timestamp clock). The unbonding delay alone (1 day) is far shorter than the governance latency (5 days):
+// without NodeStaking adding that latency, an operator could leave before a slash proposal executes.
+const VOTING_DELAY = DAY;
+const VOTING_PERIOD = 3 * DAY;
+const MIN_DELAY = DAY;
+const UNBONDING_DELAY = DAY;
 const MIN_STAKE = parseEther("1000");
+const localParameters = fileURLToPath(new URL("../ignition/parameters/local.json", import.meta.url));
 const Vote = { Against: 0, For: 1, Abstain: 2 } as const;
 
 async function fixture() {
+  const [deployer, voter, operatorA, operatorB] = await viem.getWalletClients();
   const contracts = await ignition.deploy(EconomyModule, {
     parameters: {
       Economy: {
@@ -24,12 +31,14 @@ async function fixture() {
         votingPeriod: VOTING_PERIOD,
         proposalThreshold: parseEther("1000"),
         minStake: MIN_STAKE,
+        unbondingDelay: UNBONDING_DELAY,
         settlementDelay: 3_600,
+        // The deployer stands in for a distributor that hands out tokens in these tests (never in a deployment).
+        allocations: [{ account: deployer.account.address, amount: parseEther("50000000") }],
       },
     },
   });
   const publicClient = await viem.getPublicClient();
-  const [deployer, voter, operatorA, operatorB] = await viem.getWalletClients();
   const chainId = await publicClient.getChainId();
   return { ...contracts, publicClient, deployer, voter, operatorA, operatorB, chainId };
 }
@@ -49,9 +58,9 @@ async function pass(f: Fixture, target: `0x${string}`, calldata: `0x${string}`, 
   const args = [[target], [0n], [calldata]] as const;
   await f.governor.write.propose([...args, description], { account: voters[0].account });
   const proposalId = await f.governor.read.hashProposal([...args, descriptionHash]);
-  await networkHelpers.mine(VOTING_DELAY + 1);
+  await networkHelpers.time.increase(VOTING_DELAY + 1);
   for (const voter of voters) await f.governor.write.castVote([proposalId, Vote.For], { account: voter.account });
-  await networkHelpers.mine(VOTING_PERIOD);
+  await networkHelpers.time.increase(VOTING_PERIOD);
   await f.governor.write.queue([...args, descriptionHash]);
   await networkHelpers.time.increase(MIN_DELAY);
   await f.governor.write.execute([...args, descriptionHash]);
@@ -75,20 +84,32 @@ describe("Governance", () => {
       assert.equal(await governor.read.timelock(), getAddress(timelock.address));
       assert.equal(await governor.read.staking(), getAddress(staking.address));
       assert.equal(await token.read.balanceOf([timelock.address]), parseEther("50000000"));
+      assert.equal(await token.read.balanceOf([deployer.account.address]), parseEther("50000000"));
       assert.equal(await rewards.read.staking(), getAddress(staking.address));
+      assert.equal(await staking.read.governor(), getAddress(governor.address));
     });
   });
 
   describe("the Economy Ignition module's defaults", () => {
-    it("deploys with the documented defaults", async () => {
-      const { staking, rewards, governor } = await ignition.deploy(EconomyModule);
+    it("deploys with the documented defaults, in seconds on the timestamp clock", async () => {
+      const { token, staking, rewards, governor, timelock } = await ignition.deploy(EconomyModule, { parameters: localParameters });
       assert.equal(await staking.read.minStake(), parseEther("10000"));
-      assert.equal(await staking.read.unbondingDelay(), 14 * 86_400);
+      assert.equal(await staking.read.unbondingDelay(), 14 * DAY);
       const parameters = await rewards.read.parametersOf([0]);
       assert.equal(parameters.rewardPerUnit, parseEther("1"));
       assert.equal(parameters.perClientCap, 2n * 1024n * MiB);
-      assert.equal(await governor.read.votingPeriod(), 50_400n);
+      assert.equal(await governor.read.CLOCK_MODE(), "mode=timestamp");
+      assert.equal(await governor.read.votingDelay(), BigInt(DAY));
+      assert.equal(await governor.read.votingPeriod(), BigInt(7 * DAY));
+      assert.equal(await timelock.read.getMinDelay(), BigInt(2 * DAY));
       assert.equal(await governor.read.quorumNumerator(), 4n);
+      // An unstake request waits the unbonding delay plus the 10-day governance latency.
+      assert.equal(await staking.read.unstakeDelay(), BigInt(24 * DAY));
+      assert.equal(await token.read.balanceOf([timelock.address]), parseEther("50000000"));
+    });
+
+    it("refuses to deploy without explicit allocations", async () => {
+      await assert.rejects(ignition.deploy(EconomyModule), /allocations/);
     });
   });
 
@@ -96,10 +117,10 @@ describe("Governance", () => {
     it("lets an operator vote with the tokens it staked", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       await registerNode(f, f.operatorA, nodeKey("gov-A"), 5n * MIN_STAKE);
-      const block = await f.publicClient.getBlockNumber();
-      await networkHelpers.mine();
+      const stakedAt = BigInt(await networkHelpers.time.latest());
+      await networkHelpers.time.increase(1);
       assert.equal(await f.token.read.getVotes([f.operatorA.account.address]), 0n);
-      assert.equal(await f.governor.read.getVotes([f.operatorA.account.address, block]), 5n * MIN_STAKE);
+      assert.equal(await f.governor.read.getVotes([f.operatorA.account.address, stakedAt]), 5n * MIN_STAKE);
       // A proposal by a delegated holder; the operator votes with stake alone.
       await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
       await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
@@ -107,7 +128,7 @@ describe("Governance", () => {
       const description = "Raise minStake";
       await f.governor.write.propose([[f.staking.address], [0n], [calldata], description], { account: f.voter.account });
       const proposalId = await f.governor.read.hashProposal([[f.staking.address], [0n], [calldata], keccak256(stringToHex(description))]);
-      await networkHelpers.mine(VOTING_DELAY + 1);
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
       await viem.assertions.emitWithArgs(f.governor.write.castVote([proposalId, Vote.Against], { account: f.operatorA.account }), f.governor, "VoteCast", [
         getAddress(f.operatorA.account.address),
         proposalId,
@@ -170,6 +191,58 @@ describe("Governance", () => {
       assert.equal((await f.staking.read.nodeOf([A.address])).stake, 0n);
       assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, MIN_STAKE);
       assert.equal(await f.staking.read.stakedVotes([f.operatorA.account.address]), 0n);
+    });
+  });
+
+  describe("the slash escape", () => {
+    it("keeps an operator who starts leaving when a slash is proposed from withdrawing before the slash executes", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = nodeKey("gov-A");
+      await registerNode(f, f.operatorA, A, 3n * MIN_STAKE);
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      const evidence = keccak256(stringToHex("receipts for content A never held"));
+      const calldata = encodeFunctionData({ abi: f.staking.abi, functionName: "slash", args: [A.address, 3n * MIN_STAKE, f.timelock.address, evidence] });
+      const description = "Slash gov-A";
+      const descriptionHash = keccak256(stringToHex(description));
+      const args = [[f.staking.address], [0n], [calldata]] as const;
+      await f.governor.write.propose([...args, description], { account: f.voter.account });
+      const proposalId = await f.governor.read.hashProposal([...args, descriptionHash]);
+
+      // The operator sees the proposal and requests its whole stake out at once.
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ maturesAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      const stillUnbonding = async () =>
+        viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+          getAddress(A.address),
+          maturesAt,
+        ]);
+
+      // Its unbonding stake no longer votes: it cannot vote against its own slash.
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await stillUnbonding(); // after the unbonding delay alone (1 day)
+      await viem.assertions.emitWithArgs(f.governor.write.castVote([proposalId, Vote.Against], { account: f.operatorA.account }), f.governor, "VoteCast", [
+        getAddress(f.operatorA.account.address),
+        proposalId,
+        Vote.Against,
+        0n,
+        "",
+      ]);
+      await f.governor.write.castVote([proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increase(VOTING_PERIOD);
+      await stillUnbonding();
+      await f.governor.write.queue([...args, descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      await stillUnbonding(); // the last moment before the slash executes
+
+      const treasuryBefore = await f.token.read.balanceOf([f.timelock.address]);
+      await f.governor.write.execute([...args, descriptionHash]);
+      assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, 3n * MIN_STAKE);
+      assert.deepEqual(await f.staking.read.nodeOf([A.address]), { operator: getAddress(f.operatorA.account.address), stake: 0n, unbonding: 0n });
+      await networkHelpers.time.increaseTo(maturesAt);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingNothingToWithdraw", [
+        getAddress(A.address),
+      ]);
     });
   });
 });

@@ -31,7 +31,7 @@ describe("NodeStaking", () => {
     it("registers the node, takes the stake and emits NodeRegistered", async () => {
       const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
       await viem.assertions.emitWithArgs(register(), staking, "NodeRegistered", [getAddress(N.address), getAddress(operator.account.address), ENDPOINT, MIN_STAKE]);
-      assert.deepEqual(await staking.read.nodeOf([N.address]), { operator: getAddress(operator.account.address), stake: MIN_STAKE, unbonding: 0n, unbondingEndsAt: 0 });
+      assert.deepEqual(await staking.read.nodeOf([N.address]), { operator: getAddress(operator.account.address), stake: MIN_STAKE, unbonding: 0n });
       assert.equal(await staking.read.activeOperatorOf([N.address]), getAddress(operator.account.address));
       assert.equal(await token.read.balanceOf([staking.address]), MIN_STAKE);
       assert.equal(await staking.read.stakedVotes([operator.account.address]), MIN_STAKE);
@@ -121,20 +121,24 @@ describe("NodeStaking", () => {
   });
 
   describe("requestUnstake and withdraw", () => {
-    it("unbonds, deactivates a leaving node and pays back after the delay", async () => {
-      const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
+    it("queues the stake, deactivates a leaving node, stops its votes and pays back after the delay", async () => {
+      const { staking, token, operator, register, publicClient } = await networkHelpers.loadFixture(fixture);
       await register();
-      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
-      const { unbondingEndsAt } = await staking.read.nodeOf([N.address]);
+      const hash = await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const { timestamp } = await publicClient.getBlock({ blockHash: (await publicClient.getTransactionReceipt({ hash })).blockHash });
+      const maturesAt = Number(timestamp) + UNBONDING_DELAY;
+      const [request] = await staking.read.unstakeRequestsOf([N.address]);
+      assert.deepEqual(request, { amount: MIN_STAKE, maturesAt });
       assert.equal(await staking.read.activeOperatorOf([N.address]), zeroAddress);
       assert.equal(await staking.read.operatorOf([N.address]), getAddress(operator.account.address));
-      // Still slashable and still voting while unbonding.
-      assert.equal(await staking.read.stakedVotes([operator.account.address]), MIN_STAKE);
+      assert.equal((await staking.read.nodeOf([N.address])).unbonding, MIN_STAKE);
+      // Still slashable, but no longer voting.
+      assert.equal(await staking.read.stakedVotes([operator.account.address]), 0n);
       await viem.assertions.revertWithCustomErrorWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "NodeStakingStillUnbonding", [
         getAddress(N.address),
-        unbondingEndsAt,
+        maturesAt,
       ]);
-      await networkHelpers.time.increaseTo(unbondingEndsAt);
+      await networkHelpers.time.increaseTo(maturesAt);
       const before = await token.read.balanceOf([operator.account.address]);
       await viem.assertions.emitWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "StakeWithdrawn", [
         getAddress(N.address),
@@ -142,7 +146,26 @@ describe("NodeStaking", () => {
         MIN_STAKE,
       ]);
       assert.equal((await token.read.balanceOf([operator.account.address])) - before, MIN_STAKE);
-      assert.equal(await staking.read.stakedVotes([operator.account.address]), 0n);
+      assert.equal((await staking.read.nodeOf([N.address])).unbonding, 0n);
+    });
+
+    it("keeps each request's own clock: a new request does not restart an earlier one", async () => {
+      const { staking, operator, register } = await networkHelpers.loadFixture(fixture);
+      await register(N, 3n * MIN_STAKE);
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const [first] = await staking.read.unstakeRequestsOf([N.address]);
+      await networkHelpers.time.increase(3 * DAY);
+      await viem.assertions.emitWithArgs(staking.write.requestUnstake([N.address, 2n * MIN_STAKE], { account: operator.account }), staking, "UnstakeRequested", [
+        getAddress(N.address),
+        2n * MIN_STAKE,
+        first.maturesAt + 3 * DAY + 1,
+      ]);
+      const requests = await staking.read.unstakeRequestsOf([N.address]);
+      assert.deepEqual(requests, [first, { amount: 2n * MIN_STAKE, maturesAt: first.maturesAt + 3 * DAY + 1 }]);
+      await networkHelpers.time.increaseTo(first.maturesAt);
+      assert.equal(await staking.read.withdrawableOf([N.address]), MIN_STAKE);
+      await staking.write.withdraw([N.address], { account: operator.account });
+      assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), [requests[1]]);
     });
 
     it("reverts when the remaining stake would be below the minimum", async () => {
@@ -198,23 +221,28 @@ describe("NodeStaking", () => {
   });
 
   describe("slash", () => {
-    it("takes active stake first, then unbonding stake, and removes the voting power", async () => {
+    it("takes active stake first, then unbonding stake, and removes the active stake's voting power", async () => {
       const { staking, token, deployer, operator, register } = await networkHelpers.loadFixture(fixture);
-      await register(N, 2n * MIN_STAKE);
+      await register(N, 3n * MIN_STAKE);
       await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const [request] = await staking.read.unstakeRequestsOf([N.address]);
       const treasury = getAddress(deployer.account.address);
       const before = await token.read.balanceOf([treasury]);
-      await viem.assertions.emitWithArgs(staking.write.slash([N.address, MIN_STAKE + 7n, treasury, evidence]), staking, "NodeSlashed", [
+      await viem.assertions.emitWithArgs(staking.write.slash([N.address, 2n * MIN_STAKE + 7n, treasury, evidence]), staking, "NodeSlashed", [
         getAddress(N.address),
-        MIN_STAKE + 7n,
+        2n * MIN_STAKE + 7n,
         treasury,
         evidence,
       ]);
       const record = await staking.read.nodeOf([N.address]);
       assert.equal(record.stake, 0n);
       assert.equal(record.unbonding, MIN_STAKE - 7n);
-      assert.equal((await token.read.balanceOf([treasury])) - before, MIN_STAKE + 7n);
-      assert.equal(await staking.read.stakedVotes([operator.account.address]), MIN_STAKE - 7n);
+      assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), [{ amount: MIN_STAKE - 7n, maturesAt: request.maturesAt }]);
+      assert.equal((await token.read.balanceOf([treasury])) - before, 2n * MIN_STAKE + 7n);
+      assert.equal(await staking.read.stakedVotes([operator.account.address]), 0n);
+      // The slashed request pays what is left of it.
+      await networkHelpers.time.increaseTo(request.maturesAt);
+      assert.equal(await staking.read.withdrawableOf([N.address]), MIN_STAKE - 7n);
     });
 
     it("reverts when anyone but governance slashes", async () => {
@@ -273,27 +301,69 @@ describe("NodeStaking", () => {
     });
   });
 
+  describe("setGovernor", () => {
+    async function governance(staking: `0x${string}`, token: `0x${string}`) {
+      const timelock = await viem.deployContract("DCMXTimelock", [2n * BigInt(DAY), [], [zeroAddress], zeroAddress]);
+      const governor = await viem.deployContract("DCMXGovernor", [token, timelock.address, staking, DAY, 7 * DAY, 0n, 4n]);
+      return { timelock, governor };
+    }
+
+    it("adds the governor's latency (voting delay + voting period + timelock delay) to every unstake request", async () => {
+      const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
+      await register(N, 2n * MIN_STAKE);
+      const { governor } = await governance(staking.address, token.address);
+      await viem.assertions.emitWithArgs(staking.write.setGovernor([governor.address]), staking, "GovernorUpdated", [getAddress(governor.address)]);
+      assert.equal(await staking.read.governor(), getAddress(governor.address));
+      assert.equal(await governor.read.governanceLatency(), BigInt(10 * DAY));
+      assert.equal(await staking.read.unstakeDelay(), BigInt(UNBONDING_DELAY + 10 * DAY));
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const now = await networkHelpers.time.latest();
+      assert.equal((await staking.read.unstakeRequestsOf([N.address]))[0].maturesAt, now + UNBONDING_DELAY + 10 * DAY);
+    });
+
+    it("reverts when the governor counts another staking contract's votes", async () => {
+      const { staking, token } = await networkHelpers.loadFixture(fixture);
+      const { governor } = await governance(token.address, token.address);
+      await viem.assertions.revertWithCustomErrorWithArgs(staking.write.setGovernor([governor.address]), staking, "NodeStakingGovernorMismatch", [
+        getAddress(governor.address),
+        getAddress(token.address),
+      ]);
+    });
+
+    it("reverts when anyone but governance sets the governor", async () => {
+      const { staking, token, operator } = await networkHelpers.loadFixture(fixture);
+      const { governor } = await governance(staking.address, token.address);
+      await viem.assertions.revertWithCustomErrorWithArgs(staking.write.setGovernor([governor.address], { account: operator.account }), staking, "OwnableUnauthorizedAccount", [
+        getAddress(operator.account.address),
+      ]);
+    });
+  });
+
   describe("staked voting power", () => {
-    it("checkpoints the operator's stake by block", async () => {
-      const { staking, operator, register, publicClient } = await networkHelpers.loadFixture(fixture);
+    it("checkpoints the operator's active stake by timestamp (ERC-6372 mode=timestamp)", async () => {
+      const { staking, operator, register } = await networkHelpers.loadFixture(fixture);
+      assert.equal(await staking.read.CLOCK_MODE(), "mode=timestamp");
       await register();
-      const registeredAt = await publicClient.getBlockNumber();
+      const registeredAt = BigInt(await networkHelpers.time.latest());
       await register(M, 2n * MIN_STAKE);
-      await networkHelpers.mine();
+      await staking.write.requestUnstake([M.address, 2n * MIN_STAKE], { account: operator.account });
+      const unstakedAt = BigInt(await networkHelpers.time.latest());
+      await networkHelpers.time.increase(60);
+      assert.equal(BigInt(await staking.read.clock()), BigInt(await networkHelpers.time.latest()));
       assert.equal(await staking.read.getPastStakedVotes([operator.account.address, registeredAt - 1n]), 0n);
       assert.equal(await staking.read.getPastStakedVotes([operator.account.address, registeredAt]), MIN_STAKE);
       assert.equal(await staking.read.getPastStakedVotes([operator.account.address, registeredAt + 1n]), 3n * MIN_STAKE);
-      assert.equal(UNBONDING_DELAY, 7 * DAY);
+      assert.equal(await staking.read.getPastStakedVotes([operator.account.address, unstakedAt]), MIN_STAKE);
     });
 
-    it("reverts when looking up the current or a future block", async () => {
-      const { staking, operator, publicClient } = await networkHelpers.loadFixture(fixture);
-      const now = await publicClient.getBlockNumber();
+    it("reverts when looking up the current or a future time", async () => {
+      const { staking, operator } = await networkHelpers.loadFixture(fixture);
+      const now = await networkHelpers.time.latest();
       await viem.assertions.revertWithCustomErrorWithArgs(
-        staking.read.getPastStakedVotes([operator.account.address, now + 1n]),
+        staking.read.getPastStakedVotes([operator.account.address, BigInt(now) + 1n]),
         staking,
         "NodeStakingFutureLookup",
-        [now + 1n, Number(now)],
+        [BigInt(now) + 1n, now],
       );
     });
   });

@@ -16,7 +16,7 @@ export async function measureEconomy(viem: Viem): Promise<GasRow[]> {
   const [deployer, serverOperator, clientOperator] = await viem.getWalletClients();
   const gas = async (hash: Promise<Hash>) => (await publicClient.waitForTransactionReceipt({ hash: await hash })).gasUsed;
 
-  const token = await viem.deployContract("DCMXToken", [deployer.account.address, deployer.account.address, INITIAL_SUPPLY, TOKEN_CAP]);
+  const token = await viem.deployContract("DCMXToken", [deployer.account.address, deployer.account.address, INITIAL_SUPPLY, [], TOKEN_CAP]);
   const staking = await viem.deployContract("NodeStaking", [token.address, deployer.account.address, MIN_STAKE, UNBONDING_DELAY]);
   const rewards = await viem.deployContract("BandwidthRewards", [token.address, staking.address, deployer.account.address, defaultParameters]);
   await token.write.grantRole([await token.read.MINTER_ROLE(), rewards.address]);

@@ -4,8 +4,8 @@ pragma solidity ^0.8.28;
 /// @title INodeStaking
 /// @notice The registry of DCMX mesh nodes. An operator registers a node by its signing address (the node's identity
 /// key, which the mesh uses as its peer id) and its public endpoint, staking at least `minStake()` DCMX. Unstaking
-/// goes through an unbonding delay during which the stake stays slashable. Governance (the owner, i.e. the timelock)
-/// slashes stake for proven fraud and sets `minStake` and the unbonding delay.
+/// goes through a delay during which the stake stays slashable. Governance (the owner, i.e. the timelock) slashes
+/// stake for proven fraud and sets `minStake`, the unbonding delay and the governor whose latency the delay includes.
 /// @dev Registration requires an EIP-712 signature by the node key over `NodeRegistration(address node,address
 /// operator)` in the domain `{name: "DCMX NodeStaking", version: "1", chainId, verifyingContract: this}`, so nobody can
 /// squat another operator's peer id. A node's operator is fixed forever once registered.
@@ -13,29 +13,44 @@ pragma solidity ^0.8.28;
 /// Endpoints are not stored: a node's endpoint is the one in its latest `NodeRegistered` or `EndpointUpdated` log
 /// (an indexer or `eth_getLogs` filtered by the indexed node reads it). That saves a 22k-gas slot per registration.
 ///
-/// Voting power: staked tokens (stake plus unbonding, until withdrawn or slashed) count as votes of the node's
-/// operator in DCMXGovernor through `getPastStakedVotes`, checkpointed on the same block-number clock as DCMXToken.
-/// Staked votes are not delegable: they belong to the operator account.
+/// Unstaking: every `requestUnstake` is its own request in a per-node queue with its own maturity, `unstakeDelay()`
+/// after the request: the governance-set `unbondingDelay()` (the window in which fraud must be noticed and a slash
+/// proposed) PLUS the governor's current latency (voting delay + voting period + timelock delay). So a slash proposed
+/// at any time within `unbondingDelay()` of a request can pass and execute before that request's stake can leave: an
+/// operator who sees a slash proposal and requests at once cannot withdraw before it executes. `withdraw` pays every
+/// matured request at once. A request never matures before an earlier one (if governance shortens the delay, the new
+/// request waits for the previous one), which keeps the queue ordered. Slashing reaches the unbonding stake, taking
+/// the oldest requests first (the stake closest to leaving), in O(1) whatever the queue length.
+///
+/// Voting power: only ACTIVE stake votes. It counts as votes of the node's operator in DCMXGovernor through
+/// `getPastStakedVotes`, checkpointed on the same ERC-6372 timestamp clock as DCMXToken. Unbonding stake does not
+/// vote: a departing operator no longer steers governance and cannot vote against its own slash with stake it is
+/// taking out (votes are read at the proposal's snapshot, so a request after the snapshot does not change that
+/// proposal's count). Staked votes are not delegable: they belong to the operator account.
 interface INodeStaking {
-    /// @notice A node as stored (two slots).
+    /// @notice A node as returned by `nodeOf`.
     /// @param operator The account that staked and receives rewards; zero if the node never registered.
-    /// @param stake Active stake in wei; the node is active while `stake >= minStake()`.
-    /// @param unbonding Stake leaving the node, withdrawable at `unbondingEndsAt`; still slashable.
-    /// @param unbondingEndsAt Unix time the unbonding stake becomes withdrawable.
+    /// @param stake Active stake in wei; the node is active while `stake >= minStake()`. Votes.
+    /// @param unbonding Stake in the node's unstake queue, matured or not, until withdrawn; slashable, not voting.
     struct Node {
         address operator;
         uint96 stake;
         uint96 unbonding;
-        uint40 unbondingEndsAt;
+    }
+
+    /// @notice A pending unstake request: `amount` wei withdrawable from `maturesAt` (unix time).
+    struct UnstakeRequest {
+        uint96 amount;
+        uint40 maturesAt;
     }
 
     /// @notice Emitted when `operator` registers `node` at `endpoint` with `stake`.
     event NodeRegistered(address indexed node, address indexed operator, string endpoint, uint96 stake);
     /// @notice Emitted when the operator adds `amount` to the node's stake.
     event StakeIncreased(address indexed node, uint96 amount, uint96 stake);
-    /// @notice Emitted when the operator starts unbonding `amount` of the node's stake.
-    event UnstakeRequested(address indexed node, uint96 amount, uint96 unbonding, uint40 unbondingEndsAt);
-    /// @notice Emitted when the operator withdraws the node's unbonded stake.
+    /// @notice Emitted when the operator queues `amount` of the node's stake for withdrawal at `maturesAt`.
+    event UnstakeRequested(address indexed node, uint96 amount, uint40 maturesAt);
+    /// @notice Emitted when the operator withdraws the node's matured unstake requests.
     event StakeWithdrawn(address indexed node, address indexed operator, uint96 amount);
     /// @notice Emitted when governance slashes `amount` of the node's stake to `recipient`.
     event NodeSlashed(address indexed node, uint96 amount, address recipient, bytes32 evidence);
@@ -45,6 +60,8 @@ interface INodeStaking {
     event MinStakeUpdated(uint96 minStake);
     /// @notice Emitted when governance sets the unbonding delay.
     event UnbondingDelayUpdated(uint32 unbondingDelay);
+    /// @notice Emitted when the owner sets the governor whose latency every unstake request waits out.
+    event GovernorUpdated(address governor);
 
     /// @notice The node already has an operator.
     error NodeStakingAlreadyRegistered(address node, address operator);
@@ -58,8 +75,8 @@ interface INodeStaking {
     error NodeStakingInsufficientStake(address node, uint256 amount, uint256 available);
     /// @notice The amount is zero.
     error NodeStakingZeroAmount();
-    /// @notice The unbonding stake is not withdrawable until `unbondingEndsAt`.
-    error NodeStakingStillUnbonding(address node, uint40 unbondingEndsAt);
+    /// @notice No unstake request of the node has matured; the next one matures at `maturesAt`.
+    error NodeStakingStillUnbonding(address node, uint40 maturesAt);
     /// @notice The node has nothing unbonding.
     error NodeStakingNothingToWithdraw(address node);
     /// @notice The endpoint is empty.
@@ -68,6 +85,8 @@ interface INodeStaking {
     error NodeStakingInvalidUnbondingDelay(uint32 unbondingDelay);
     /// @notice `timepoint` is not in the past of the clock.
     error NodeStakingFutureLookup(uint256 timepoint, uint48 clock);
+    /// @notice `governor` counts the votes of another staking contract (`staking`), not this one.
+    error NodeStakingGovernorMismatch(address governor, address staking);
 
     /// @notice Registers `node` (its signing address) at `endpoint` for the caller, staking `amount` DCMX.
     /// @dev The caller MUST have approved `amount` to this contract. `nodeSignature` is the node key's EIP-712
@@ -77,18 +96,23 @@ interface INodeStaking {
     /// @notice Adds `amount` to the stake of the caller's `node`; the result MUST reach `minStake()`.
     function increaseStake(address node, uint96 amount) external;
 
-    /// @notice Moves `amount` of the caller's `node` stake into unbonding for `unbondingDelay()` seconds.
-    /// @dev The remaining stake MUST be zero (leaving) or at least `minStake()`. IMPORTANT: a new request restarts the
-    /// delay for everything already unbonding.
-    function requestUnstake(address node, uint96 amount) external;
+    /// @notice Queues `amount` of the caller's `node` stake for withdrawal after `unstakeDelay()` seconds (or when the
+    /// node's previous request matures, if that is later). The amount stops voting at once.
+    /// @dev The remaining active stake MUST be zero (leaving) or at least `minStake()`. Earlier requests keep their
+    /// own maturity. Reverts if a governor is set and its latency cannot be read.
+    /// @return maturesAt When the request becomes withdrawable.
+    function requestUnstake(address node, uint96 amount) external returns (uint40 maturesAt);
 
-    /// @notice Sends the caller's unbonded stake of `node` back to the caller once the delay has passed.
-    function withdraw(address node) external;
+    /// @notice Sends the caller every matured unstake request of `node` (what slashing left of them).
+    /// @dev Reverts with `NodeStakingNothingToWithdraw` if nothing is unbonding, `NodeStakingStillUnbonding` if
+    /// nothing has matured (or slashing took all of what had).
+    /// @return amount The amount sent.
+    function withdraw(address node) external returns (uint96 amount);
 
     /// @notice Sets the public endpoint (e.g. a multiaddr or URL) of the caller's `node`.
     function setEndpoint(address node, string calldata endpoint) external;
 
-    /// @notice Slashes `amount` of `node`'s stake (active first, then unbonding) to `recipient`.
+    /// @notice Slashes `amount` of `node`'s stake (active first, then unbonding, oldest request first) to `recipient`.
     /// @dev Only the owner (governance). `evidence` references the proof of fraud (e.g. a hash of the receipts).
     function slash(address node, uint96 amount, address recipient, bytes32 evidence) external;
 
@@ -98,8 +122,19 @@ interface INodeStaking {
     /// @notice Sets the unbonding delay for future unstake requests. Only the owner.
     function setUnbondingDelay(uint32 unbondingDelay) external;
 
+    /// @notice Sets the governor whose latency (`IDCMXGovernor.governanceLatency`) every future unstake request adds
+    /// to the unbonding delay. Only the owner; `governor` MUST count this contract's stake (`staking()`).
+    /// @dev The deployment sets it while wiring, before handing ownership to the timelock.
+    function setGovernor(address governor) external;
+
     /// @notice The node's record (zero operator if unknown).
     function nodeOf(address node) external view returns (Node memory);
+
+    /// @notice The node's pending unstake requests, oldest first, with what slashing left of each.
+    function unstakeRequestsOf(address node) external view returns (UnstakeRequest[] memory);
+
+    /// @notice What `withdraw(node)` would pay now.
+    function withdrawableOf(address node) external view returns (uint96);
 
     /// @notice The node's operator if the node is active (`stake >= minStake()`), else zero.
     function activeOperatorOf(address node) external view returns (address);
@@ -110,17 +145,31 @@ interface INodeStaking {
     /// @notice The minimum active stake in wei.
     function minStake() external view returns (uint96);
 
-    /// @notice The unbonding delay in seconds.
+    /// @notice The governance-set part of the unstake delay, in seconds: how long after a request a slash can still
+    /// be proposed in time.
     function unbondingDelay() external view returns (uint32);
+
+    /// @notice The delay a request made now waits: `unbondingDelay()` plus the governor's latency, in seconds.
+    function unstakeDelay() external view returns (uint256);
+
+    /// @notice The governor whose latency unstake requests wait out (zero if unset: the delay is `unbondingDelay()`).
+    function governor() external view returns (address);
 
     /// @notice The staked token.
     function token() external view returns (address);
 
-    /// @notice The current voting weight `operator` holds through stake (all its nodes' stake plus unbonding).
+    /// @notice The current voting weight `operator` holds through stake (all its nodes' active stake).
     function stakedVotes(address operator) external view returns (uint256);
 
-    /// @notice The voting weight `operator` held through stake at block `timepoint` (MUST be in the past).
+    /// @notice The voting weight `operator` held through active stake at time `timepoint` (MUST be in the past).
     function getPastStakedVotes(address operator, uint256 timepoint) external view returns (uint256);
+
+    /// @notice ERC-6372: the current timepoint of the vote checkpoints, `block.timestamp`.
+    function clock() external view returns (uint48);
+
+    /// @notice ERC-6372: "mode=timestamp".
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() external view returns (string memory);
 
     /// @notice The EIP-712 digest the node key signs to be registered by `operator`.
     function registrationDigest(address node, address operator) external view returns (bytes32);

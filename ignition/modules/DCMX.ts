@@ -6,6 +6,8 @@ import MusicModule from "./Music.ts";
  * The whole protocol, wired together. `npm run chain` and real-chain deployments deploy this module.
  * Governance (the timelock) ends up owning every parameter: the economy's (see Economy.ts) and the Editions
  * contract's protocol fee, treasury (the timelock itself), royalty cap and content gateway.
+ * The token's `allocations` have no default (see Economy.ts): deploy with `--parameters ignition/parameters/local.json`
+ * locally, or a chain's own parameters file listing its recipients.
  */
 export default buildModule("DCMX", (m) => {
   const music = m.useModule(MusicModule);

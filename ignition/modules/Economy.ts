@@ -10,11 +10,14 @@ const DAY = 86_400;
 export default buildModule("Economy", (m) => {
   const deployer = m.getAccount(0);
 
-  // Supply: a hard cap, an initial allocation minted to the deployer for distribution (operators, airdrop), of
-  // which `treasuryAllocation` goes to the timelock at once.
+  // Supply: a hard cap; the treasury allocation goes to the timelock (it never delegates, so it never votes) and the
+  // rest straight to its recipients. `allocations` ([{ account, amount }]) has NO default: a real chain MUST list its
+  // recipients, each (and each party's total) below the quorum (quorumPercent of the whole initial supply, treasury
+  // included), so no single account can pass a proposal. ignition/parameters/local.json gives the local chain's demo
+  // accounts their share.
   const tokenCap = m.getParameter("tokenCap", parseEther("1000000000"));
-  const initialSupply = m.getParameter("initialSupply", parseEther("100000000"));
   const treasuryAllocation = m.getParameter("treasuryAllocation", parseEther("50000000"));
+  const allocations = m.getParameter("allocations");
 
   // Staking.
   // Threat model (see IBandwidthRewards): k colluding nodes can fabricate at most k*(k-1) * perClientCap per epoch;
@@ -35,28 +38,31 @@ export default buildModule("Economy", (m) => {
     emissionCap: m.getParameter("emissionCap", parseEther("100000")),
   };
 
-  // Governance (block-number clock: ~12 s blocks on L1).
+  // Governance, in seconds (ERC-6372 timestamp clock): the same durations on L1 and on any L2. A slash takes at least
+  // votingDelay + votingPeriod + timelockMinDelay to execute; NodeStaking adds that latency to every unstake request.
   const timelockMinDelay = m.getParameter("timelockMinDelay", 2 * DAY);
-  const votingDelay = m.getParameter("votingDelay", 7_200);
-  const votingPeriod = m.getParameter("votingPeriod", 50_400);
+  const votingDelay = m.getParameter("votingDelay", DAY);
+  const votingPeriod = m.getParameter("votingPeriod", 7 * DAY);
   const proposalThreshold = m.getParameter("proposalThreshold", parseEther("10000"));
   const quorumPercent = m.getParameter("quorumPercent", 4);
 
   const timelock = m.contract("DCMXTimelock", [timelockMinDelay, [], [zeroAddress], deployer]);
-  const token = m.contract("DCMXToken", [deployer, deployer, initialSupply, tokenCap]);
-  const staking = m.contract("NodeStaking", [token, timelock, minStake, unbondingDelay]);
+  const token = m.contract("DCMXToken", [deployer, timelock, treasuryAllocation, allocations, tokenCap]);
+  // Owned by the deployer only until it points the unstake delay at the governor, then by the timelock.
+  const staking = m.contract("NodeStaking", [token, deployer, minStake, unbondingDelay]);
   const rewards = m.contract("BandwidthRewards", [token, staking, timelock, rewardParameters]);
   const governor = m.contract("DCMXGovernor", [token, timelock, staking, votingDelay, votingPeriod, proposalThreshold, quorumPercent]);
 
   const wiring = [
     m.call(token, "grantRole", [role("MINTER_ROLE"), rewards], { id: "GrantMinterToRewards" }),
     m.call(token, "grantRole", [zeroHash, timelock], { id: "GrantTokenAdminToTimelock" }),
-    m.call(token, "transfer", [timelock, treasuryAllocation], { id: "FundTreasury" }),
+    m.call(staking, "setGovernor", [governor], { id: "StakingWaitsOutGovernanceLatency" }),
     m.call(timelock, "grantRole", [role("PROPOSER_ROLE"), governor], { id: "GrantProposerToGovernor" }),
     m.call(timelock, "grantRole", [role("CANCELLER_ROLE"), governor], { id: "GrantCancellerToGovernor" }),
   ];
   m.call(token, "renounceRole", [zeroHash, deployer], { id: "RenounceTokenAdmin", after: wiring });
   m.call(timelock, "renounceRole", [zeroHash, deployer], { id: "RenounceTimelockAdmin", after: wiring });
+  m.call(staking, "transferOwnership", [timelock], { id: "StakingToTimelock", after: wiring });
 
   return { token, staking, rewards, governor, timelock };
 });

@@ -18,7 +18,7 @@ abstract contract EconomyBase is Test {
     BandwidthRewards internal rewards;
 
     function _deploy(uint256 tokenCap, IBandwidthRewards.Parameters memory parameters) internal {
-        token = new DCMXToken(address(this), address(this), INITIAL_SUPPLY, tokenCap);
+        token = new DCMXToken(address(this), address(this), INITIAL_SUPPLY, new DCMXToken.Allocation[](0), tokenCap);
         staking = new NodeStaking(token, address(this), MIN_STAKE, 7 days);
         rewards = new BandwidthRewards(token, staking, address(this), parameters);
         token.grantRole(token.MINTER_ROLE(), address(rewards));

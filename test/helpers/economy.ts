@@ -33,7 +33,7 @@ export const nodeKey = (label: string): PrivateKeyAccount => privateKeyToAccount
 export async function deployEconomy(viem: Viem, parameters: Parameters = defaultParameters) {
   const publicClient = await viem.getPublicClient();
   const [deployer, ...operators] = await viem.getWalletClients();
-  const token = await viem.deployContract("DCMXToken", [deployer.account.address, deployer.account.address, INITIAL_SUPPLY, TOKEN_CAP]);
+  const token = await viem.deployContract("DCMXToken", [deployer.account.address, deployer.account.address, INITIAL_SUPPLY, [], TOKEN_CAP]);
   const staking = await viem.deployContract("NodeStaking", [token.address, deployer.account.address, MIN_STAKE, UNBONDING_DELAY]);
   const rewards = await viem.deployContract("BandwidthRewards", [token.address, staking.address, deployer.account.address, parameters]);
   await token.write.grantRole([await token.read.MINTER_ROLE(), rewards.address]);
