@@ -51,7 +51,7 @@ try {
 
   // A fresh chain each run, so Ignition's journal for it must start empty too.
   await rm(new URL(`ignition/deployments/chain-${chainId}`, root), { recursive: true, force: true });
-  await run(["ignition", "deploy", "ignition/modules/DCMX.ts", "--network", "localhost"]);
+  await run(["ignition", "deploy", "ignition/modules/DCMX.ts", "--network", "localhost", "--parameters", "ignition/parameters/local.json"]);
   await new Promise<void>((resolve, reject) => {
     const exporter = spawn(process.execPath, ["scripts/export-deployments.ts"], { cwd: root, stdio: "inherit" });
     exporter.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`export exited with ${code}`))));

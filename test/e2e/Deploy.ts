@@ -3,12 +3,13 @@ import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { getAddress } from "viem";
 import DCMXModule from "../../ignition/modules/DCMX.ts";
+import parameters from "../../ignition/parameters/local.json" with { type: "json" };
 
 describe("The DCMX Ignition module", () => {
   it("deploys the whole protocol with every parameter owned by the governance timelock", async () => {
     const { ignition, viem } = await network.create();
     const [deployer] = await viem.getWalletClients();
-    const { editions, trackRegistry, marketplace, timelock, token, rewards } = await ignition.deploy(DCMXModule);
+    const { editions, trackRegistry, marketplace, timelock, token, rewards } = await ignition.deploy(DCMXModule, { parameters });
     const governance = getAddress(timelock.address);
     assert.equal(await editions.read.owner(), governance);
     assert.equal(await editions.read.treasury(), governance);
