@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IEditions} from "./interfaces/IEditions.sol";
 import {ITrackRegistry} from "./interfaces/ITrackRegistry.sol";
@@ -14,7 +15,8 @@ import {EditionMetadata} from "./libraries/EditionMetadata.sol";
 /// @dev A purchase of n tokens writes one ownership slot for the whole batch (as ERC721A does): the first token is
 /// minted normally, the others resolve their owner by scanning back to the batch head in `_ownerOf` until they are
 /// first transferred. `MAX_PER_PURCHASE` bounds that scan. There is no burn: a burned token in a batch would
-/// otherwise resolve to the batch buyer again.
+/// otherwise resolve to the batch buyer again. Presale terms and royalty receiver overrides live in their own
+/// mappings so that the public `buy` and `royaltyInfo` read no more slots than before.
 contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     /// @notice The royalty the web app proposes when an artist does not choose one (10%).
     uint16 public constant DEFAULT_ROYALTY_BPS = 1_000;
@@ -24,6 +26,8 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
     /// @notice The most tokens one purchase may mint; bounds the ownership scan of a batch.
     uint256 public constant MAX_PER_PURCHASE = 20;
+    /// @notice The longest purchase comment in bytes.
+    uint256 public constant MAX_COMMENT_LENGTH = 1024;
 
     uint16 private constant _BPS = 10_000;
     uint256 private constant _SERIAL_BITS = 32;
@@ -46,6 +50,9 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     /// withdrawal does not pay again to create it (20k gas).
     mapping(address account => uint256 owedPlusOne) private _proceeds;
     mapping(uint256 firstTokenId => address buyer) private _batchBuyer;
+    mapping(uint256 editionId => Presale presale) private _presales;
+    mapping(uint256 editionId => mapping(address wallet => uint256 count)) private _presalePurchased;
+    mapping(uint256 editionId => address receiver) private _royaltyReceivers;
 
     /// @param registry_ The track registry.
     /// @param initialOwner The owner of the protocol parameters (the governance timelock).
@@ -69,6 +76,10 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         if (params.royaltyBps > cap) revert EditionsRoyaltyTooHigh(params.royaltyBps, cap);
         if (params.saleEnd != 0 && params.saleEnd <= params.saleStart) {
             revert EditionsInvalidSaleWindow(params.saleStart, params.saleEnd);
+        }
+        bool hasPresale = params.presale.merkleRoot != bytes32(0);
+        if (hasPresale && params.presale.start >= params.saleStart) {
+            revert EditionsInvalidPresaleWindow(params.presale.start, params.saleStart);
         }
 
         editionId = ++_editionCount;
@@ -95,44 +106,81 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
             params.saleEnd,
             params.perWalletCap
         );
+        if (hasPresale) {
+            _presales[editionId] = params.presale;
+            emit EditionPresaleCreated(
+                editionId,
+                params.presale.merkleRoot,
+                params.presale.price,
+                params.presale.start,
+                params.presale.perWalletCap
+            );
+        }
     }
 
     /// @inheritdoc IEditions
     function buy(uint256 editionId, uint256 quantity) external payable returns (uint256 firstTokenId) {
+        return _buyPublic(editionId, quantity);
+    }
+
+    /// @inheritdoc IEditions
+    function buyWithComment(uint256 editionId, uint256 quantity, string calldata comment)
+        external
+        payable
+        returns (uint256 firstTokenId)
+    {
+        _checkComment(comment);
+        firstTokenId = _buyPublic(editionId, quantity);
+        _emitComment(editionId, firstTokenId, quantity, comment);
+    }
+
+    /// @inheritdoc IEditions
+    function buyPresale(uint256 editionId, uint256 quantity, bytes32[] calldata proof, string calldata comment)
+        external
+        payable
+        returns (uint256 firstTokenId)
+    {
+        _checkComment(comment);
         Edition storage edition = _editions[editionId];
-        address artist = edition.artist;
-        if (artist == address(0)) revert EditionNotFound(editionId);
-        if (quantity == 0 || quantity > MAX_PER_PURCHASE) revert EditionInvalidQuantity(quantity, MAX_PER_PURCHASE);
-        uint256 minted = edition.minted;
-        uint256 remaining = edition.maxSupply - minted;
-        if (quantity > remaining) revert EditionSoldOut(editionId, remaining);
-        if (block.timestamp < edition.saleStart) revert EditionSaleNotStarted(editionId, edition.saleStart);
+        firstTokenId = _sell(edition, editionId, quantity, _checkPresale(edition, editionId, quantity, proof));
+        _emitComment(editionId, firstTokenId, quantity, comment);
+    }
+
+    /// @inheritdoc IEditions
+    function setRoyaltyReceiver(uint256 editionId, address receiver) external {
+        Edition storage edition = _authorizeArtist(editionId);
+        bool hasReceiver = receiver != address(0);
+        edition.hasRoyaltyReceiver = hasReceiver;
+        _royaltyReceivers[editionId] = receiver;
+        emit EditionRoyaltyReceiverUpdated(editionId, hasReceiver ? receiver : edition.artist);
+    }
+
+    /// @inheritdoc IEditions
+    function endSale(uint256 editionId) external {
+        Edition storage edition = _authorizeArtist(editionId);
         uint40 saleEnd = edition.saleEnd;
         if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
-        uint256 cost = uint256(edition.price) * quantity;
-        if (msg.value != cost) revert EditionWrongPayment(cost, msg.value);
-        uint32 walletCap = edition.perWalletCap;
-        if (walletCap != 0) {
-            uint256 bought = _purchased[editionId][msg.sender] + quantity;
-            if (bought > walletCap) revert EditionWalletCapExceeded(editionId, msg.sender, walletCap);
-            _purchased[editionId][msg.sender] = bought;
-        }
+        uint32 minted = edition.minted;
+        edition.saleEnd = uint40(block.timestamp);
+        edition.maxSupply = minted;
+        emit EditionClosed(editionId, minted, uint40(block.timestamp));
+    }
 
-        if (cost != 0) _accrue(artist, cost);
+    /// @inheritdoc IEditions
+    function setPrice(uint256 editionId, uint96 price) external {
+        Edition storage edition = _authorizeArtist(editionId);
+        uint40 saleEnd = edition.saleEnd;
+        if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
+        if (edition.minted == edition.maxSupply) revert EditionSoldOut(editionId, 0);
+        edition.price = price;
+        emit EditionPriceUpdated(editionId, price);
+    }
 
-        // Mint the batch head before `minted` grows: `_ownerOf` treats serials up to `minted` as existing.
-        firstTokenId = (editionId << _SERIAL_BITS) | (minted + 1);
-        _mint(msg.sender, firstTokenId);
-        if (quantity > 1) {
-            _batchBuyer[firstTokenId] = msg.sender;
-            _increaseBalance(msg.sender, uint128(quantity - 1));
-            for (uint256 i = 1; i < quantity; ++i) {
-                emit Transfer(address(0), msg.sender, firstTokenId + i);
-            }
-        }
-        edition.minted = uint32(minted + quantity);
-
-        emit EditionPurchased(editionId, msg.sender, firstTokenId, quantity, cost);
+    /// @inheritdoc IEditions
+    function syncArtist(uint256 editionId) external returns (address artist) {
+        Edition storage edition = _editions[editionId];
+        if (edition.artist == address(0)) revert EditionNotFound(editionId);
+        return _sync(edition, editionId);
     }
 
     /// @inheritdoc IEditions
@@ -180,6 +228,21 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IEditions
+    function getPresale(uint256 editionId) external view returns (Presale memory presale) {
+        return _presales[editionId];
+    }
+
+    /// @inheritdoc IEditions
+    function presalePurchasedBy(uint256 editionId, address wallet) external view returns (uint256 count) {
+        return _presalePurchased[editionId][wallet];
+    }
+
+    /// @inheritdoc IEditions
+    function royaltyReceiverOf(uint256 editionId) external view returns (address receiver) {
+        return _royaltyReceiver(_editions[editionId], editionId);
+    }
+
+    /// @inheritdoc IEditions
     function editionCount() external view returns (uint256 count) {
         return _editionCount;
     }
@@ -215,18 +278,20 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         return _contentBaseURI;
     }
 
-    /// @notice ERC-2981: the edition's artist receives `royaltyBps` of every resale.
+    /// @notice ERC-2981: the edition's royalty receiver (the artist unless they set another) receives
+    /// `royaltyBps` of every resale.
     /// @param tokenId The token sold.
     /// @param salePrice The sale price.
-    /// @return receiver The artist (zero for an unknown edition).
+    /// @return receiver The royalty receiver (zero for an unknown edition).
     /// @return royaltyAmount The royalty in the sale's currency.
     function royaltyInfo(uint256 tokenId, uint256 salePrice)
         external
         view
         returns (address receiver, uint256 royaltyAmount)
     {
-        Edition storage edition = _editions[tokenId >> _SERIAL_BITS];
-        return (edition.artist, salePrice * edition.royaltyBps / _BPS);
+        uint256 editionId = tokenId >> _SERIAL_BITS;
+        Edition storage edition = _editions[editionId];
+        return (_royaltyReceiver(edition, editionId), salePrice * edition.royaltyBps / _BPS);
     }
 
     /// @inheritdoc IEditions
@@ -268,6 +333,114 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         do {
             owner = _batchBuyer[--tokenId];
         } while (owner == address(0));
+    }
+
+    function _buyPublic(uint256 editionId, uint256 quantity) private returns (uint256 firstTokenId) {
+        Edition storage edition = _editions[editionId];
+        if (edition.artist == address(0)) revert EditionNotFound(editionId);
+        if (quantity == 0 || quantity > MAX_PER_PURCHASE) revert EditionInvalidQuantity(quantity, MAX_PER_PURCHASE);
+        // The end is checked first: an ended sale reads as ended, not as sold out (`endSale` caps the supply).
+        uint40 saleEnd = edition.saleEnd;
+        if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
+        if (block.timestamp < edition.saleStart) revert EditionSaleNotStarted(editionId, edition.saleStart);
+        uint32 walletCap = edition.perWalletCap;
+        if (walletCap != 0) {
+            uint256 bought = _purchased[editionId][msg.sender] + quantity;
+            if (bought > walletCap) revert EditionWalletCapExceeded(editionId, msg.sender, walletCap);
+            _purchased[editionId][msg.sender] = bought;
+        }
+        return _sell(edition, editionId, quantity, edition.price);
+    }
+
+    /// @dev Checks a presale purchase up to the supply, records it against the presale cap, returns the price.
+    function _checkPresale(Edition storage edition, uint256 editionId, uint256 quantity, bytes32[] calldata proof)
+        private
+        returns (uint256 price)
+    {
+        if (edition.artist == address(0)) revert EditionNotFound(editionId);
+        if (quantity == 0 || quantity > MAX_PER_PURCHASE) revert EditionInvalidQuantity(quantity, MAX_PER_PURCHASE);
+        Presale storage presale = _presales[editionId];
+        bytes32 root = presale.merkleRoot;
+        if (root == bytes32(0)) revert EditionNoPresale(editionId);
+        uint40 saleEnd = edition.saleEnd;
+        if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
+        uint40 presaleStart = presale.start;
+        if (block.timestamp < presaleStart) revert EditionPresaleNotStarted(editionId, presaleStart);
+        uint40 saleStart = edition.saleStart;
+        if (block.timestamp >= saleStart) revert EditionPresaleEnded(editionId, saleStart);
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(msg.sender))));
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert EditionNotAllowlisted(editionId, msg.sender);
+        uint32 walletCap = presale.perWalletCap;
+        if (walletCap != 0) {
+            uint256 bought = _presalePurchased[editionId][msg.sender] + quantity;
+            if (bought > walletCap) revert EditionPresaleCapExceeded(editionId, msg.sender, walletCap);
+            _presalePurchased[editionId][msg.sender] = bought;
+        }
+        return presale.price;
+    }
+
+    /// @dev Checks supply and payment, credits the proceeds and mints the batch to the caller.
+    function _sell(Edition storage edition, uint256 editionId, uint256 quantity, uint256 price)
+        private
+        returns (uint256 firstTokenId)
+    {
+        uint256 minted = edition.minted;
+        uint256 remaining = edition.maxSupply - minted;
+        if (quantity > remaining) revert EditionSoldOut(editionId, remaining);
+        uint256 cost = price * quantity;
+        if (msg.value != cost) revert EditionWrongPayment(cost, msg.value);
+
+        if (cost != 0) _accrue(edition.artist, cost);
+
+        // Mint the batch head before `minted` grows: `_ownerOf` treats serials up to `minted` as existing.
+        firstTokenId = (editionId << _SERIAL_BITS) | (minted + 1);
+        _mint(msg.sender, firstTokenId);
+        if (quantity > 1) {
+            _batchBuyer[firstTokenId] = msg.sender;
+            _increaseBalance(msg.sender, uint128(quantity - 1));
+            for (uint256 i = 1; i < quantity; ++i) {
+                emit Transfer(address(0), msg.sender, firstTokenId + i);
+            }
+        }
+        edition.minted = uint32(minted + quantity);
+
+        emit EditionPurchased(editionId, msg.sender, firstTokenId, quantity, cost);
+    }
+
+    /// @dev Syncs the edition with the registry first, so a displaced artist can act on nothing even before anyone
+    /// called `syncArtist`.
+    function _authorizeArtist(uint256 editionId) private returns (Edition storage edition) {
+        edition = _editions[editionId];
+        if (edition.artist == address(0)) revert EditionNotFound(editionId);
+        if (_sync(edition, editionId) != msg.sender) revert EditionNotArtist(editionId, msg.sender);
+    }
+
+    function _sync(Edition storage edition, uint256 editionId) private returns (address artist) {
+        address previous = edition.artist;
+        artist = registry.artistOf(edition.contentHash);
+        if (artist == previous) return artist;
+        edition.artist = artist;
+        if (edition.hasRoyaltyReceiver) {
+            edition.hasRoyaltyReceiver = false;
+            delete _royaltyReceivers[editionId];
+        }
+        emit EditionArtistSynced(editionId, previous, artist);
+    }
+
+    function _checkComment(string calldata comment) private pure {
+        if (bytes(comment).length > MAX_COMMENT_LENGTH) {
+            revert EditionCommentTooLong(bytes(comment).length, MAX_COMMENT_LENGTH);
+        }
+    }
+
+    function _emitComment(uint256 editionId, uint256 firstTokenId, uint256 quantity, string calldata comment)
+        private
+    {
+        if (bytes(comment).length != 0) emit EditionCommented(editionId, msg.sender, firstTokenId, quantity, comment);
+    }
+
+    function _royaltyReceiver(Edition storage edition, uint256 editionId) private view returns (address) {
+        return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : edition.artist;
     }
 
     function _accrue(address artist, uint256 amount) private {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { getAddress, parseEther, zeroAddress } from "viem";
+import { getAddress, keccak256, parseEther, stringToHex, zeroAddress } from "viem";
 import { deployMusic } from "./helpers/fixtures.ts";
-import { sampleEdition, sampleRegistration, tokenIdOf } from "./helpers/music.ts";
+import { allowlist, sampleEdition, sampleRegistration, tokenIdOf } from "./helpers/music.ts";
 
 const connection = await network.create();
 const { viem, networkHelpers } = connection;
@@ -17,9 +17,9 @@ function decodeDataURI(uri: string, prefix: string): string {
 describe("Editions", () => {
   describe("createEdition", () => {
     it("stores the terms and emits EditionCreated", async () => {
-      const { registry, editions, artist } = await networkHelpers.loadFixture(fixture);
+      const { editions, artist, registerTrack } = await networkHelpers.loadFixture(fixture);
       const reg = sampleRegistration("t");
-      await registry.write.register([reg], { account: artist.account });
+      await registerTrack(reg);
       const params = sampleEdition(reg.contentHash, { saleStart: 100, saleEnd: 2_000_000_000, perWalletCap: 3 });
       await viem.assertions.emitWithArgs(editions.write.createEdition([params], { account: artist.account }), editions, "EditionCreated", [
         1n,
@@ -44,14 +44,15 @@ describe("Editions", () => {
         perWalletCap: 3,
         saleStart: 100,
         saleEnd: 2_000_000_000,
+        hasRoyaltyReceiver: false,
         name: params.name,
       });
     });
 
     it("reverts when the caller is not the track's artist", async () => {
-      const { registry, editions, artist, stranger } = await networkHelpers.loadFixture(fixture);
+      const { editions, artist, stranger, registerTrack } = await networkHelpers.loadFixture(fixture);
       const reg = sampleRegistration("t");
-      await registry.write.register([reg], { account: artist.account });
+      await registerTrack(reg);
       await viem.assertions.revertWithCustomErrorWithArgs(
         editions.write.createEdition([sampleEdition(reg.contentHash)], { account: stranger.account }),
         editions,
@@ -68,9 +69,9 @@ describe("Editions", () => {
     });
 
     it("reverts on a zero supply, an empty name, a royalty above the cap and an inverted sale window", async () => {
-      const { registry, editions, artist } = await networkHelpers.loadFixture(fixture);
+      const { editions, artist, registerTrack } = await networkHelpers.loadFixture(fixture);
       const reg = sampleRegistration("t");
-      await registry.write.register([reg], { account: artist.account });
+      await registerTrack(reg);
       const as = { account: artist.account };
       await viem.assertions.revertWithCustomError(
         editions.write.createEdition([sampleEdition(reg.contentHash, { maxSupply: 0 })], as),
@@ -400,6 +401,283 @@ describe("Editions", () => {
         "ERC721NonexistentToken",
         [tokenIdOf(editionId, 2n)],
       );
+    });
+  });
+
+  describe("presale", () => {
+    async function presaleFixture() {
+      const m = await deployMusic(connection);
+      const list = allowlist([m.fan, m.collector, m.treasury].map((w) => w.account.address));
+      const now = await networkHelpers.time.latest();
+      const presale = { merkleRoot: list.root, price: parseEther("0.005"), start: now + 100, perWalletCap: 2 };
+      const { editionId, params, reg } = await m.releaseEdition("pre", { saleStart: now + 1_000, presale });
+      return { ...m, list, presale, editionId, params, reg, saleStart: now + 1_000 };
+    }
+
+    it("stores the presale apart and emits EditionPresaleCreated", async () => {
+      const { editions, artist, registerTrack, list } = await networkHelpers.loadFixture(presaleFixture);
+      const reg = sampleRegistration("pre-2");
+      await registerTrack(reg);
+      const presale = { merkleRoot: list.root, price: 1n, start: 5, perWalletCap: 0 };
+      await viem.assertions.emitWithArgs(
+        editions.write.createEdition([sampleEdition(reg.contentHash, { saleStart: 10, presale })], { account: artist.account }),
+        editions,
+        "EditionPresaleCreated",
+        [2n, list.root, 1n, 5, 0],
+      );
+      assert.deepEqual(await editions.read.getPresale([2n]), presale);
+    });
+
+    it("sells to an allowlisted wallet in [start, saleStart) at the presale price, with a comment", async () => {
+      const { editions, artist, fan, list, presale, editionId, saleStart } = await networkHelpers.loadFixture(presaleFixture);
+      const proof = list.proof(fan.account.address);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([editionId, 1n, proof, ""], { account: fan.account, value: presale.price }),
+        editions,
+        "EditionPresaleNotStarted",
+        [editionId, presale.start],
+      );
+      await networkHelpers.time.increaseTo(presale.start);
+      const tx = editions.write.buyPresale([editionId, 2n, proof, "first!"], { account: fan.account, value: presale.price * 2n });
+      await viem.assertions.emitWithArgs(tx, editions, "EditionCommented", [editionId, getAddress(fan.account.address), tokenIdOf(editionId, 1n), 2n, "first!"]);
+      assert.equal(await editions.read.presalePurchasedBy([editionId, fan.account.address]), 2n);
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), presale.price * 2n);
+      assert.equal(await editions.read.balanceOf([fan.account.address]), 2n);
+      await networkHelpers.time.setNextBlockTimestamp(saleStart);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([editionId, 1n, list.proof(editions.address), ""], { account: fan.account, value: presale.price }),
+        editions,
+        "EditionPresaleEnded",
+        [editionId, saleStart],
+      );
+    });
+
+    it("refuses wallets off the allowlist, a borrowed proof, the presale cap and the wrong price", async () => {
+      const { editions, fan, stranger, collector, list, presale, editionId } = await networkHelpers.loadFixture(presaleFixture);
+      await networkHelpers.time.increaseTo(presale.start);
+      for (const proof of [list.proof(stranger.account.address), list.proof(fan.account.address)]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          editions.write.buyPresale([editionId, 1n, proof, ""], { account: stranger.account, value: presale.price }),
+          editions,
+          "EditionNotAllowlisted",
+          [editionId, getAddress(stranger.account.address)],
+        );
+      }
+      const proof = list.proof(collector.account.address);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([editionId, 1n, proof, ""], { account: collector.account, value: (await editions.read.getEdition([editionId])).price }),
+        editions,
+        "EditionWrongPayment",
+        [presale.price, (await editions.read.getEdition([editionId])).price],
+      );
+      await editions.write.buyPresale([editionId, 2n, proof, ""], { account: collector.account, value: presale.price * 2n });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([editionId, 1n, proof, ""], { account: collector.account, value: presale.price }),
+        editions,
+        "EditionPresaleCapExceeded",
+        [editionId, getAddress(collector.account.address), 2],
+      );
+      // The presale cap is its own: the public sale still sells to the same wallet.
+      const publicSale = await editions.read.getEdition([editionId]);
+      await networkHelpers.time.increaseTo(publicSale.saleStart);
+      await editions.write.buy([editionId, 1n], { account: collector.account, value: publicSale.price });
+    });
+
+    it("reverts for an edition without a presale and an inverted presale window", async () => {
+      const { editions, artist, fan, releaseEdition, registerTrack, list } = await networkHelpers.loadFixture(fixture).then(async (m) => ({
+        ...m,
+        list: allowlist([m.fan.account.address]),
+      }));
+      const { editionId } = await releaseEdition();
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([editionId, 1n, [], ""], { account: fan.account }),
+        editions,
+        "EditionNoPresale",
+        [editionId],
+      );
+      const reg = sampleRegistration("inverted");
+      await registerTrack(reg);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.createEdition(
+          [sampleEdition(reg.contentHash, { saleStart: 500, presale: { merkleRoot: list.root, price: 0n, start: 500, perWalletCap: 0 } })],
+          { account: artist.account },
+        ),
+        editions,
+        "EditionsInvalidPresaleWindow",
+        [500, 500],
+      );
+    });
+  });
+
+  describe("comments", () => {
+    it("buyWithComment emits the comment with the purchase; an empty comment emits nothing", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await viem.assertions.emitWithArgs(
+        editions.write.buyWithComment([editionId, 1n, "this track <3"], { account: fan.account, value: params.price }),
+        editions,
+        "EditionCommented",
+        [editionId, getAddress(fan.account.address), tokenIdOf(editionId, 1n), 1n, "this track <3"],
+      );
+      await viem.assertions.emitWithArgs(
+        editions.write.buyWithComment([editionId, 1n, ""], { account: fan.account, value: params.price }),
+        editions,
+        "EditionPurchased",
+        [editionId, getAddress(fan.account.address), tokenIdOf(editionId, 2n), 1n, params.price],
+      );
+      assert.equal((await editions.getEvents.EditionCommented({}, { fromBlock: 0n })).length, 1);
+    });
+
+    it("reverts a comment above 1024 bytes", async () => {
+      const { editions, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.buyWithComment([editionId, 1n, "x".repeat(1024)], { account: fan.account, value: params.price });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyWithComment([editionId, 1n, "x".repeat(1025)], { account: fan.account, value: params.price }),
+        editions,
+        "EditionCommentTooLong",
+        [1025n, 1024n],
+      );
+    });
+  });
+
+  describe("artist controls", () => {
+    it("setRoyaltyReceiver redirects royalties (e.g. to a split) and zero resets them to the artist", async () => {
+      const { editions, artist, collector, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId } = await releaseEdition();
+      const split = collector.account.address;
+      await viem.assertions.emitWithArgs(editions.write.setRoyaltyReceiver([editionId, split], { account: artist.account }), editions, "EditionRoyaltyReceiverUpdated", [
+        editionId,
+        getAddress(split),
+      ]);
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(split), 1_000n]);
+      assert.equal((await editions.read.getEdition([editionId])).hasRoyaltyReceiver, true);
+      await viem.assertions.emitWithArgs(editions.write.setRoyaltyReceiver([editionId, zeroAddress], { account: artist.account }), editions, "EditionRoyaltyReceiverUpdated", [
+        editionId,
+        getAddress(artist.account.address),
+      ]);
+      assert.equal(await editions.read.royaltyReceiverOf([editionId]), getAddress(artist.account.address));
+    });
+
+    it("endSale closes the sale now and makes the size final at the number minted", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition();
+      await editions.write.buy([editionId, 3n], { account: fan.account, value: params.price * 3n });
+      const endedAt = (await networkHelpers.time.latest()) + 10;
+      await networkHelpers.time.setNextBlockTimestamp(endedAt);
+      await viem.assertions.emitWithArgs(editions.write.endSale([editionId], { account: artist.account }), editions, "EditionClosed", [editionId, 3, endedAt]);
+      const edition = await editions.read.getEdition([editionId]);
+      assert.equal(edition.maxSupply, 3);
+      assert.equal(edition.saleEnd, endedAt);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: params.price }),
+        editions,
+        "EditionSaleEnded",
+        [editionId, endedAt],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.endSale([editionId], { account: artist.account }), editions, "EditionSaleEnded", [
+        editionId,
+        endedAt,
+      ]);
+      const json = JSON.parse(decodeDataURI(await editions.read.tokenURI([tokenIdOf(editionId, 2n)]), "data:application/json;base64,"));
+      assert.equal(json.name, `${params.name} #2/3`);
+    });
+
+    it("setPrice changes the price before the edition sells out; a purchase sent at the old price reverts", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params } = await releaseEdition("t", { maxSupply: 2 });
+      await viem.assertions.emitWithArgs(editions.write.setPrice([editionId, params.price * 2n], { account: artist.account }), editions, "EditionPriceUpdated", [
+        editionId,
+        params.price * 2n,
+      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: params.price }),
+        editions,
+        "EditionWrongPayment",
+        [params.price * 2n, params.price],
+      );
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 4n });
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.setPrice([editionId, 1n], { account: artist.account }), editions, "EditionSoldOut", [
+        editionId,
+        0n,
+      ]);
+    });
+
+    it("reverts every artist control for anyone but the track's artist, and for an unknown edition", async () => {
+      const { editions, stranger, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId } = await releaseEdition();
+      const as = { account: stranger.account };
+      for (const call of [
+        editions.write.setRoyaltyReceiver([editionId, stranger.account.address], as),
+        editions.write.endSale([editionId], as),
+        editions.write.setPrice([editionId, 1n], as),
+      ]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(call, editions, "EditionNotArtist", [editionId, getAddress(stranger.account.address)]);
+      }
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.endSale([9n], as), editions, "EditionNotFound", [9n]);
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.syncArtist([9n], as), editions, "EditionNotFound", [9n]);
+    });
+  });
+
+  describe("after governance reassigns a track", () => {
+    async function stolenFixture() {
+      const m = await deployMusic(connection);
+      // The thief registered the artist's track first, released an edition, sold two and set their own receiver.
+      const reg = sampleRegistration("stolen");
+      await m.registerTrack(reg, m.stranger);
+      await m.editions.write.createEdition([sampleEdition(reg.contentHash, { maxSupply: 10 })], { account: m.stranger.account });
+      const editionId = await m.editions.read.editionCount();
+      const price = sampleEdition(reg.contentHash).price;
+      await m.editions.write.buy([editionId, 2n], { account: m.fan.account, value: price * 2n });
+      await m.editions.write.setRoyaltyReceiver([editionId, m.stranger.account.address], { account: m.stranger.account });
+      await m.registry.write.reassignArtist([reg.contentHash, m.artist.account.address, keccak256(stringToHex("dispute"))], {
+        account: m.owner.account,
+      });
+      return { ...m, reg, editionId, price };
+    }
+
+    it("stops the displaced artist at once, even before anyone syncs", async () => {
+      const { editions, stranger, editionId } = await networkHelpers.loadFixture(stolenFixture);
+      for (const call of [
+        editions.write.setRoyaltyReceiver([editionId, stranger.account.address], { account: stranger.account }),
+        editions.write.endSale([editionId], { account: stranger.account }),
+        editions.write.setPrice([editionId, 1n], { account: stranger.account }),
+      ]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(call, editions, "EditionNotArtist", [editionId, getAddress(stranger.account.address)]);
+      }
+    });
+
+    it("syncArtist (by anyone) moves future proceeds and royalties to the new artist; earned proceeds stay put", async () => {
+      const { editions, artist, stranger, fan, collector, editionId, price } = await networkHelpers.loadFixture(stolenFixture);
+      await viem.assertions.emitWithArgs(editions.write.syncArtist([editionId], { account: collector.account }), editions, "EditionArtistSynced", [
+        editionId,
+        getAddress(stranger.account.address),
+        getAddress(artist.account.address),
+      ]);
+      const edition = await editions.read.getEdition([editionId]);
+      assert.equal(edition.artist, getAddress(artist.account.address));
+      assert.equal(edition.hasRoyaltyReceiver, false);
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(artist.account.address), 1_000n]);
+      // Unsold supply stays on sale; new sales pay the rightful artist.
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: price });
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), price);
+      assert.equal(await editions.read.proceedsOf([stranger.account.address]), price * 2n);
+      // A second sync is a no-op (a governance batch may sync twice without reverting).
+      const hash = await editions.write.syncArtist([editionId]);
+      const receipt = await (await viem.getPublicClient()).waitForTransactionReceipt({ hash });
+      assert.equal((await editions.getEvents.EditionArtistSynced({}, { blockHash: receipt.blockHash })).length, 0);
+    });
+
+    it("an artist-only call by the new artist syncs first, then acts", async () => {
+      const { editions, artist, stranger, editionId } = await networkHelpers.loadFixture(stolenFixture);
+      const tx = editions.write.setPrice([editionId, 1n], { account: artist.account });
+      await viem.assertions.emitWithArgs(tx, editions, "EditionArtistSynced", [
+        editionId,
+        getAddress(stranger.account.address),
+        getAddress(artist.account.address),
+      ]);
+      assert.equal((await editions.read.getEdition([editionId])).price, 1n);
+      assert.equal(await editions.read.royaltyReceiverOf([editionId]), getAddress(artist.account.address));
     });
   });
 });

@@ -1,6 +1,16 @@
 import type { network } from "hardhat";
-import { parseEther, type Hash } from "viem";
-import { registerDomain, registerTypes, sampleEdition, sampleRegistration, tokenIdOf } from "../../test/helpers/music.ts";
+import { parseEther, type Hash, type Hex } from "viem";
+import {
+  allowlist,
+  COMMIT_AGES,
+  commitmentOf,
+  registerDomain,
+  registerTypes,
+  saltOf,
+  sampleEdition,
+  sampleRegistration,
+  tokenIdOf,
+} from "../../test/helpers/music.ts";
 import type { GasRow } from "./types.ts";
 
 type Viem = Awaited<ReturnType<typeof network.create>>["viem"];
@@ -8,17 +18,25 @@ type Viem = Awaited<ReturnType<typeof network.create>>["viem"];
 /** Deploys the music contracts and measures the issue's operations in steady state (see bench/README.md). */
 export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   const publicClient = await viem.getPublicClient();
-  const [deployer, artist, fan1, fan2, fan3, collector, signer] = await viem.getWalletClients();
+  const [deployer, artist, fan1, fan2, fan3, collector, signer, allowlisted] = await viem.getWalletClients();
   const gas = async (hash: Promise<Hash>) => (await publicClient.waitForTransactionReceipt({ hash: await hash })).gasUsed;
 
-  const registry = await viem.deployContract("TrackRegistry");
+  const registry = await viem.deployContract("TrackRegistry", [deployer.account.address, COMMIT_AGES.min, COMMIT_AGES.max]);
   const editions = await viem.deployContract("Editions", [registry.address, deployer.account.address, "https://dcmx.example/content/"]);
   const market = await viem.deployContract("Marketplace");
   const asArtist = { account: artist.account };
+  const commit = (seed: string, who: Hex) =>
+    registry.write.commit([commitmentOf(sampleRegistration(seed).contentHash, who, saltOf(seed))], asArtist);
 
-  // The artist's first track (warms nothing we measure: every registration writes fresh slots).
-  await registry.write.register([sampleRegistration("warm")], asArtist);
-  const registerTrack = await gas(registry.write.register([sampleRegistration("measured")], asArtist));
+  // Commit (the artist's own; a relayer's costs the same), wait the production minimum age, reveal.
+  await commit("warm", artist.account.address);
+  const commitRegistration = await gas(commit("measured", artist.account.address));
+  await commit("signed", signer.account.address);
+  const testClient = await viem.getTestClient();
+  await testClient.increaseTime({ seconds: COMMIT_AGES.min });
+  await testClient.mine({ blocks: 1 });
+  await registry.write.register([sampleRegistration("warm"), saltOf("warm")], asArtist);
+  const registerTrack = await gas(registry.write.register([sampleRegistration("measured"), saltOf("measured")], asArtist));
 
   // Gasless registration relayed by `deployer` (a mesh node), signed by an artist who never sent a transaction.
   const chainId = await publicClient.getChainId();
@@ -33,7 +51,7 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
       primaryType: "Register",
       message: { ...reg, artist: signer.account.address, nonce, deadline },
     });
-    return gas(registry.write.registerWithSig([reg, signer.account.address, deadline, signature]));
+    return gas(registry.write.registerWithSig([reg, signer.account.address, saltOf(seed), deadline, signature]));
   };
   const registerTrackWithSig = await relay("signed");
 
@@ -50,6 +68,19 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   await editions.write.withdraw(asArtist);
   const buy1AfterWithdraw = await gas(editions.write.buy([2n, 1n], { account: deployer.account, value: price }));
 
+  // An edition with a presale for a 1,000-wallet allowlist (proof depth 10), bought by an allowlisted fan's first
+  // token of the collection (as buy1) with an empty comment; the presale caps nothing here, as buy1's public sale caps nothing (a capped presale adds the
+  // wallet's counter slot, 22.1k, exactly as a capped public sale does).
+  const wallets = [allowlisted, fan1, fan2, fan3].map((w) => w.account.address as Hex);
+  for (let i = wallets.length; i < 1_000; i++) wallets.push(`0x${(0xa11ce000 + i).toString(16).padStart(40, "0")}`);
+  const list = allowlist(wallets);
+  const saleStart = Number((await publicClient.getBlock()).timestamp) + 86_400;
+  const presale = { merkleRoot: list.root, price: price / 2n, start: 0, perWalletCap: 0 };
+  const createEditionWithPresale = await gas(editions.write.createEdition([sampleEdition(track, { saleStart, presale })], asArtist));
+  const presaleBuy1 = await gas(
+    editions.write.buyPresale([3n, 1n, list.proof(allowlisted.account.address), ""], { account: allowlisted.account, value: presale.price }),
+  );
+
   // Resale of fan2's token (#2) to a collector: 10% royalty to the artist, the rest pushed to the seller.
   const tokenId = tokenIdOf(2n, 2n);
   await editions.write.setApprovalForAll([market.address, true], { account: fan2.account });
@@ -63,13 +94,16 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   );
 
   return [
-    { operation: "registerTrack", gasUsed: registerTrack, target: 90_000, anchor: "-" },
-    { operation: "registerTrackWithSig", gasUsed: registerTrackWithSig, target: 100_000, anchor: "-" },
+    { operation: "commitRegistration", gasUsed: commitRegistration, target: 50_000, anchor: "-" },
+    { operation: "registerTrack", gasUsed: registerTrack, target: 90_000, anchor: "the reveal" },
+    { operation: "registerTrackWithSig", gasUsed: registerTrackWithSig, target: 100_000, anchor: "the relayed reveal" },
     { operation: "createEdition", gasUsed: createEdition, target: 150_000, anchor: "Sound.xyz clone-per-release ~284k" },
+    { operation: "createEditionWithPresale", gasUsed: createEditionWithPresale, anchor: "informative: two more slots" },
     { operation: "buy1", gasUsed: buy1, target: 100_000, anchor: "-" },
     { operation: "buy1First", gasUsed: buy1First, anchor: "informative: the artist's first sale ever" },
     { operation: "buy1AfterWithdraw", gasUsed: buy1AfterWithdraw, anchor: "informative: first sale after a withdrawal" },
     { operation: "buy5", gasUsed: buy5, target: 160_000, anchor: "OpenZeppelin ERC721 mint x5 ~175k" },
+    { operation: "presaleBuy1", gasUsed: presaleBuy1, target: 110_000, anchor: "allowlist of 1,000 (proof depth 10)" },
     { operation: "list", gasUsed: list, anchor: "informative: includes the witness approval on the token" },
     { operation: "resaleWithRoyalty", gasUsed: resaleWithRoyalty, target: 110_000, anchor: "Seaport 1.6, one fee recipient: 129,822" },
   ];

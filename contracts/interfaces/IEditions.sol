@@ -6,7 +6,28 @@ pragma solidity ^0.8.28;
 /// @dev Token ids pack the edition and the serial: `tokenId = editionId << 32 | serial`, serials run 1..maxSupply,
 /// so "#k of N" needs no extra storage. Primary proceeds accrue to the artist (and the protocol treasury, if a fee
 /// is set) and are withdrawn with `withdraw` (pull payments).
+/// An edition may open with a presale for an allowlist (a Merkle root over OpenZeppelin's standard leaves
+/// `keccak256(bytes.concat(keccak256(abi.encode(wallet))))`, as the OpenZeppelin merkle-tree package's
+/// `StandardMerkleTree.of(wallets.map((w) => [w]), ["address"])` builds them) in `[presale.start, saleStart)`, with
+/// its own price and per-wallet cap, before the public sale.
+/// The edition's artist follows the track registry: each edition caches the artist it pays; when governance
+/// reassigns a track, `syncArtist` (permissionless) points its editions at the new artist and drops the royalty
+/// receiver the previous artist chose. Artist-only functions always check the registry's current artist. Proceeds
+/// already credited to the previous artist stay theirs.
 interface IEditions {
+    /// @notice An allowlist presale before the public sale (all zero: no presale).
+    /// @param merkleRoot Root of the allowlist (standard OpenZeppelin leaves of the wallet address); zero: none.
+    /// @param price Presale price per token in wei.
+    /// @param start Unix time the presale opens; it closes at the edition's `saleStart`, which MUST be later.
+    /// @param perWalletCap Maximum tokens one wallet may buy in the presale (0: no cap); counted apart from the
+    /// public sale's cap (as Zora's drops do).
+    struct Presale {
+        bytes32 merkleRoot;
+        uint96 price;
+        uint40 start;
+        uint32 perWalletCap;
+    }
+
     /// @notice What an artist chooses when creating an edition.
     /// @param contentHash The registered track (SHA-256 of its audio); the caller MUST be its artist.
     /// @param name Display name shown on every token ("<name> #k/N"); MUST be non-empty.
@@ -15,7 +36,8 @@ interface IEditions {
     /// @param royaltyBps Resale royalty in basis points, at most `maxRoyaltyBps()`; `DEFAULT_ROYALTY_BPS` is 10%.
     /// @param saleStart Unix time the sale opens (0: at once).
     /// @param saleEnd Unix time the sale closes (0: never).
-    /// @param perWalletCap Maximum tokens one wallet may buy (0: no cap).
+    /// @param perWalletCap Maximum tokens one wallet may buy in the public sale (0: no cap).
+    /// @param presale An optional allowlist presale (zero merkle root: none).
     struct EditionParams {
         bytes32 contentHash;
         string name;
@@ -25,9 +47,12 @@ interface IEditions {
         uint40 saleStart;
         uint40 saleEnd;
         uint32 perWalletCap;
+        Presale presale;
     }
 
-    /// @notice An edition as stored (four slots).
+    /// @notice An edition as stored (four slots; the presale and a royalty receiver override live apart).
+    /// @dev `artist` is the artist cached at creation or at the last `syncArtist`; it receives primary proceeds and
+    /// royalties. `hasRoyaltyReceiver` says whether the artist set another royalty receiver (`royaltyReceiverOf`).
     struct Edition {
         bytes32 contentHash;
         address artist;
@@ -38,6 +63,7 @@ interface IEditions {
         uint32 perWalletCap;
         uint40 saleStart;
         uint40 saleEnd;
+        bool hasRoyaltyReceiver;
         string name;
     }
 
@@ -58,6 +84,23 @@ interface IEditions {
     event EditionPurchased(
         uint256 indexed editionId, address indexed buyer, uint256 firstTokenId, uint256 quantity, uint256 paid
     );
+    /// @notice Emitted at creation when an edition has a presale.
+    event EditionPresaleCreated(
+        uint256 indexed editionId, bytes32 merkleRoot, uint96 price, uint40 start, uint32 perWalletCap
+    );
+    /// @notice Emitted with a purchase that carries a comment (as Zora's mint comments).
+    event EditionCommented(
+        uint256 indexed editionId, address indexed buyer, uint256 firstTokenId, uint256 quantity, string comment
+    );
+    /// @notice Emitted when the artist sets the royalty receiver (the artist itself after a reset to zero).
+    event EditionRoyaltyReceiverUpdated(uint256 indexed editionId, address receiver);
+    /// @notice Emitted when the artist changes the public price.
+    event EditionPriceUpdated(uint256 indexed editionId, uint96 price);
+    /// @notice Emitted when the artist ends the sale early: no presale or public sale after `endedAt`, and the
+    /// edition's size is final at `finalSupply` (the number minted).
+    event EditionClosed(uint256 indexed editionId, uint32 finalSupply, uint40 endedAt);
+    /// @notice Emitted when an edition's cached artist is brought in line with the track registry.
+    event EditionArtistSynced(uint256 indexed editionId, address indexed previousArtist, address indexed newArtist);
     /// @notice Emitted when an account withdraws its accrued proceeds.
     event ProceedsWithdrawn(address indexed account, address indexed to, uint256 amount);
     /// @notice Emitted when governance sets the protocol fee on primary sales.
@@ -103,6 +146,22 @@ interface IEditions {
     error EditionWrongPayment(uint256 expected, uint256 sent);
     /// @notice The purchase would take `wallet` above the edition's per-wallet cap.
     error EditionWalletCapExceeded(uint256 editionId, address wallet, uint32 cap);
+    /// @notice The presale must close (at `saleStart`) after it opens (at `presaleStart`).
+    error EditionsInvalidPresaleWindow(uint40 presaleStart, uint40 saleStart);
+    /// @notice The caller is not the current artist of the edition's track.
+    error EditionNotArtist(uint256 editionId, address caller);
+    /// @notice The edition has no presale.
+    error EditionNoPresale(uint256 editionId);
+    /// @notice The presale has not opened yet.
+    error EditionPresaleNotStarted(uint256 editionId, uint40 presaleStart);
+    /// @notice The presale closed when the public sale opened at `saleStart`.
+    error EditionPresaleEnded(uint256 editionId, uint40 saleStart);
+    /// @notice The Merkle proof does not show `wallet` on the edition's allowlist.
+    error EditionNotAllowlisted(uint256 editionId, address wallet);
+    /// @notice The presale purchase would take `wallet` above the presale's per-wallet cap.
+    error EditionPresaleCapExceeded(uint256 editionId, address wallet, uint32 cap);
+    /// @notice The comment is longer than `MAX_COMMENT_LENGTH` bytes.
+    error EditionCommentTooLong(uint256 length, uint256 maxLength);
 
     /// @notice Creates a numbered limited edition of a track the caller registered.
     /// @param params The edition's terms.
@@ -115,6 +174,57 @@ interface IEditions {
     /// @param quantity 1..MAX_PER_PURCHASE.
     /// @return firstTokenId The id of the first token bought; the rest follow consecutively.
     function buy(uint256 editionId, uint256 quantity) external payable returns (uint256 firstTokenId);
+
+    /// @notice Buys as `buy` does and emits `EditionCommented` with the buyer's comment.
+    /// @dev The comment is only emitted, never stored; an empty comment emits nothing. At most
+    /// `MAX_COMMENT_LENGTH` bytes. Indexers and the web app MUST treat it as untrusted text.
+    /// @param editionId The edition.
+    /// @param quantity 1..MAX_PER_PURCHASE.
+    /// @param comment The buyer's comment.
+    /// @return firstTokenId The id of the first token bought.
+    function buyWithComment(uint256 editionId, uint256 quantity, string calldata comment)
+        external
+        payable
+        returns (uint256 firstTokenId);
+
+    /// @notice Buys in the presale, as an allowlisted wallet, at the presale price (exactly price x quantity).
+    /// @dev Open in `[presale.start, saleStart)` and not after the sale has ended. The presale cap counts presale
+    /// purchases only (`presalePurchasedBy`).
+    /// @param editionId The edition.
+    /// @param quantity 1..MAX_PER_PURCHASE.
+    /// @param proof Merkle proof of the caller's standard leaf.
+    /// @param comment An optional comment (empty: none), as in `buyWithComment`.
+    /// @return firstTokenId The id of the first token bought.
+    function buyPresale(uint256 editionId, uint256 quantity, bytes32[] calldata proof, string calldata comment)
+        external
+        payable
+        returns (uint256 firstTokenId);
+
+    /// @notice Sets who receives the edition's resale royalties (e.g. a split contract). Only the track's artist.
+    /// @dev Zero resets it to the artist. A reassignment of the track (see `syncArtist`) resets it too.
+    /// @param editionId The edition.
+    /// @param receiver The royalty receiver, or zero for the artist.
+    function setRoyaltyReceiver(uint256 editionId, address receiver) external;
+
+    /// @notice Ends the presale and public sale now and makes the edition's size final at the number minted, so
+    /// every token's "#k of N" is final. Only the track's artist.
+    /// @param editionId The edition.
+    function endSale(uint256 editionId) external;
+
+    /// @notice Sets the public sale price of an edition that is neither sold out nor ended. Only the track's artist.
+    /// @dev Buyers pay exactly price x quantity, so a purchase sent at the old price reverts rather than paying
+    /// the new one.
+    /// @param editionId The edition.
+    /// @param price The new price per token in wei.
+    function setPrice(uint256 editionId, uint96 price) external;
+
+    /// @notice Points an edition at its track's current artist in the registry (after governance reassigned the
+    /// track) and resets any royalty receiver the previous artist set. Anyone may call; a no-op when in sync.
+    /// @dev Future primary proceeds and royalties go to the new artist, unsold supply stays on sale under their
+    /// control, and proceeds already credited to the previous artist stay theirs (pull payments are per account).
+    /// @param editionId The edition.
+    /// @return artist The edition's artist after the sync.
+    function syncArtist(uint256 editionId) external returns (address artist);
 
     /// @notice Sends the caller's accrued proceeds to the caller.
     function withdraw() external;
@@ -143,6 +253,22 @@ interface IEditions {
     /// @param editionId The edition.
     /// @return edition The edition (reverts with `EditionNotFound` if unknown).
     function getEdition(uint256 editionId) external view returns (Edition memory edition);
+
+    /// @notice An edition's presale terms (all zero if it has none).
+    /// @param editionId The edition.
+    /// @return presale The presale.
+    function getPresale(uint256 editionId) external view returns (Presale memory presale);
+
+    /// @notice How many tokens of an edition `wallet` has bought in its presale (tracked only for capped presales).
+    /// @param editionId The edition.
+    /// @param wallet The buyer.
+    /// @return count Tokens bought in the presale.
+    function presalePurchasedBy(uint256 editionId, address wallet) external view returns (uint256 count);
+
+    /// @notice Who receives an edition's resale royalties: the override the artist set, else the cached artist.
+    /// @param editionId The edition.
+    /// @return receiver The royalty receiver (zero for an unknown edition).
+    function royaltyReceiverOf(uint256 editionId) external view returns (address receiver);
 
     /// @notice The number of editions created so far (ids run 1..editionCount).
     /// @return count The count.

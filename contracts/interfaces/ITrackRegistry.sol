@@ -4,6 +4,13 @@ pragma solidity ^0.8.28;
 /// @title ITrackRegistry
 /// @notice The on-chain catalog of DCMX tracks. A track is identified by its content hash: the SHA-256 of the
 /// audio bytes, exactly as the mesh addresses it. Each content hash can be registered once, by its artist.
+/// @dev Registration is commit-reveal so that nobody can steal it: first `commit(commitmentOf(contentHash, artist,
+/// salt))` (anyone may send it, e.g. the artist's mesh node), then, no sooner than `minCommitAge()` and no later
+/// than `maxCommitAge()` seconds after, `register` (the artist) or `registerWithSig` (a relayer) with the same salt.
+/// The commitment hides the content hash and binds the artist, so copying a pending reveal or commitment gains an
+/// attacker nothing, and someone who learns the audio from the reveal can no longer commit in time. Someone who
+/// held the audio and committed before the artist can still win the race: governance (the owner, a timelock)
+/// corrects that with `reassignArtist` after a dispute.
 /// @dev Title, artist name, album and the metadata URI live off chain and in the `TrackRegistered` event (so an
 /// indexer needs no extra fetch); storage keeps only what other contracts read: artist, size, duration and the
 /// manifest root.
@@ -55,6 +62,14 @@ interface ITrackRegistry {
 
     /// @notice Emitted when an artist bumps their nonce, invalidating every unsubmitted signature.
     event NonceInvalidated(address indexed artist, uint256 nonce);
+    /// @notice Emitted when a registration commitment is stored (or an expired one renewed).
+    event RegistrationCommitted(bytes32 indexed commitment);
+    /// @notice Emitted when governance sets the reveal window of commitments.
+    event CommitAgesUpdated(uint32 minCommitAge, uint32 maxCommitAge);
+    /// @notice Emitted when governance moves a track to another artist after a dispute.
+    event ArtistReassigned(
+        bytes32 indexed contentHash, address indexed previousArtist, address indexed newArtist, bytes32 disputeRef
+    );
 
     /// @notice The content hash is already registered (by `artist`).
     error TrackAlreadyRegistered(bytes32 contentHash, address artist);
@@ -68,15 +83,47 @@ interface ITrackRegistry {
     error TrackSignatureExpired(uint256 deadline, uint256 timestamp);
     /// @notice The signature does not recover to `artist` for this chain, contract, nonce and payload.
     error TrackInvalidSignature(address artist);
+    /// @notice No commitment for this content hash, artist and salt was made (or it was already used).
+    error TrackCommitmentNotFound(bytes32 commitment);
+    /// @notice The commitment is younger than `minCommitAge`; it can be revealed from `revealableAt` on.
+    error TrackCommitmentTooNew(bytes32 commitment, uint256 revealableAt);
+    /// @notice The commitment is older than `maxCommitAge`: it expired at `expiredAt`; commit again.
+    error TrackCommitmentExpired(bytes32 commitment, uint256 expiredAt);
+    /// @notice The commitment is already stored and live until `expiresAt` (a retried commit already succeeded).
+    error TrackCommitmentExists(bytes32 commitment, uint256 expiresAt);
+    /// @notice Commit ages must satisfy 1 <= min < max <= `MAX_COMMIT_AGE_CEILING`.
+    error TrackInvalidCommitAges(uint32 minCommitAge, uint32 maxCommitAge);
+    /// @notice A track cannot be reassigned to the zero address.
+    error TrackZeroArtist(bytes32 contentHash);
+    /// @notice The track is already assigned to `artist`.
+    error TrackArtistUnchanged(bytes32 contentHash, address artist);
 
-    /// @notice Registers a track with the caller as its artist.
-    /// @dev Reverts with `TrackAlreadyRegistered` if the content hash is taken (first registration wins, so an
-    /// artist SHOULD register before publishing the audio to the mesh).
+    /// @notice Stores a registration commitment, `commitmentOf(contentHash, artist, salt)`, with the current time.
+    /// @dev Anyone may commit: the commitment binds the artist, so only that artist (or a relayer holding the
+    /// artist's signature) can reveal it. Reverts with `TrackCommitmentExists` while the same commitment is live, so
+    /// a retried commit reads as "already done"; an expired commitment may be committed again.
+    /// IMPORTANT: the salt MUST be secret and random (32 bytes): the content hash is public on the mesh, so a
+    /// guessable salt reveals which track is being registered.
+    /// @param commitment The commitment.
+    function commit(bytes32 commitment) external;
+
+    /// @notice Stores many commitments at once (a mesh node relaying for several artists).
+    /// @dev Unlike `commit`, a commitment that is already live is skipped, not reverted: a front-runner who copies
+    /// one commitment of the batch into their own `commit` cannot void the rest.
+    /// @param commitments The commitments.
+    function commitBatch(bytes32[] calldata commitments) external;
+
+    /// @notice Registers a track with the caller as its artist, revealing a commitment made earlier.
+    /// @dev Requires `commitmentOf(registration.contentHash, msg.sender, salt)` to be between `minCommitAge` and
+    /// `maxCommitAge` seconds old (inclusive); consumes it. Reverts with `TrackAlreadyRegistered` if the content hash
+    /// is taken (the first reveal wins, so an artist SHOULD register before publishing the audio to the mesh).
     /// @param registration The track's fields.
-    function register(Registration calldata registration) external;
+    /// @param salt The secret salt of the commitment.
+    function register(Registration calldata registration, bytes32 salt) external;
 
     /// @notice Registers a track on behalf of `artist`, who signed it off chain (EIP-712), so a relayer such as
-    /// a mesh node pays the gas.
+    /// a mesh node pays the gas. Like `register`, it reveals (and consumes) the commitment
+    /// `commitmentOf(registration.contentHash, artist, salt)`, which the relayer typically made itself.
     /// @dev The signed struct is `Register(bytes32 contentHash,bytes32 manifestRoot,uint64 size,uint32 duration,
     /// string title,string artistName,string album,string metadataURI,address artist,uint256 nonce,
     /// uint256 deadline)` under the domain `{name: "DCMX TrackRegistry", version: "1", chainId, this}`.
@@ -86,17 +133,56 @@ interface ITrackRegistry {
     /// Contract wallets (ERC-1271) are supported.
     /// @param registration The track's fields, exactly as signed.
     /// @param artist The artist who signed and becomes the track's owner.
+    /// @param salt The secret salt of the commitment.
     /// @param deadline Unix time after which the signature is void.
     /// @param signature The artist's signature (65-byte ECDSA or ERC-1271 data).
     function registerWithSig(
         Registration calldata registration,
         address artist,
+        bytes32 salt,
         uint256 deadline,
         bytes calldata signature
     ) external;
 
     /// @notice Bumps the caller's nonce so that no signature made with the old one can be used.
     function invalidateNonce() external;
+
+    /// @notice Sets how long a commitment must wait before, and may wait at most until, its reveal. Only the owner.
+    /// @dev Applies to pending commitments too (their stored commit time is compared with the new ages).
+    /// `minCommitAge` MUST be at least 1 s so a commitment can never be revealed in its own block; choose it so a
+    /// commit is final before its reveal can land (60 s is ~5 L1 blocks, ~30 blocks of a 2 s L2).
+    /// @param minCommitAge Seconds, >= 1.
+    /// @param maxCommitAge Seconds, > minCommitAge and <= `MAX_COMMIT_AGE_CEILING`.
+    function setCommitAges(uint32 minCommitAge, uint32 maxCommitAge) external;
+
+    /// @notice Moves a track to another artist after a dispute (a stolen or mistaken registration). Only the owner.
+    /// @dev Editions cache a track's artist: the reassigning proposal SHOULD batch `Editions.syncArtist` for every
+    /// edition of the track so that sales and royalties follow at once (artist-only Editions functions already
+    /// follow the registry). Proceeds already credited to the previous artist stay theirs.
+    /// @param contentHash The registered track.
+    /// @param newArtist The rightful artist, non-zero and different from the current one.
+    /// @param disputeRef A reference to the dispute record (e.g. the hash of the evidence or of a forum post).
+    function reassignArtist(bytes32 contentHash, address newArtist, bytes32 disputeRef) external;
+
+    /// @notice The commitment for a registration: `keccak256(abi.encode(contentHash, artist, salt))`.
+    /// @param contentHash SHA-256 of the audio bytes.
+    /// @param artist The artist who will own the track.
+    /// @param salt A secret random salt.
+    /// @return commitment The commitment to pass to `commit`.
+    function commitmentOf(bytes32 contentHash, address artist, bytes32 salt) external pure returns (bytes32 commitment);
+
+    /// @notice When a commitment was made, or 0 if it was never made or has been revealed.
+    /// @param commitment The commitment.
+    /// @return committedAt Unix time of the commit.
+    function commitmentTime(bytes32 commitment) external view returns (uint256 committedAt);
+
+    /// @notice Seconds a commitment must age before it can be revealed.
+    /// @return minCommitAge The minimum age.
+    function minCommitAge() external view returns (uint32 minCommitAge);
+
+    /// @notice Seconds after which an unrevealed commitment expires.
+    /// @return maxCommitAge The maximum age.
+    function maxCommitAge() external view returns (uint32 maxCommitAge);
 
     /// @notice The stored fields of a registered track.
     /// @dev Reverts with `TrackNotRegistered` for an unknown hash.

@@ -3,19 +3,23 @@ import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { getAddress, parseEther } from "viem";
 import { deployMusic } from "../helpers/fixtures.ts";
-import { sampleEdition, sampleRegistration, tokenIdOf } from "../helpers/music.ts";
+import { commitmentOf, saltOf, sampleEdition, sampleRegistration, tokenIdOf } from "../helpers/music.ts";
 
 describe("The music story on one chain", () => {
-  it("register -> create edition -> buy 3 -> list -> resale pays 10% to the artist -> withdraw", async () => {
+  it("commit -> relayed reveal -> create edition -> buy 3 with a comment -> list -> resale pays 10% to the artist -> withdraw", async () => {
     const connection = await network.create();
     const { viem, networkHelpers } = connection;
-    const { registry, editions, market, artist, fan, collector, relayer, signRegistration } = await deployMusic(connection);
+    const { registry, editions, market, artist, fan, collector, relayer, signRegistration, ageCommitment } = await deployMusic(connection);
 
-    // 1. The artist signs the registration; a mesh node relays it and pays the gas.
+    // 1. The artist's mesh node commits the registration (binding the artist and a secret salt), waits the minimum
+    //    commit age, and relays the reveal the artist signed, paying all the gas.
     const reg = sampleRegistration("the-story");
+    const salt = saltOf("the-story");
+    await registry.write.commitBatch([[commitmentOf(reg.contentHash, artist.account.address, salt)]], { account: relayer.account });
+    await ageCommitment();
     const deadline = BigInt((await networkHelpers.time.latest()) + 600);
     const signature = await signRegistration(reg, { deadline });
-    await registry.write.registerWithSig([reg, artist.account.address, deadline, signature], { account: relayer.account });
+    await registry.write.registerWithSig([reg, artist.account.address, salt, deadline, signature], { account: relayer.account });
     assert.equal(await registry.read.artistOf([reg.contentHash]), getAddress(artist.account.address));
 
     // 2. A limited edition of 50 at 0.05 ETH with the default 10% royalty.
@@ -24,8 +28,12 @@ describe("The music story on one chain", () => {
     await editions.write.createEdition([sampleEdition(reg.contentHash, { price, maxSupply: 50, royaltyBps })], { account: artist.account });
     const editionId = await editions.read.editionCount();
 
-    // 3. A fan buys three: serials #1..#3.
-    await editions.write.buy([editionId, 3n], { account: fan.account, value: price * 3n });
+    // 3. A fan buys three with a comment: serials #1..#3.
+    await viem.assertions.emit(
+      editions.write.buyWithComment([editionId, 3n, "on repeat"], { account: fan.account, value: price * 3n }),
+      editions,
+      "EditionCommented",
+    );
     assert.equal(await editions.read.balanceOf([fan.account.address]), 3n);
     const token = tokenIdOf(editionId, 2n);
 
