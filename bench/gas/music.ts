@@ -18,7 +18,7 @@ type Viem = Awaited<ReturnType<typeof network.create>>["viem"];
 /** Deploys the music contracts and measures the issue's operations in steady state (see bench/README.md). */
 export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   const publicClient = await viem.getPublicClient();
-  const [deployer, artist, fan1, fan2, fan3, collector, signer, allowlisted] = await viem.getWalletClients();
+  const [deployer, artist, fan1, fan2, fan3, collector, signer, allowlisted, capped] = await viem.getWalletClients();
   const gas = async (hash: Promise<Hash>) => (await publicClient.waitForTransactionReceipt({ hash: await hash })).gasUsed;
 
   const registry = await viem.deployContract("TrackRegistry", [deployer.account.address, COMMIT_AGES.min, COMMIT_AGES.max]);
@@ -71,14 +71,19 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
   // An edition with a presale for a 1,000-wallet allowlist (proof depth 10), bought by an allowlisted fan's first
   // token of the collection (as buy1) with an empty comment; the presale caps nothing here, as buy1's public sale caps nothing (a capped presale adds the
   // wallet's counter slot, 22.1k, exactly as a capped public sale does).
-  const wallets = [allowlisted, fan1, fan2, fan3].map((w) => w.account.address as Hex);
+  const wallets = [allowlisted, capped, fan1, fan2, fan3].map((w) => w.account.address as Hex);
   for (let i = wallets.length; i < 1_000; i++) wallets.push(`0x${(0xa11ce000 + i).toString(16).padStart(40, "0")}`);
-  const list = allowlist(wallets);
+  const allowed = allowlist(wallets);
   const saleStart = Number((await publicClient.getBlock()).timestamp) + 86_400;
-  const presale = { merkleRoot: list.root, price: price / 2n, start: 0, perWalletCap: 0 };
+  const presale = { merkleRoot: allowed.root, price: price / 2n, start: 0, perWalletCap: 0 };
   const createEditionWithPresale = await gas(editions.write.createEdition([sampleEdition(track, { saleStart, presale })], asArtist));
   const presaleBuy1 = await gas(
-    editions.write.buyPresale([3n, 1n, list.proof(allowlisted.account.address), ""], { account: allowlisted.account, value: presale.price }),
+    editions.write.buyPresale([3n, 1n, allowed.proof(allowlisted.account.address), ""], { account: allowlisted.account, value: presale.price }),
+  );
+  // The same with a per-wallet presale cap: the wallet's presale counter is a fresh slot (22.1k).
+  await editions.write.createEdition([sampleEdition(track, { saleStart, presale: { ...presale, perWalletCap: 3 } })], asArtist);
+  const presaleBuy1Capped = await gas(
+    editions.write.buyPresale([4n, 1n, allowed.proof(capped.account.address), ""], { account: capped.account, value: presale.price }),
   );
 
   // Resale of fan2's token (#2) to a collector: 10% royalty to the artist, the rest pushed to the seller.
@@ -103,7 +108,8 @@ export async function measureMusic(viem: Viem): Promise<GasRow[]> {
     { operation: "buy1First", gasUsed: buy1First, anchor: "informative: the artist's first sale ever" },
     { operation: "buy1AfterWithdraw", gasUsed: buy1AfterWithdraw, anchor: "informative: first sale after a withdrawal" },
     { operation: "buy5", gasUsed: buy5, target: 160_000, anchor: "OpenZeppelin ERC721 mint x5 ~175k" },
-    { operation: "presaleBuy1", gasUsed: presaleBuy1, target: 110_000, anchor: "allowlist of 1,000 (proof depth 10)" },
+    { operation: "presaleBuy1", gasUsed: presaleBuy1, target: 110_000, anchor: "allowlist of 1,000 (proof depth 10), no per-wallet cap" },
+    { operation: "presaleBuy1Capped", gasUsed: presaleBuy1Capped, anchor: "informative: with a per-wallet presale cap (+ the counter slot)" },
     { operation: "list", gasUsed: list, anchor: "informative: includes the witness approval on the token" },
     { operation: "resaleWithRoyalty", gasUsed: resaleWithRoyalty, target: 110_000, anchor: "Seaport 1.6, one fee recipient: 129,822" },
   ];
