@@ -87,11 +87,11 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
         }
 
         delete _listings[nft][tokenId];
+        // Logged before the external calls, so the sale precedes any deferral or re-entry in the receipt's logs.
+        emit Sold(nft, tokenId, msg.sender, seller, msg.value, royaltyReceiver, royalty);
         nft.transferFrom(seller, msg.sender, tokenId);
         if (royalty != 0) _pay(royaltyReceiver, royalty);
         _pay(seller, proceeds);
-
-        emit Sold(nft, tokenId, msg.sender, seller, msg.value, royaltyReceiver, royalty);
     }
 
     /// @inheritdoc IMarketplace
@@ -102,6 +102,16 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert MarketplaceWithdrawFailed(to, amount);
         emit CreditsWithdrawn(msg.sender, to, amount);
+    }
+
+    /// @inheritdoc IMarketplace
+    function withdrawFor(address account) external nonReentrant {
+        uint256 amount = _credits[account];
+        if (amount == 0) revert MarketplaceNothingToWithdraw(account);
+        _credits[account] = 0;
+        (bool ok,) = account.call{value: amount}("");
+        if (!ok) revert MarketplaceWithdrawFailed(account, amount);
+        emit CreditsWithdrawn(account, account, amount);
     }
 
     /// @inheritdoc IMarketplace
@@ -139,9 +149,9 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
     /// @dev Reads ERC-2981 with a gas bound and without copying more than 64 bytes of return data. An answer that
     /// is not exactly one clean address and one amount (a revert, no ERC-2981, empty, short or oversized data, a
     /// dirty address word) or names no receiver pays no royalty, so a broken collection can still be sold; a
-    /// well-formed royalty above the price is refused rather than silently capped. The fallback applies only when
-    /// the lookup had its whole gas bound: otherwise a buyer could send just too little gas for the lookup (a
-    /// `royaltyInfo` that fails cheaply when short of gas leaves enough to finish) and skip the royalty.
+    /// well-formed royalty above the price is refused rather than silently capped. The lookup always gets its whole
+    /// gas bound: otherwise a buyer could send just too little gas for it (a `royaltyInfo` that fails cheaply, or
+    /// answers zero, when short of gas) and skip the royalty.
     function _royalty(IERC721 nft, uint256 tokenId, uint256 price)
         private
         view
@@ -151,7 +161,9 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
         bool ok;
         uint256 size;
         uint256 receiverWord;
-        uint256 gasBefore = gasleft();
+        // Checked before every lookup, not only after a failed one: a `royaltyInfo` that answers a well-formed zero
+        // royalty when short of gas must not be skippable by a tuned gas limit either.
+        if (gasleft() < _ROYALTY_GAS_BEFORE_CALL) revert MarketplaceRoyaltyLookupStarved(nft, tokenId);
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, selector)
@@ -162,10 +174,7 @@ contract Marketplace is IMarketplace, ReentrancyGuardTransient {
             receiverWord := mload(ptr)
             amount := mload(add(ptr, 0x20))
         }
-        if (!ok || size != 0x40 || receiverWord == 0 || receiverWord >> 160 != 0) {
-            if (gasBefore < _ROYALTY_GAS_BEFORE_CALL) revert MarketplaceRoyaltyLookupStarved(nft, tokenId);
-            return (address(0), 0);
-        }
+        if (!ok || size != 0x40 || receiverWord == 0 || receiverWord >> 160 != 0) return (address(0), 0);
         if (amount > price) revert MarketplaceRoyaltyExceedsPrice(amount, price);
         receiver = address(uint160(receiverWord));
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {MockERC721} from "../contracts/mocks/MockERC721.sol";
 import {MockSmartWallet} from "../contracts/mocks/MockSmartWallet.sol";
@@ -217,9 +218,167 @@ contract MarketplaceTest is Test {
         market.list(token, 5, 1 ether, uint40(block.timestamp + 1), 1 ether + 1);
     }
 
+    // From the independent review: a receiver that needs more than PUSH_GAS and cannot call withdraw itself.
+    function test_withdrawFor_paysItsOwnerIfTheReceiverCannotCall() public {
+        PushSplitter splitter = new PushSplitter();
+        nft.setRoyalty(MockERC721.RoyaltyMode.Bps, address(splitter), 1_000);
+        _mintAndList(30, 1 ether, 0);
+        vm.deal(buyer, 1 ether);
+        vm.prank(buyer);
+        market.buy{value: 1 ether}(token, 30);
+        assertEq(market.creditsOf(address(splitter)), 0.1 ether, "royalty credited, not pushed");
+        vm.expectEmit(true, true, false, true);
+        emit IMarketplace.CreditsWithdrawn(address(splitter), address(splitter), 0.1 ether);
+        vm.prank(artist); // anyone
+        market.withdrawFor(address(splitter));
+        assertEq(address(splitter).balance, 0.1 ether, "the splitter is paid");
+        assertEq(market.creditsOf(address(splitter)), 0, "credit cleared");
+    }
+
+    function test_withdrawFor_revertsIfNothingCredited() public {
+        vm.expectRevert(abi.encodeWithSelector(IMarketplace.MarketplaceNothingToWithdraw.selector, artist));
+        market.withdrawFor(artist);
+    }
+
+    function test_withdrawFor_revertsIfTheAccountRefusesAndKeepsTheCredit() public {
+        MockSmartWallet wallet = new MockSmartWallet(seller);
+        nft.setRoyalty(MockERC721.RoyaltyMode.Bps, address(wallet), 1_000);
+        vm.prank(seller);
+        wallet.setRejectPayments(true);
+        _mintAndList(31, 1 ether, 0);
+        vm.deal(buyer, 1 ether);
+        vm.prank(buyer);
+        market.buy{value: 1 ether}(token, 31);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplace.MarketplaceWithdrawFailed.selector, address(wallet), 0.1 ether));
+        market.withdrawFor(address(wallet));
+        assertEq(market.creditsOf(address(wallet)), 0.1 ether, "credit kept");
+    }
+
+    // From the independent review: whatever gas limit a buyer picks, a royaltyInfo that degrades when short of gas
+    // (falling back in try/catch, or branching on gasleft) is either paid in full or the purchase fails.
+    function test_buy_paysTheRoyaltyIfRoyaltyInfoDegradesWhenShortOfGas() public {
+        for (uint8 mode; mode < 2; ++mode) {
+            DegradingNFT d = new DegradingNFT(artist, mode);
+            d.mint(seller, 1);
+            vm.startPrank(seller);
+            d.setApprovalForAll(address(market), true);
+            market.list(IERC721(address(d)), 1, 1 ether, uint40(block.timestamp + 1), 0);
+            vm.stopPrank();
+            vm.deal(buyer, 1 ether);
+            uint256 before = artist.balance;
+            bool sold;
+            for (uint256 g = 60_000; g < 400_000 && !sold; g += 250) {
+                vm.prank(buyer);
+                try market.buy{value: 1 ether, gas: g}(IERC721(address(d)), 1) {
+                    sold = true;
+                } catch {}
+            }
+            assertTrue(sold, "some gas limit buys");
+            assertEq(artist.balance - before, 0.1 ether, "and the royalty is paid");
+        }
+    }
+
+    function test_buy_revertsIfTooLittleGasForTheRoyaltyLookup() public {
+        _mintAndList(32, 1 ether, 0);
+        vm.deal(buyer, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplace.MarketplaceRoyaltyLookupStarved.selector, token, 32));
+        vm.prank(buyer);
+        market.buy{value: 1 ether, gas: 90_000}(token, 32);
+    }
+
+    // Documented behaviour: revoking the approval for all pauses listings, granting it again revives them; the
+    // counter ends them for good.
+    function test_buy_revertsIfCounterIncrementedBeforeApprovalIsGrantedAgain() public {
+        nft.mint(seller, 33);
+        vm.startPrank(seller);
+        market.list(token, 33, 1, uint40(block.timestamp + 365 days), 0);
+        nft.setApprovalForAll(address(market), false);
+        market.incrementCounter();
+        nft.setApprovalForAll(address(market), true);
+        vm.stopPrank();
+        vm.deal(buyer, 1);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplace.MarketplaceListingCounterStale.selector, token, 33, 0, 1));
+        vm.prank(buyer);
+        market.buy{value: 1}(token, 33);
+    }
+
+    function test_list_revertsIfTheCollectionLetsOnlyTheOwnerApprove() public {
+        OwnerOnlyApproveNFT o = new OwnerOnlyApproveNFT();
+        o.mint(seller, 1);
+        vm.startPrank(seller);
+        o.setApprovalForAll(address(market), true);
+        vm.expectRevert(abi.encodeWithSelector(OwnerOnlyApproveNFT.OwnerOnly.selector));
+        market.list(IERC721(address(o)), 1, 1 ether, uint40(block.timestamp + 1), 0);
+        vm.stopPrank();
+    }
+
     function _mintAndList(uint256 tokenId, uint96 price, uint96 minProceeds) private {
         nft.mint(seller, tokenId);
         vm.prank(seller);
         market.list(token, tokenId, price, uint40(block.timestamp + 1), minProceeds);
+    }
+}
+
+/// A royalty oracle that costs ~30k gas to answer.
+contract SlowOracle {
+    uint256 public bps = 1_000;
+
+    function royaltyBps() external view returns (uint256) {
+        uint256 until = gasleft() - 30_000;
+        while (gasleft() > until) {}
+        return bps;
+    }
+}
+
+/// A collection whose royaltyInfo degrades when short of gas: mode 0 falls back to a zero royalty when its oracle
+/// call fails (try/catch); mode 1 answers a zero royalty when gasleft() looks low.
+contract DegradingNFT is ERC721 {
+    SlowOracle public oracle = new SlowOracle();
+    address public artist;
+    uint8 public mode;
+
+    constructor(address artist_, uint8 mode_) ERC721("D", "D") {
+        artist = artist_;
+        mode = mode_;
+    }
+
+    function mint(address to, uint256 id) external {
+        _mint(to, id);
+    }
+
+    function royaltyInfo(uint256, uint256 price) external view returns (address, uint256) {
+        if (mode == 1 && gasleft() < 95_000) return (artist, 0);
+        try oracle.royaltyBps() returns (uint256 bps) {
+            return (artist, price * bps / 10_000);
+        } catch {
+            return (artist, 0);
+        }
+    }
+}
+
+/// An ERC-721 (like some older ones) that lets only the owner call approve.
+contract OwnerOnlyApproveNFT is ERC721 {
+    error OwnerOnly();
+
+    constructor() ERC721("O", "O") {}
+
+    function mint(address to, uint256 id) external {
+        _mint(to, id);
+    }
+
+    function approve(address to, uint256 tokenId) public override {
+        if (ownerOf(tokenId) != msg.sender) revert OwnerOnly();
+        super.approve(to, tokenId);
+    }
+}
+
+/// A push splitter as royalty receiver: distributes on receive (needs far more than PUSH_GAS) and cannot call out.
+contract PushSplitter {
+    uint256[20] private _slots;
+
+    receive() external payable {
+        for (uint256 i; i < 20; ++i) {
+            _slots[i] += msg.value;
+        }
     }
 }

@@ -13,7 +13,12 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 /// counter and the expiry) knows the token never left the seller since listing: a token that left and came back
 /// cannot be bought until its owner lists it again, at new terms. `incrementCounter` voids all of a seller's
 /// listings at once. Payouts are pushed with a gas cap; a recipient that reverts or runs out of gas is credited
-/// instead and pulls with `withdraw`, so no recipient can block a sale. No fee is taken.
+/// instead and pulls with `withdraw` (or anyone pushes it with `withdrawFor`, for receivers such as split contracts
+/// that cannot call), so no recipient can block a sale. No fee is taken.
+/// IMPORTANT for sellers: revoking the approval-for-all only pauses listings (granting it again revives any listing
+/// whose token never moved); `cancel` or `incrementCounter` ends them. Limits: a collection that lets only the owner
+/// call `approve` cannot be listed (list reverts), and a non-compliant collection that keeps single-token approvals
+/// across transfers would keep its listings alive.
 interface IMarketplace {
     /// @notice A standing offer to sell one token (two storage slots).
     /// @param seller The owner when listed; the listing is void once the token leaves them, even if it returns.
@@ -84,8 +89,7 @@ interface IMarketplace {
     error MarketplaceWrongPayment(uint256 expected, uint256 sent);
     /// @notice The token reports a royalty above the sale price.
     error MarketplaceRoyaltyExceedsPrice(uint256 royaltyAmount, uint256 price);
-    /// @notice The royalty lookup failed with less than its gas bound: retry with a higher gas limit (a failed
-    /// lookup counts as "no royalty" only when it had `ROYALTY_GAS`).
+    /// @notice Too little gas left to give the royalty lookup its whole `ROYALTY_GAS`: retry with a higher gas limit.
     error MarketplaceRoyaltyLookupStarved(IERC721 nft, uint256 tokenId);
     /// @notice The collection's current royalty would leave the seller less than the listing's minimum proceeds.
     error MarketplaceProceedsBelowMinimum(IERC721 nft, uint256 tokenId, uint256 proceeds, uint96 minProceeds);
@@ -132,6 +136,12 @@ interface IMarketplace {
     /// @notice Sends the caller's credited (deferred) payments to `to`.
     /// @param to The recipient.
     function withdraw(address payable to) external;
+
+    /// @notice Sends `account`'s credited payments to `account` itself, with all remaining gas. Anyone may call:
+    /// the money can only go to its owner, and a receiver that cannot call `withdraw` (a split contract whose
+    /// `receive` needs more than `PUSH_GAS`) still gets paid.
+    /// @param account The payee.
+    function withdrawFor(address account) external;
 
     /// @notice The listing for a token as stored (zero seller when none); it may be void (see `buy`).
     /// @param nft The collection.
