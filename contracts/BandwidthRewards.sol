@@ -88,8 +88,9 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         ServerEpoch memory credit = _serverEpochs[server][epoch];
         uint16 slots = _uptime[server][epoch];
         uint256 oldRaw = _raw(credit, slots, schedule);
-        (uint256 credited, uint256 counted) = _creditBatch(server, serverOperator, epoch, credit.lastClient, schedule, receipts);
-        credit.lastClient = receipts[receipts.length - 1].client;
+        (address last, uint256 credited, uint256 counted) =
+            _creditBatch(server, serverOperator, epoch, credit.lastClient, schedule, receipts);
+        credit.lastClient = last;
         credit.bytesServed = SafeCast.toUint64(credit.bytesServed + credited);
         credit.clients = SafeCast.toUint24(credit.clients + counted);
         _serverEpochs[server][epoch] = credit;
@@ -145,7 +146,8 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         uint256 last = _schedules.length - 1;
         Schedule memory latest = _schedules[last];
         // The epoch before `fromEpoch` runs on the set in force now; its settlement must end within the next epoch.
-        uint32 delayBefore = latest.fromTime > block.timestamp ? _schedules[last - 1].settlementDelay : latest.settlementDelay;
+        uint32 delayBefore =
+            latest.fromTime > block.timestamp ? _schedules[last - 1].settlementDelay : latest.settlementDelay;
         if (delayBefore > parameters.epochLength) {
             revert BandwidthRewardsSettlementDelayExceedsEpoch(delayBefore, parameters.epochLength);
         }
@@ -267,7 +269,8 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
     }
 
     /// @dev Checks a batch against the high-water mark `previous` and credits each active client within its cap
-    /// across servers; returns the credited bytes and the clients credited at least `minClientBytes`.
+    /// across servers; returns the new mark (skipped clients included), the credited bytes and the clients credited
+    /// at least `minClientBytes`.
     function _creditBatch(
         address server,
         address serverOperator,
@@ -275,12 +278,11 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
         address previous,
         Schedule memory schedule,
         Receipt[] calldata receipts
-    ) private returns (uint256 credited, uint256 counted) {
+    ) private returns (address last, uint256 credited, uint256 counted) {
         bytes32 domainSeparator = _domainSeparatorV4();
         uint256 cap = schedule.perClientCap;
-        uint256 minBytes = schedule.minClientBytes;
         // Walks the calldata array by pointer, and reads fields masked to their types, to skip Solidity's per-access
-        // bounds checks and validation (~600 gas per receipt, measured). Sums cannot overflow: each credit is at most a uint64.
+        // bounds checks and validation (~600 gas per receipt, measured). Sums cannot overflow: credits are uint64s.
         Receipt calldata receipt;
         uint256 end;
         assembly ("memory-safe") {
@@ -298,9 +300,10 @@ contract BandwidthRewards is IBandwidthRewards, Ownable, EIP712 {
                 if (!_checkReceipt(server, serverOperator, epoch, domainSeparator, receipt, client)) continue;
                 uint256 credit = _creditClient(client, epoch, cap, receipt);
                 credited += credit;
-                if (credit >= minBytes) ++counted;
+                if (credit >= schedule.minClientBytes) ++counted;
             }
         }
+        last = previous;
     }
 
     /// @dev Adds up to the receipt's bytes to `client`'s credit for `epoch`, within `cap`; returns what it added.

@@ -137,7 +137,7 @@ contract BandwidthRewardsTest is EconomyBase {
         address[4] memory servers;
         uint256 credited;
         for (uint256 i; i < 4; ++i) {
-            address operator = makeAddr(string.concat("dust-operator", string(abi.encodePacked(bytes1(uint8(48 + i))))));
+            address operator = makeAddr(string(abi.encodePacked("dust-operator", bytes1(uint8(48 + i)))));
             servers[i] = _register(0xD0 + i, operator);
             amounts[i] = uint64(bound(amounts[i], 1, 2_560 * MIB)); // 4 * 2,560 MiB fit in the 10,240 MiB cap
             IBandwidthRewards.Receipt[] memory batch = _one(_receipt(CLIENT_KEY, servers[i], 0, amounts[i]));

@@ -52,9 +52,9 @@ pragma solidity ^0.8.28;
 /// ascending by peer); a slot counts if at least two of them set it. Attesters must be active nodes of distinct
 /// operators, none of them the node's own. A new submission replaces the previous one.
 ///
-/// Rounding. Each claim floors `raw * pool / totalRaw`, so less than 1 wei per claim stays in this contract:
-/// at most (number of claims of the epoch - 1) wei per epoch, never more than the pool. Shares not yet claimed are
-/// not dust: they stay claimable forever.
+/// Rounding. Each claim floors `raw * pool / totalRaw`, losing less than 1 wei: once every node of an epoch has
+/// claimed, at most (number of claims - 1) wei of its pool stay in this contract, bounded, not swept (a test and an
+/// invariant hold it). Shares not yet claimed are not dust: they stay claimable, with no deadline.
 ///
 /// Threat model. Operators that collude (k staked nodes under k operator accounts) can have each node sign receipts
 /// for bytes another never served. As every client is capped across all servers, the ring fabricates at most
