@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { getAddress, hashTypedData, keccak256, stringToHex, verifyTypedData } from "viem";
-import { defaultParameters, deployEconomy, MiB, nodeKey, seedReward } from "./helpers/economy.ts";
+import { getAddress, hashTypedData, keccak256, stringToHex, verifyTypedData, zeroAddress } from "viem";
+import EconomyModule from "../ignition/modules/Economy.ts";
+import { defaultParameters, deployEconomy, MiB, MIN_STAKE, nodeKey, seedReward } from "./helpers/economy.ts";
 import { ALL_SLOTS, byAddress, rewardsDomain as makeRewardsDomain, receiptTypes, signReceipt, signUptime, toCompact, uptimeTypes, type SubmittedReceipt } from "./helpers/receipts.ts";
 
 const { viem, networkHelpers } = await network.create();
@@ -32,6 +33,19 @@ type Fixture = Awaited<ReturnType<typeof fixture>>;
 
 const receiptFrom = (f: Fixture, client: typeof B, cumulativeBytes: bigint, epoch = f.epoch, server = A.address) =>
   signReceipt(client, f.rewardsDomain, { server, client: client.address, epoch, cumulativeBytes, servedRoot, nonce: 1n });
+
+/** Governance raises the minimum stake by 1 wei; every node but `B` is topped up, so only B falls below it. */
+async function dropBBelowMinimum(f: Fixture) {
+  for (const [node, operator] of [[A, f.opA], [A2, f.opA], [C, f.opC], [D, f.opD]] as const) await topUp(f, node, operator);
+  await f.staking.write.setMinStake([MIN_STAKE + 1n]);
+  assert.equal(await f.staking.read.activeOperatorOf([B.address]), zeroAddress);
+}
+
+async function topUp(f: Fixture, node: typeof A, operator: Fixture["opA"]) {
+  await f.token.write.transfer([operator.account.address, 1n]);
+  await f.token.write.approve([f.staking.address, 1n], { account: operator.account });
+  await f.staking.write.increaseStake([node.address, 1n], { account: operator.account });
+}
 
 async function endSettlement(f: Fixture, epoch = f.epoch) {
   const [, , settlesAt] = await f.rewards.read.epochTimes([epoch]);
@@ -208,26 +222,56 @@ describe("BandwidthRewards", () => {
       );
     });
 
-    it("reverts when the receipt is signed by an unstaked address", async () => {
+    it("credits nothing for a receipt signed by a never-staked address, and says so", async () => {
       const f = await networkHelpers.loadFixture(fixture);
-      await viem.assertions.revertWithCustomErrorWithArgs(
+      await viem.assertions.emitWithArgs(
         f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, stranger, MiB)]], { account: f.opA.account }),
         f.rewards,
-        "BandwidthRewardsNodeNotStaked",
-        [getAddress(stranger.address)],
+        "ReceiptSkipped",
+        [getAddress(A.address), f.epoch, getAddress(stranger.address)],
+      );
+      assert.deepEqual(await f.rewards.read.serverEpoch([A.address, f.epoch]), {
+        lastClient: getAddress(stranger.address),
+        bytesServed: 0n,
+        clients: 0,
+        claimed: false,
+      });
+    });
+
+    it("reverts when the server forges the receipt of a client that fell below the minimum stake", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await dropBBelowMinimum(f);
+      const forged = await signReceipt(A, f.rewardsDomain, { server: A.address, client: B.address, epoch: f.epoch, cumulativeBytes: MiB, servedRoot, nonce: 1n });
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.submitReceipts([A.address, f.epoch, [forged]], { account: f.opA.account }),
+        f.rewards,
+        "BandwidthRewardsInvalidSignature",
+        [getAddress(B.address)],
       );
     });
 
-    it("reverts when the client has unstaked", async () => {
+    it("credits k colluding nodes k per-client caps per epoch, not k * (k - 1)", async () => {
+      // Three colluding operators, each node the client of both others: 3 caps, not 3 * 2.
       const f = await networkHelpers.loadFixture(fixture);
-      const stake = (await f.staking.read.nodeOf([B.address])).stake;
-      await f.staking.write.requestUnstake([B.address, stake], { account: f.opB.account });
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, B, MiB)]], { account: f.opA.account }),
-        f.rewards,
-        "BandwidthRewardsNodeNotStaked",
-        [getAddress(B.address)],
-      );
+      const cap = defaultParameters.perClientCap;
+      const ring = [
+        { node: A, operator: f.opA },
+        { node: B, operator: f.opB },
+        { node: C, operator: f.opC },
+      ];
+      for (const server of ring) {
+        const batch = await Promise.all(
+          ring.filter((c) => c.node !== server.node).map((c) => receiptFrom(f, c.node, cap, f.epoch, server.node.address)),
+        );
+        batch.sort(byAddress((r) => r.client));
+        await f.rewards.write.submitReceipts([server.node.address, f.epoch, batch], { account: server.operator.account });
+      }
+      let total = 0n;
+      for (const { node } of ring) {
+        total += (await f.rewards.read.serverEpoch([node.address, f.epoch])).bytesServed;
+        assert.equal(await f.rewards.read.clientCredited([node.address, f.epoch]), cap);
+      }
+      assert.equal(total, 3n * cap);
     });
 
     it("reverts when the server is not staked", async () => {
@@ -311,6 +355,22 @@ describe("BandwidthRewards", () => {
         f.epoch,
         settlesAt,
       ]);
+    });
+
+    it("credits a second server only what the client's cap has left this epoch", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const cap = defaultParameters.perClientCap;
+      await f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, B, cap - 100n * MiB)]], { account: f.opA.account });
+      await viem.assertions.emitWithArgs(
+        f.rewards.write.submitReceipts([C.address, f.epoch, [await receiptFrom(f, B, cap, f.epoch, C.address)]], { account: f.opC.account }),
+        f.rewards,
+        "ReceiptsSubmitted",
+        [getAddress(C.address), f.epoch, 1n, 100n * MiB, 1],
+      );
+      // Nothing left for a third server: credited zero, not counted for diversity.
+      await f.rewards.write.submitReceipts([D.address, f.epoch, [await receiptFrom(f, B, cap, f.epoch, D.address)]], { account: f.opD.account });
+      assert.deepEqual(await f.rewards.read.serverEpoch([D.address, f.epoch]), { lastClient: getAddress(B.address), bytesServed: 0n, clients: 0, claimed: false });
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch]), cap);
     });
 
     it("credits at most the per-client cap however many bytes the client signs", async () => {
@@ -416,6 +476,186 @@ describe("BandwidthRewards", () => {
       assert.equal(await f.rewards.read.uptimeSlots([A.address, f.epoch]), 200);
       await f.rewards.write.submitUptime([A.address, f.epoch, [attestations[0]]], { account: f.opA.account });
       assert.equal(await f.rewards.read.uptimeSlots([A.address, f.epoch]), 0);
+    });
+  });
+
+  describe("inactive clients", () => {
+    it("skips a client that fell below the minimum stake and credits the rest of the batch", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await dropBBelowMinimum(f);
+      const batch = [await receiptFrom(f, B, 100n * MiB), await receiptFrom(f, C, 200n * MiB)].sort(byAddress((r) => r.client));
+      const hash = f.rewards.write.submitReceipts([A.address, f.epoch, batch], { account: f.opA.account });
+      await viem.assertions.emitWithArgs(hash, f.rewards, "ReceiptSkipped", [getAddress(A.address), f.epoch, getAddress(B.address)]);
+      await viem.assertions.emitWithArgs(hash, f.rewards, "ReceiptsSubmitted", [getAddress(A.address), f.epoch, 2n, 200n * MiB, 1]);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch]), 0n);
+      assert.equal((await f.rewards.read.serverEpoch([A.address, f.epoch])).lastClient, getAddress(batch[1].client));
+    });
+
+    it("keeps a skipped client final for the epoch even after it stakes again", async () => {
+      // The high-water mark moves past skipped clients: one rule for every submitted client, wherever it sits.
+      const f = await networkHelpers.loadFixture(fixture);
+      await dropBBelowMinimum(f);
+      await f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, B, 100n * MiB)]], { account: f.opA.account });
+      await topUp(f, B, f.opB);
+      assert.equal(await f.staking.read.activeOperatorOf([B.address]), getAddress(f.opB.account.address));
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, B, 100n * MiB)]], { account: f.opA.account }),
+        f.rewards,
+        "BandwidthRewardsNotAscending",
+        [getAddress(B.address), getAddress(B.address)],
+      );
+    });
+
+    it("still reverts the whole batch for a same-operator client after a skipped one", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await dropBBelowMinimum(f);
+      const batch = [await receiptFrom(f, B, MiB), await receiptFrom(f, A2, MiB)].sort(byAddress((r) => r.client));
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.submitReceipts([A.address, f.epoch, batch], { account: f.opA.account }),
+        f.rewards,
+        "BandwidthRewardsSameOperator",
+        [getAddress(A2.address), getAddress(f.opA.account.address)],
+      );
+    });
+  });
+
+  describe("diversity", () => {
+    async function tenClients(bytes: (i: number) => bigint) {
+      const economy = await deployEconomy(viem);
+      const opA = await economy.register(0, A);
+      const clients = Array.from({ length: 10 }, (_, i) => nodeKey(`client${i}`));
+      for (const [i, client] of clients.entries()) await economy.register(i + 1, client);
+      const epoch = await economy.rewards.read.currentEpoch();
+      const batch = await Promise.all(
+        clients.map((c, i) =>
+          signReceipt(c, economy.rewardsDomain, { server: A.address, client: c.address, epoch, cumulativeBytes: bytes(i), servedRoot, nonce: 1n }),
+        ),
+      );
+      batch.sort(byAddress((r) => r.client));
+      await economy.rewards.write.submitReceipts([A.address, epoch, batch], { account: opA.account });
+      const [, , settlesAt] = await economy.rewards.read.epochTimes([epoch]);
+      await networkHelpers.time.increaseTo(settlesAt);
+      await economy.rewards.write.claim([A.address, epoch]);
+      return { paid: await economy.token.read.balanceOf([opA.account.address]), credit: await economy.rewards.read.serverEpoch([A.address, epoch]) };
+    }
+
+    it("pays no diversity bonus for nine zero-byte receipts", async () => {
+      const { paid, credit } = await tenClients((i) => (i === 0 ? 100n * MiB : 0n));
+      assert.equal(credit.clients, 1);
+      // 1 DCMX * (1 + 1/10 * 10%): the one real client's 1%, not the full 10%.
+      assert.equal(paid, seedReward(100n * MiB, 1, false));
+      assert.equal(paid, 1_010_000_000_000_000_000n);
+    });
+
+    it("counts a client only from minClientBytes credited", async () => {
+      const min = defaultParameters.minClientBytes;
+      const { paid, credit } = await tenClients((i) => (i < 5 ? min : min - 1n));
+      assert.equal(credit.clients, 5);
+      assert.equal(paid, seedReward(10n * min - 5n, 5, false));
+    });
+  });
+
+  describe("epochs and the cross-server cap", () => {
+    it("gives each client a fresh cap in each epoch, while two epochs take receipts at once", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const cap = defaultParameters.perClientCap;
+      const [, end] = await f.rewards.read.epochTimes([f.epoch]);
+      await f.rewards.write.submitReceipts([A.address, f.epoch, [await receiptFrom(f, B, cap / 2n)]], { account: f.opA.account });
+      await networkHelpers.time.increaseTo(end); // epoch + 1 starts; epoch still settles for an hour
+      await f.rewards.write.submitReceipts([A.address, f.epoch + 1, [await receiptFrom(f, B, cap, f.epoch + 1)]], { account: f.opA.account });
+      await f.rewards.write.submitReceipts([C.address, f.epoch, [await receiptFrom(f, B, cap, f.epoch, C.address)]], { account: f.opC.account });
+      assert.equal((await f.rewards.read.serverEpoch([C.address, f.epoch])).bytesServed, cap / 2n);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch]), cap);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch + 1]), cap);
+      // Epoch + 2 reuses epoch's half of the slot: a full cap again, and epoch's figure is gone.
+      const [start2] = await f.rewards.read.epochTimes([f.epoch + 2]);
+      await networkHelpers.time.increaseTo(start2);
+      await f.rewards.write.submitReceipts([A.address, f.epoch + 2, [await receiptFrom(f, B, cap, f.epoch + 2)]], { account: f.opA.account });
+      assert.equal((await f.rewards.read.serverEpoch([A.address, f.epoch + 2])).bytesServed, cap);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch + 2]), cap);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch + 1]), cap);
+      assert.equal(await f.rewards.read.clientCredited([B.address, f.epoch]), 0n);
+    });
+
+    it("reverts when the settlement delay exceeds the epoch length", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.scheduleParameters([{ ...defaultParameters, epochLength: 3_600, settlementDelay: 3_601 }]),
+        f.rewards,
+        "BandwidthRewardsSettlementDelayExceedsEpoch",
+        [3_601, 3_600],
+      );
+    });
+
+    it("reverts when the next epoch is shorter than the settlement delay in force", async () => {
+      // Otherwise epoch e would still take receipts when e + 2 starts: three open epochs, one client slot for two.
+      const f = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.scheduleParameters([{ ...defaultParameters, epochLength: 1_800, settlementDelay: 600 }]),
+        f.rewards,
+        "BandwidthRewardsSettlementDelayExceedsEpoch",
+        [3_600, 1_800],
+      );
+    });
+
+    it("checks a replacement set against the set in force, not the one it replaces", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await f.rewards.write.scheduleParameters([{ ...defaultParameters, epochLength: 7_200, settlementDelay: 7_200 }]);
+      await f.rewards.write.scheduleParameters([{ ...defaultParameters, epochLength: 3_600, settlementDelay: 600 }]);
+      assert.equal((await f.rewards.read.parametersOf([f.epoch + 1])).epochLength, 3_600);
+    });
+
+    it("reverts when minClientBytes is zero or above the per-client cap", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const cap = defaultParameters.perClientCap;
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.scheduleParameters([{ ...defaultParameters, minClientBytes: 0n }]),
+        f.rewards,
+        "BandwidthRewardsInvalidMinClientBytes",
+        [0n, cap],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.rewards.write.scheduleParameters([{ ...defaultParameters, minClientBytes: cap + 1n }]),
+        f.rewards,
+        "BandwidthRewardsInvalidMinClientBytes",
+        [cap + 1n, cap],
+      );
+    });
+  });
+
+  describe("rounding", () => {
+    it("leaves less than one wei per claim in the contract once every node has claimed", async () => {
+      const economy = await deployEconomy(viem, { ...defaultParameters, emissionCap: 1_000_000n });
+      const servers = [nodeKey("dust0"), nodeKey("dust1"), nodeKey("dust2")];
+      for (const [i, server] of servers.entries()) await economy.register(i, server);
+      await economy.register(3, B);
+      const epoch = await economy.rewards.read.currentEpoch();
+      for (const [i, server] of servers.entries()) {
+        const receipt = await signReceipt(B, economy.rewardsDomain, { server: server.address, client: B.address, epoch, cumulativeBytes: 100n * MiB, servedRoot, nonce: 1n });
+        await economy.rewards.write.submitReceipts([server.address, epoch, [receipt]], { account: economy.operators[i].account });
+      }
+      const [, , settlesAt] = await economy.rewards.read.epochTimes([epoch]);
+      await networkHelpers.time.increaseTo(settlesAt);
+      for (const server of servers) await economy.rewards.write.claim([server.address, epoch]);
+      // 1,000,000 wei shared by three equal claims: 333,333 each, 1 wei of dust (< 3 claims).
+      for (const i of [0, 1, 2]) assert.equal(await economy.token.read.balanceOf([economy.operators[i].account.address]), 333_333n);
+      assert.equal(await economy.token.read.balanceOf([economy.rewards.address]), 1n);
+    });
+  });
+
+  describe("the deployment's defaults", () => {
+    it("keep minStake at least ten times what a node can fabricate within the unbonding delay", async () => {
+      const { ignition } = await network.create();
+      const { staking, rewards } = await ignition.deploy(EconomyModule);
+      const p = await rewards.read.parametersOf([0]);
+      const minStake = await staking.read.minStake();
+      const unbondingDelay = BigInt(await staking.read.unbondingDelay());
+      // F(U) = (ceil(U / epochLength) + 1) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptime + diversity).
+      const epochs = (unbondingDelay + BigInt(p.epochLength) - 1n) / BigInt(p.epochLength) + 1n;
+      const fabricated = (epochs * p.perClientCap * p.rewardPerUnit * (10_000n + BigInt(p.uptimeBonusBps) + BigInt(p.diversityBonusBps))) / (10_000n * 100n * MiB);
+      assert.ok(minStake >= 10n * fabricated, `minStake ${minStake} < 10 * F(U) = ${10n * fabricated}`);
+      assert.ok(p.settlementDelay <= p.epochLength);
+      assert.ok(p.minClientBytes > 0n && p.minClientBytes <= p.perClientCap);
     });
   });
 

@@ -30,10 +30,21 @@ pragma solidity ^0.8.28;
 ///
 /// Replays. A batch lists receipts strictly ascending by client, and each (server, epoch) stores the highest client
 /// submitted so far: every later batch must start above it. So each client counts at most once per (server, epoch),
-/// across batches, for one storage write per batch. IMPORTANT: a client submitted once is final for that epoch;
-/// servers SHOULD submit after the epoch ends (the settlement delay leaves time) with each client's latest receipt.
-/// Client and server must be distinct, active (staked) nodes of different operators; each client's credited bytes
-/// per (server, epoch) are capped at `perClientCap`.
+/// across batches, for one storage write per batch. IMPORTANT: a client submitted once is final for that epoch, even
+/// if it was skipped (below): servers SHOULD submit after the epoch ends (the settlement delay leaves time) with each
+/// client's latest receipt. Client and server must be distinct nodes of different operators, and the client must
+/// have signed the receipt, or the whole batch reverts. A client that is not active (never staked, or fell below
+/// `minStake`, e.g. by requesting to unstake) when the batch lands is skipped with {ReceiptSkipped}: it is credited
+/// nothing, the rest of the batch is, and the high-water mark moves past it all the same.
+///
+/// Per-client cap. Each client's credited bytes per epoch, summed over ALL servers, are capped at `perClientCap`:
+/// a receipt is credited `min(cumulativeBytes, perClientCap - already credited for the client this epoch)`, first
+/// come first served. An honest client's daily traffic SHOULD stay well below the cap, or later servers get less.
+/// Kept in one slot per client holding the two epochs that can be open at once (hence `settlementDelay <=
+/// epochLength`, checked also across parameter changes), so a steady-state receipt rewrites a nonzero slot.
+///
+/// Diversity. A client counts toward the diversity bonus only if the receipt credits it at least `minClientBytes`
+/// at that server (at least 1): zero-byte or token receipts earn no bonus.
 ///
 /// Uptime. Peers sign `UptimeAttestation(address node,uint32 epoch,uint256 slots)`: bit i set means the peer reached
 /// the node during slot i of 256 equal slots of the epoch, i.e. within `[start + i*length/256, start +
@@ -41,18 +52,33 @@ pragma solidity ^0.8.28;
 /// ascending by peer); a slot counts if at least two of them set it. Attesters must be active nodes of distinct
 /// operators, none of them the node's own. A new submission replaces the previous one.
 ///
-/// Threat model. A colluding operator running two staked nodes under two operator accounts can have each sign
-/// receipts for bytes the other never served. Per epoch the pair earns at most `2 * perClientCap / 100 MiB *
-/// rewardPerUnit * 1.01` (each node is the other's only client: 1% diversity; no uptime bonus, which needs two
-/// attesters besides the node's own operator, so a third colluding node). k colluding nodes earn at most k*(k-1)
-/// times `perClientCap / 100 MiB * rewardPerUnit * 1.3`, all inside the epoch's emission cap, which the fraud
-/// dilutes for honest operators. A per-client cap global across servers would make this linear in k, for about
-/// 5k more gas per receipt (a per-(client, epoch) counter), over the 12k budget. The cost to the colluder:
-/// `minStake` locked per node for at least the unbonding delay and slashable by governance once the fraud is proven
-/// (e.g. receipts whose `servedRoot` names content the "server" never held), plus gas. Governance MUST keep
-/// `minStake` far above what a node can earn within the unbonding delay. What it cannot do at any price: be paid
-/// for receipts it signed itself, from unstaked or same-operator clients, replay a receipt, reuse one across
-/// servers, epochs or chains, claim twice, or forge a peer's attestation.
+/// Rounding. Each claim floors `raw * pool / totalRaw`, losing less than 1 wei: once every node of an epoch has
+/// claimed, at most (number of claims - 1) wei of its pool stay in this contract, bounded, not swept (a test and an
+/// invariant hold it). Shares not yet claimed are not dust: they stay claimable, with no deadline.
+///
+/// Threat model. Operators that collude (k staked nodes under k operator accounts) can have each node sign receipts
+/// for bytes another never served. As every client is capped across all servers, the ring fabricates at most
+/// `k * perClientCap` credited bytes per epoch, paid at most
+///
+///   k * perClientCap / 100 MiB * rewardPerUnit * (1 + uptimeBonus + diversityBonus)      (1.3 with the defaults)
+///
+/// per epoch: the uptime bonus is not out of reach, since honest peers that really reach a colluding node attest
+/// its uptime truthfully, and k-1 colluding clients plus any honest ones raise its diversity. A colluding pair thus
+/// earns up to `2 * perClientCap / 100 MiB * rewardPerUnit * 1.3` per epoch (1.21 with only each other as clients).
+/// All of it stays inside the epoch's emission cap, which the fraud dilutes for honest operators. The cost to the
+/// colluders: `minStake` per node, locked while it is active and for the unbonding delay `U` after it asks to leave
+/// (it stops earning at that moment), slashable by governance once the fraud is proven (e.g. receipts whose
+/// `servedRoot` names content the "server" never held), plus gas. Per node, the most a ring can fabricate in the
+/// epochs that touch any window of length `U` is
+///
+///   F(U) = (ceil(U / epochLength) + 1) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptimeBonus + diversityBonus)
+///
+/// (a ring of k nodes: k * F(U), with k * minStake at stake). Governance MUST keep `minStake` far above F(U); the
+/// deployment defaults (perClientCap 2 GiB, rate 1 DCMX, epoch 1 day, U 14 days) give F = 15 * 20.48 * 1.3 =
+/// 399.36 DCMX against a 10,000 DCMX minStake, and a test holds them to `minStake >= 10 * F(U)`. What it cannot do
+/// at any price: be paid for receipts it signed itself or from same-operator clients, be credited for an inactive
+/// client, replay a receipt, reuse one across servers, epochs or chains, credit a client beyond the cap by spreading
+/// it over servers, claim twice, or forge a peer's attestation.
 interface IBandwidthRewards {
     /// @notice A client's receipt for one server and epoch, as submitted (the server and epoch are the batch's).
     /// @param client The downloading node's signing address; MUST be strictly greater than the previous client.
@@ -81,11 +107,13 @@ interface IBandwidthRewards {
     /// @notice The governance parameters of an epoch.
     /// @param epochLength Seconds per epoch, 256 s .. 365 days.
     /// @param settlementDelay Seconds after an epoch ends during which receipts and attestations may still be
-    /// submitted, at most 30 days; claims open after it.
+    /// submitted, at most 30 days and at most `epochLength` (of this set and of the next); claims open after it.
     /// @param uptimeBonusBps Bonus for uptime above 99%, in basis points (seed: 2000), at most 10000.
     /// @param diversityBonusBps Bonus at `diversityTarget` distinct clients, in basis points (seed: 1000), at most 10000.
     /// @param diversityTarget Distinct clients for the full diversity bonus (seed: 10), at least 1.
-    /// @param perClientCap Bytes credited per client per (server, epoch) at most.
+    /// @param perClientCap Bytes credited per client per epoch at most, summed over all servers.
+    /// @param minClientBytes Bytes a receipt must credit for its client to count toward the diversity bonus,
+    /// 1 .. perClientCap (default 1 MiB).
     /// @param rewardPerUnit Wei of DCMX per 100 MiB served (seed: 1e18).
     /// @param emissionCap Most wei minted for one epoch, shared pro rata.
     struct Parameters {
@@ -95,14 +123,15 @@ interface IBandwidthRewards {
         uint16 diversityBonusBps;
         uint16 diversityTarget;
         uint64 perClientCap;
+        uint64 minClientBytes;
         uint128 rewardPerUnit;
         uint120 emissionCap;
     }
 
     /// @notice What a server has been credited for an epoch (one slot).
     /// @param lastClient The highest client submitted (replay high-water mark).
-    /// @param bytesServed Credited bytes, each client capped.
-    /// @param clients Distinct clients credited.
+    /// @param bytesServed Credited bytes, each client capped across servers.
+    /// @param clients Distinct clients credited at least `minClientBytes` (the diversity count).
     /// @param claimed Whether the reward has been claimed.
     struct ServerEpoch {
         address lastClient;
@@ -121,10 +150,13 @@ interface IBandwidthRewards {
         bool settled;
     }
 
-    /// @notice Emitted when `server` submits `count` receipts for `epoch`.
+    /// @notice Emitted when `server` submits `count` receipts for `epoch` (skipped ones included); `bytesServed` and
+    /// `clients` are its totals for the epoch.
     event ReceiptsSubmitted(
         address indexed server, uint32 indexed epoch, uint256 count, uint64 bytesServed, uint24 clients
     );
+    /// @notice Emitted when `server`'s receipt from `client` is credited nothing because `client` is not active.
+    event ReceiptSkipped(address indexed server, uint32 indexed epoch, address indexed client);
     /// @notice Emitted when `node`'s uptime for `epoch` is set to `slots` doubly attested slots (of 256).
     event UptimeSubmitted(address indexed node, uint32 indexed epoch, uint16 slots, uint256 attestations);
     /// @notice Emitted when an epoch's pool is minted.
@@ -166,10 +198,17 @@ interface IBandwidthRewards {
     error BandwidthRewardsInvalidSettlementDelay(uint32 settlementDelay);
     /// @notice A bonus exceeds 100%, or the diversity target is zero.
     error BandwidthRewardsInvalidBonus(uint16 uptimeBonusBps, uint16 diversityBonusBps, uint16 diversityTarget);
+    /// @notice A settlement delay exceeds an epoch length it must fit in (its own set's, or the next set's), which
+    /// would let more than two epochs take receipts at once.
+    error BandwidthRewardsSettlementDelayExceedsEpoch(uint32 settlementDelay, uint32 epochLength);
+    /// @notice The diversity threshold is zero or above the per-client cap.
+    error BandwidthRewardsInvalidMinClientBytes(uint64 minClientBytes, uint64 perClientCap);
 
     /// @notice Credits `server` with a batch of receipts for `epoch`.
     /// @dev Caller: the server's key or its operator. Receipts MUST be strictly ascending by client and above every
-    /// client already submitted for (server, epoch). Reverts on the first bad receipt.
+    /// client already submitted for (server, epoch). Reverts on the first bad receipt (order, self-dealing, same
+    /// operator, signature); skips, with {ReceiptSkipped}, receipts of clients that are not active. Each client's
+    /// credit is capped by what other servers were already credited for it this epoch.
     function submitReceipts(address server, uint32 epoch, Receipt[] calldata receipts) external;
 
     /// @notice Sets `node`'s uptime for `epoch` from peers' attestations (strictly ascending by peer).
@@ -198,6 +237,11 @@ interface IBandwidthRewards {
 
     /// @notice What `server` has been credited for `epoch`.
     function serverEpoch(address server, uint32 epoch) external view returns (ServerEpoch memory);
+
+    /// @notice Bytes credited for `client` in `epoch`, summed over all servers (at most `perClientCap`).
+    /// @dev Kept only while it matters: exact while `epoch` takes receipts and until the client is credited in a
+    /// later epoch of the same parity (`epoch + 2` or after), then 0.
+    function clientCredited(address client, uint32 epoch) external view returns (uint64);
 
     /// @notice `node`'s doubly attested uptime slots (of 256) in `epoch`.
     function uptimeSlots(address node, uint32 epoch) external view returns (uint16);

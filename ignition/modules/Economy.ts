@@ -34,6 +34,8 @@ export default buildModule("Economy", (m) => {
     diversityTarget: m.getParameter("diversityTarget", 10),
     // ~1.4 GB is a full day of 128 kbit/s streaming from one server.
     perClientCap: m.getParameter("perClientCap", 2n * 1024n ** 3n),
+    // A client counts toward the diversity bonus from 1 MiB credited (a few seconds of audio): no zero-byte padding.
+    minClientBytes: m.getParameter("minClientBytes", 1024n ** 2n),
     rewardPerUnit: m.getParameter("rewardPerUnit", parseEther("1")),
     emissionCap: m.getParameter("emissionCap", parseEther("100000")),
   };

@@ -32,6 +32,7 @@ abstract contract EconomyBase is Test {
             diversityBonusBps: 1_000,
             diversityTarget: 10,
             perClientCap: uint64(10_240 * MIB),
+            minClientBytes: uint64(MIB),
             rewardPerUnit: 1e18,
             emissionCap: emissionCap
         });

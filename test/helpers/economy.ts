@@ -21,6 +21,7 @@ export const defaultParameters = {
   diversityBonusBps: 1_000,
   diversityTarget: 10,
   perClientCap: 10_240n * MiB,
+  minClientBytes: MiB,
   rewardPerUnit: parseEther("1"),
   emissionCap: parseEther("100000"),
 };
