@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { getAddress, hashTypedData, keccak256, stringToHex, verifyTypedData, zeroAddress } from "viem";
 import EconomyModule from "../ignition/modules/Economy.ts";
@@ -644,12 +645,14 @@ describe("BandwidthRewards", () => {
   });
 
   describe("the deployment's defaults", () => {
-    it("keep minStake at least ten times what a node can fabricate within the unbonding delay", async () => {
+    const localParameters = fileURLToPath(new URL("../ignition/parameters/local.json", import.meta.url));
+    it("keep minStake at least ten times what a node can fabricate while its stake is still slashable", async () => {
       const { ignition } = await network.create();
-      const { staking, rewards } = await ignition.deploy(EconomyModule);
+      const { staking, rewards } = await ignition.deploy(EconomyModule, { parameters: localParameters });
       const p = await rewards.read.parametersOf([0]);
       const minStake = await staking.read.minStake();
-      const unbondingDelay = BigInt(await staking.read.unbondingDelay());
+      // U: the whole unstake delay (unbonding delay + governance latency), during which the stake stays slashable.
+      const unbondingDelay = await staking.read.unstakeDelay();
       // F(U) = (ceil(U / epochLength) + 1) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptime + diversity).
       const epochs = (unbondingDelay + BigInt(p.epochLength) - 1n) / BigInt(p.epochLength) + 1n;
       const fabricated = (epochs * p.perClientCap * p.rewardPerUnit * (10_000n + BigInt(p.uptimeBonusBps) + BigInt(p.diversityBonusBps))) / (10_000n * 100n * MiB);

@@ -20,8 +20,9 @@ export default buildModule("Economy", (m) => {
   const allocations = m.getParameter("allocations");
 
   // Staking.
-  // Threat model (see IBandwidthRewards): k colluding nodes can fabricate at most k*(k-1) * perClientCap per epoch;
-  // minStake and the unbonding delay are what that costs, so keep minStake far above one pair's epoch reward.
+  // Threat model (see IBandwidthRewards): k colluding nodes fabricate at most k * perClientCap per epoch (x1.3 with the
+  // bonuses); minStake, slashable for the whole unstake delay U, is what that costs: keep minStake >= 10 * F(U)
+  // (test/BandwidthRewards.ts checks these defaults: F(U) = 665.6 DCMX against 10,000).
   const minStake = m.getParameter("minStake", parseEther("10000"));
   const unbondingDelay = m.getParameter("unbondingDelay", 14 * DAY);
 
