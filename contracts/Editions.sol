@@ -427,20 +427,10 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         emit EditionArtistSynced(editionId, previous, artist);
     }
 
-    function _checkComment(string calldata comment) private pure {
-        if (bytes(comment).length > MAX_COMMENT_LENGTH) {
-            revert EditionCommentTooLong(bytes(comment).length, MAX_COMMENT_LENGTH);
-        }
-    }
-
     function _emitComment(uint256 editionId, uint256 firstTokenId, uint256 quantity, string calldata comment)
         private
     {
         if (bytes(comment).length != 0) emit EditionCommented(editionId, msg.sender, firstTokenId, quantity, comment);
-    }
-
-    function _royaltyReceiver(Edition storage edition, uint256 editionId) private view returns (address) {
-        return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : edition.artist;
     }
 
     function _accrue(address artist, uint256 amount) private {
@@ -466,5 +456,15 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert EditionsWithdrawFailed(to, amount);
         emit ProceedsWithdrawn(msg.sender, to, amount);
+    }
+
+    function _royaltyReceiver(Edition storage edition, uint256 editionId) private view returns (address) {
+        return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : edition.artist;
+    }
+
+    function _checkComment(string calldata comment) private pure {
+        if (bytes(comment).length > MAX_COMMENT_LENGTH) {
+            revert EditionCommentTooLong(bytes(comment).length, MAX_COMMENT_LENGTH);
+        }
     }
 }

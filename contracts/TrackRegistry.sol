@@ -120,11 +120,6 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces, Ownable {
     }
 
     /// @inheritdoc ITrackRegistry
-    function commitmentOf(bytes32 contentHash, address artist, bytes32 salt) external pure returns (bytes32 commitment) {
-        return _commitmentOf(contentHash, artist, salt);
-    }
-
-    /// @inheritdoc ITrackRegistry
     function commitmentTime(bytes32 commitment) external view returns (uint256 committedAt) {
         return _commitments[commitment];
     }
@@ -143,6 +138,11 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces, Ownable {
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator) {
         return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function commitmentOf(bytes32 contentHash, address artist, bytes32 salt) external pure returns (bytes32 commitment) {
+        return _commitmentOf(contentHash, artist, salt);
     }
 
     /// @inheritdoc ITrackRegistry

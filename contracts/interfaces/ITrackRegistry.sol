@@ -164,13 +164,6 @@ interface ITrackRegistry {
     /// @param disputeRef A reference to the dispute record (e.g. the hash of the evidence or of a forum post).
     function reassignArtist(bytes32 contentHash, address newArtist, bytes32 disputeRef) external;
 
-    /// @notice The commitment for a registration: `keccak256(abi.encode(contentHash, artist, salt))`.
-    /// @param contentHash SHA-256 of the audio bytes.
-    /// @param artist The artist who will own the track.
-    /// @param salt A secret random salt.
-    /// @return commitment The commitment to pass to `commit`.
-    function commitmentOf(bytes32 contentHash, address artist, bytes32 salt) external pure returns (bytes32 commitment);
-
     /// @notice When a commitment was made, or 0 if it was never made or has been revealed.
     /// @param commitment The commitment.
     /// @return committedAt Unix time of the commit.
@@ -209,4 +202,11 @@ interface ITrackRegistry {
     /// @return separator The domain separator.
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator);
+
+    /// @notice The commitment for a registration: `keccak256(abi.encode(contentHash, artist, salt))`.
+    /// @param contentHash SHA-256 of the audio bytes.
+    /// @param artist The artist who will own the track.
+    /// @param salt A secret random salt.
+    /// @return commitment The commitment to pass to `commit`.
+    function commitmentOf(bytes32 contentHash, address artist, bytes32 salt) external pure returns (bytes32 commitment);
 }

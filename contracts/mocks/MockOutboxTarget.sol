@@ -32,13 +32,13 @@ contract MockOutboxTarget {
         emit Done(id, msg.sender);
     }
 
-    /// @notice Always reverts.
-    function refuse(uint256 id) external pure {
-        revert MockRefused(id);
-    }
-
     /// @notice Who did `id` (zero if not done).
     function doneBy(uint256 id) external view returns (address) {
         return _done[id];
+    }
+
+    /// @notice Always reverts.
+    function refuse(uint256 id) external pure {
+        revert MockRefused(id);
     }
 }
