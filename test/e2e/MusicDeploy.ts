@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { getAddress } from "viem";
 import DCMXModule from "../../ignition/modules/DCMX.ts";
@@ -14,7 +15,9 @@ describe("The music deployment", () => {
 
   it("hands the TrackRegistry to the governance timelock with the local commit ages", async () => {
     const { ignition } = await network.create();
-    const { trackRegistry, timelock } = await ignition.deploy(DCMXModule, { parameters });
+    // By path: Ignition reads the file's "<digits>n" amounts as bigints.
+    const path = fileURLToPath(new URL("../../ignition/parameters/local.json", import.meta.url));
+    const { trackRegistry, timelock } = await ignition.deploy(DCMXModule, { parameters: path });
     assert.equal(await trackRegistry.read.owner(), getAddress(timelock.address));
     assert.equal(await trackRegistry.read.minCommitAge(), parameters.Music.minCommitAge);
     assert.equal(await trackRegistry.read.maxCommitAge(), parameters.Music.maxCommitAge);
