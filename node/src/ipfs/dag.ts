@@ -36,6 +36,8 @@ export function leafCid(chunkSha256Hex: string): CID {
   return CID.createV1(raw.code, createDigest(sha256.code, Buffer.from(chunkSha256Hex, 'hex')))
 }
 
+const NO_BYTES = new Uint8Array(0)
+
 class CollectingBlockstore {
   readonly blocks: Block[] = []
   put(cid: CID, bytes: Uint8Array): CID {
@@ -73,7 +75,8 @@ export async function buildTrackDag(m: Manifest): Promise<TrackDag> {
         let i = 0
         for await (const _placeholder of file.content) {
           const index = i++
-          yield async () => ({ cid: leaves[index], size: BigInt(lengthOf(index)) })
+          // `block` is only read to wrap a single leaf carrying mtime/mode, which tracks never have.
+          yield async () => ({ cid: leaves[index], size: BigInt(lengthOf(index)), block: NO_BYTES })
         }
       },
     },
