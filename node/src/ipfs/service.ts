@@ -52,6 +52,11 @@ export class IpfsService {
     this.#backfill = this.#indexMissing().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'CID backfill failed'))
   }
 
+  /** Resolves once the CIDs of tracks stored before IPFS support are computed. */
+  async backfilled(): Promise<void> {
+    await this.#backfill
+  }
+
   async stop(): Promise<void> {
     this.#abort.abort()
     await this.#backfill
