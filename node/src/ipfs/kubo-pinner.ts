@@ -33,6 +33,8 @@ export class KuboPinner {
       if (r.root.pinErrorMsg) throw new Error(`Kubo could not pin ${r.root.cid}: ${r.root.pinErrorMsg}`)
       pinned.push(r.root.cid.toString())
     }
+    // Kubo answers one line per CAR root; no line for ours means nothing was pinned.
+    if (!pinned.includes(root.toString())) throw new Error(`Kubo did not report ${root} as pinned`)
     this.#log.info({ cid: root.toString(), pinned }, 'pinned to kubo')
     return pinned
   }

@@ -83,7 +83,9 @@ class NetworkRecorder {
  */
 async function offlineHelia(gateway: string) {
   const gatewayRouter = fallbackRouter({ gateways: [gateway], shuffle: false })
-  const dcmxRouter = { name: 'dcmx-node', findProviders: gatewayRouter.findProviders.bind(gatewayRouter) }
+  const findProviders = gatewayRouter.findProviders?.bind(gatewayRouter)
+  assert.ok(findProviders)
+  const dcmxRouter = { name: 'dcmx-node', findProviders }
   const helia = withHTTP(createHeliaLight({ routers: [dcmxRouter] }), {
     delegatedRouters: [],
     recursiveGateways: [],
