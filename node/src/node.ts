@@ -136,7 +136,7 @@ export class DcmxNode {
     this.#startedAt = Date.now()
     await this.store.start()
     this.peers.start()
-    this.ipfs.start()
+    if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
     const addr = this.server.server.address()
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port
@@ -171,7 +171,7 @@ export class DcmxNode {
     const existing = this.tracks.get(manifest.contentHash)
     this.tracks.putManifest(manifest)
     // The CID comes from the manifest's chunk hashes: no second pass over the audio.
-    await this.ipfs.indexTrack(manifest)
+    if (this.config.ipfs) await this.ipfs.indexTrack(manifest)
     this.tracks.upsert(
       {
         title: meta.title,
@@ -203,7 +203,7 @@ export class DcmxNode {
   async getContent(hash: string, opts: { signal?: AbortSignal; copyTo?: string } = {}): Promise<FetchResult> {
     const r = await this.fetcher.fetch(hash, opts)
     if (r.from) {
-      const cid = await this.ipfs.indexTrack(r.manifest)
+      const cid = this.config.ipfs ? await this.ipfs.indexTrack(r.manifest) : undefined
       if (cid) r.track.cid = cid
       this.#background(this.gossip.announce([r.track]))
     }

@@ -75,7 +75,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerMetricsRoutes(scope, components)
     registerAuditRoutes(scope, components)
     registerLocalRoutes(scope, components)
-    registerIpfsRoutes(scope, components)
+    if (init.ipfs) registerIpfsRoutes(scope, components)
   })
   return app
 }
