@@ -36,6 +36,8 @@ export const trackSchema = z.object({
   size: z.number().int().nonnegative(),
   manifest_root: contentHashSchema.nullish().transform((v) => v ?? null),
   created_at: z.string().max(40).default(() => new Date().toISOString()),
+  /** IPFS root CID (UnixFS, CIDv1) of the audio, set by the node that stores it; informative in gossip. */
+  cid: z.string().max(128).optional(),
 })
 export type Track = z.output<typeof trackSchema>
 

@@ -7,3 +7,4 @@ export { announcementMessage, signAnnouncement, AnnouncementVerifier } from './c
 export { isContentHash, parseContentHash, toBytes32 } from './core/hash.ts'
 export * from './core/errors.ts'
 export type * from './api.ts'
+export { buildTrackDag, buildBlobDag, leafCid, UNIXFS_PROFILE } from './ipfs/dag.ts'

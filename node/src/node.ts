@@ -15,6 +15,8 @@ import { createLogger } from './core/logger.ts'
 import type { Logger } from './core/logger.ts'
 import { NodeMetrics } from './core/metrics.ts'
 import { buildServer } from './http/server.ts'
+import { KuboPinner } from './ipfs/kubo-pinner.ts'
+import { IpfsService } from './ipfs/service.ts'
 import { Announcer } from './mesh/announcer.ts'
 import { ChunkVerifier } from './mesh/chunk-verifier.ts'
 import { ContentFetcher } from './mesh/fetcher.ts'
@@ -59,6 +61,7 @@ export class DcmxNode {
   readonly gossip: GossipService
   readonly fetcher: ContentFetcher
   readonly chunkVerifier: ChunkVerifier
+  readonly ipfs: IpfsService
   readonly server: FastifyInstance
   #startedAt = Date.now()
   #log: Logger
@@ -74,6 +77,8 @@ export class DcmxNode {
     const logger = this.logger
     this.store = new ContentStore({ root: join(init.dataDir, 'content'), chunkSize: init.chunkSize })
     this.tracks = new TrackStore({ db: this.db })
+    const kubo = init.kuboRpcUrl ? new KuboPinner({ logger }, { url: init.kuboRpcUrl }) : undefined
+    this.ipfs = new IpfsService({ db: this.db, store: this.store, tracks: this.tracks, logger, kubo }, { maxBlobBytes: init.maxBlobBytes })
     this.peers = new PeerTable(
       { db: this.db, logger },
       {
@@ -131,6 +136,7 @@ export class DcmxNode {
     this.#startedAt = Date.now()
     await this.store.start()
     this.peers.start()
+    if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
     const addr = this.server.server.address()
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port
@@ -145,6 +151,7 @@ export class DcmxNode {
     await this.server.close()
     await this.client.stop()
     await this.chunkVerifier.stop()
+    await this.ipfs.stop()
     this.peers.stop()
     await this.store.stop()
     this.audit.flush()
@@ -163,6 +170,8 @@ export class DcmxNode {
     }
     const existing = this.tracks.get(manifest.contentHash)
     this.tracks.putManifest(manifest)
+    // The CID comes from the manifest's chunk hashes: no second pass over the audio.
+    if (this.config.ipfs) await this.ipfs.indexTrack(manifest)
     this.tracks.upsert(
       {
         title: meta.title,
@@ -193,7 +202,11 @@ export class DcmxNode {
   /** Local first, else fetched from peers and verified; new content is announced. */
   async getContent(hash: string, opts: { signal?: AbortSignal; copyTo?: string } = {}): Promise<FetchResult> {
     const r = await this.fetcher.fetch(hash, opts)
-    if (r.from) this.#background(this.gossip.announce([r.track]))
+    if (r.from) {
+      const cid = this.config.ipfs ? await this.ipfs.indexTrack(r.manifest) : undefined
+      if (cid) r.track.cid = cid
+      this.#background(this.gossip.announce([r.track]))
+    }
     if (opts.copyTo) {
       if (!opts.copyTo.startsWith('/')) throw new ValidationError('path must be absolute')
       await mkdir(join(opts.copyTo, '..'), { recursive: true })

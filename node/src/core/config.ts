@@ -45,6 +45,12 @@ export const nodeConfigSchema = z.object({
   /** Operator token for POST /tracks, /audit and /local/*; generated into the data dir when absent. */
   apiToken: z.string().min(16).optional(),
   logLevel: z.string().default('info'),
+  /** Compute a CID for every track and serve /ipfs (off: --no-ipfs; for benchmarks and minimal nodes). */
+  ipfs: z.boolean().default(true),
+  /** Kubo RPC API (e.g. http://127.0.0.1:5001): when set, every track and blob is pinned there. */
+  kuboRpcUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Largest blob (cover art, edition metadata JSON) accepted by POST /ipfs. */
+  maxBlobBytes: z.number().int().min(1).default(8 * 1024 * 1024),
 })
 
 export type NodeConfig = z.output<typeof nodeConfigSchema>

@@ -98,3 +98,20 @@ export class PeerTableFullError extends DcmxError {
     super(`Peer table is full (${max} peers)`)
   }
 }
+
+export class InvalidCidError extends DcmxError {
+  override name = 'InvalidCidError'
+  constructor(value: string) {
+    super('Invalid CID', { details: JSON.stringify(value.slice(0, 120)) })
+  }
+}
+
+/** The request names no response type this node serves (trustless gateway: raw blocks and CARs). */
+export class NotAcceptableError extends DcmxError {
+  override name = 'NotAcceptableError'
+}
+
+/** `Cache-Control: only-if-cached` and the block is not here. */
+export class NotCachedError extends DcmxError {
+  override name = 'NotCachedError'
+}

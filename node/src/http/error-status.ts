@@ -5,8 +5,11 @@ import {
   ForbiddenError,
   HashMismatchError,
   InvalidAnnouncementError,
+  InvalidCidError,
   InvalidContentHashError,
   InvalidManifestError,
+  NotAcceptableError,
+  NotCachedError,
   PayloadTooLargeError,
   PeerRequestError,
   PeerTableFullError,
@@ -18,10 +21,12 @@ import {
 /** The one place errors become HTTP statuses. */
 export function statusOf(err: unknown): number {
   if (err instanceof ValidationError || err instanceof InvalidContentHashError || err instanceof InvalidManifestError) return 400
-  if (err instanceof HashMismatchError) return 400
+  if (err instanceof HashMismatchError || err instanceof InvalidCidError) return 400
   if (err instanceof UnauthorizedError || err instanceof InvalidAnnouncementError) return 401
   if (err instanceof ForbiddenError) return 403
   if (err instanceof ContentNotFoundError || err instanceof ContentUnavailableError) return 404
+  if (err instanceof NotAcceptableError) return 406
+  if (err instanceof NotCachedError) return 412
   if (err instanceof PayloadTooLargeError) return 413
   if (err instanceof RangeNotSatisfiableError) return 416
   if (err instanceof PeerRequestError) return 502

@@ -10,6 +10,7 @@ import type { DcmxNode } from '../node.ts'
 import { statusOf } from './error-status.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
 import { registerContentRoutes } from './routes/content.ts'
+import { registerIpfsRoutes } from './routes/ipfs.ts'
 import { registerLocalRoutes } from './routes/local.ts'
 import { registerMetricsRoutes } from './routes/metrics.ts'
 import { registerProtocolRoutes } from './routes/protocol.ts'
@@ -38,6 +39,8 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
   // Raw audio bodies reach the handler as a stream; POST /tracks enforces its own size limit.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload))
   app.addContentTypeParser(/^audio\//, (_req, payload, done) => done(null, payload))
+  // Cover art for POST /ipfs.
+  app.addContentTypeParser(/^image\//, (_req, payload, done) => done(null, payload))
 
   app.setErrorHandler((err, req, reply) => {
     const status = statusOf(err)
@@ -61,7 +64,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     components.node.metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) })
   })
 
-  void app.register(cors, { origin: true, exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'content-length'] })
+  void app.register(cors, { origin: true, exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'content-length', 'x-ipfs-path', 'x-ipfs-roots'] })
   if (init.rateLimitMax > 0) {
     void app.register(rateLimit, { max: init.rateLimitMax, timeWindow: init.rateLimitWindowMs })
   }
@@ -72,6 +75,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerMetricsRoutes(scope, components)
     registerAuditRoutes(scope, components)
     registerLocalRoutes(scope, components)
+    if (init.ipfs) registerIpfsRoutes(scope, components)
   })
   return app
 }

@@ -44,6 +44,27 @@ CREATE TABLE IF NOT EXISTS audit (
   details TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(timestamp);
+
+-- IPFS (src/ipfs/block-index.ts): interior dag-pb nodes and small blobs inline; raw leaves
+-- point into the content store; one row per DAG root (a track's CID or a blob's).
+CREATE TABLE IF NOT EXISTS ipfs_blocks (
+  cid TEXT PRIMARY KEY,
+  bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ipfs_leaves (
+  cid TEXT PRIMARY KEY,
+  content_hash TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  length INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ipfs_roots (
+  cid TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  content_hash TEXT,
+  size INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ipfs_roots_content ON ipfs_roots(content_hash);
 `
 
 /** Opens (and migrates) the node's metadata database at `<dataDir>/node.db`. */

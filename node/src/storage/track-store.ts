@@ -15,7 +15,11 @@ interface TrackRow {
   manifest_root: string | null
   created_at: string
   local: number
+  cid: string | null
 }
+
+/** A track row plus its IPFS root CID (computed for local content, src/ipfs/). */
+const SELECT = `SELECT t.*, (SELECT r.cid FROM ipfs_roots r WHERE r.content_hash = t.content_hash AND r.kind = 'track') AS cid FROM tracks t`
 
 function toTrack(r: TrackRow): Track {
   return {
@@ -27,6 +31,7 @@ function toTrack(r: TrackRow): Track {
     size: r.size,
     manifest_root: r.manifest_root,
     created_at: r.created_at,
+    ...(r.cid ? { cid: r.cid } : {}),
   }
 }
 
@@ -70,16 +75,16 @@ export class TrackStore {
   }
 
   get(hash: ContentHash): (Track & { local: boolean }) | undefined {
-    const r = this.#db.prepare('SELECT * FROM tracks WHERE content_hash = ?').get(hash) as TrackRow | undefined
+    const r = this.#db.prepare(`${SELECT} WHERE t.content_hash = ?`).get(hash) as TrackRow | undefined
     return r ? { ...toTrack(r), local: r.local === 1 } : undefined
   }
 
   listLocal(): Track[] {
-    return (this.#db.prepare('SELECT * FROM tracks WHERE local = 1 ORDER BY created_at').all() as unknown as TrackRow[]).map(toTrack)
+    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[]).map(toTrack)
   }
 
   listAll(): Array<Track & { local: boolean }> {
-    return (this.#db.prepare('SELECT * FROM tracks ORDER BY created_at').all() as unknown as TrackRow[]).map((r) => ({
+    return (this.#db.prepare(`${SELECT} ORDER BY t.created_at`).all() as unknown as TrackRow[]).map((r) => ({
       ...toTrack(r),
       local: r.local === 1,
     }))

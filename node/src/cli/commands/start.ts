@@ -28,6 +28,8 @@ export function registerStart(program: Command): void {
     .option('--max-upload-mib <n>', 'largest accepted upload in MiB', '512')
     .option('--rate-limit <n>', 'requests per minute per IP (0 = off)', '1200')
     .option('--chunk-kib <n>', 'manifest chunk size in KiB for content added here', '1024')
+    .option('--no-ipfs', 'no CIDs at upload and no /ipfs gateway')
+    .option('--kubo-rpc-url <url>', 'pin every track and blob to this Kubo RPC API (e.g. http://127.0.0.1:5001)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
@@ -49,6 +51,8 @@ export function registerStart(program: Command): void {
           rateLimitMax: parseFlag(intFlag(0, 1_000_000), o.rateLimit, '--rate-limit'),
           chunkSize: parseFlag(intFlag(1, 65536), o.chunkKib, '--chunk-kib') * 1024,
           logLevel: level,
+          kuboRpcUrl: o.kuboRpcUrl,
+          ipfs: (o.ipfs as unknown) !== false,
         },
         'options',
       )
