@@ -159,11 +159,11 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     function endSale(uint256 editionId) external {
         Edition storage edition = _authorizeArtist(editionId);
         uint40 saleEnd = edition.saleEnd;
-        if (saleEnd != 0 && block.timestamp >= saleEnd) revert EditionSaleEnded(editionId, saleEnd);
-        uint32 minted = edition.minted;
-        edition.saleEnd = uint40(block.timestamp);
-        edition.maxSupply = minted;
-        emit EditionClosed(editionId, minted, uint40(block.timestamp));
+        // A sale that ended by its own clock can still be finalised ("#k of N" with N = minted), once.
+        if (saleEnd != 0 && block.timestamp >= saleEnd && edition.maxSupply == edition.minted) {
+            revert EditionSaleEnded(editionId, saleEnd);
+        }
+        _close(edition, editionId);
     }
 
     /// @inheritdoc IEditions
@@ -389,8 +389,13 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         if (quantity > remaining) revert EditionSoldOut(editionId, remaining);
         uint256 cost = price * quantity;
         if (msg.value != cost) revert EditionWrongPayment(cost, msg.value);
+        // Read live: once governance reassigned the track, nothing more is sold on the previous artist's terms or
+        // paid to them, even before anyone calls `syncArtist` (which closes the edition).
+        address artist = edition.artist;
+        address current = registry.artistOf(edition.contentHash);
+        if (current != artist) revert EditionArtistChanged(editionId, artist, current);
 
-        if (cost != 0) _accrue(edition.artist, cost);
+        if (cost != 0) _accrue(artist, cost);
 
         // Mint the batch head before `minted` grows: `_ownerOf` treats serials up to `minted` as existing.
         firstTokenId = (editionId << _SERIAL_BITS) | (minted + 1);
@@ -415,6 +420,9 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         if (_sync(edition, editionId) != msg.sender) revert EditionNotArtist(editionId, msg.sender);
     }
 
+    /// @dev After governance reassigned the track, none of the previous artist's terms survive: the receiver
+    /// override is cleared and the edition is closed (supply capped at what was sold, presale deleted); the new
+    /// artist releases new editions on terms of their own.
     function _sync(Edition storage edition, uint256 editionId) private returns (address artist) {
         address previous = edition.artist;
         artist = registry.artistOf(edition.contentHash);
@@ -425,6 +433,18 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
             delete _royaltyReceivers[editionId];
         }
         emit EditionArtistSynced(editionId, previous, artist);
+        if (edition.maxSupply != edition.minted || edition.saleEnd == 0 || edition.saleEnd > block.timestamp) {
+            _close(edition, editionId);
+        }
+    }
+
+    function _close(Edition storage edition, uint256 editionId) private {
+        uint32 minted = edition.minted;
+        uint40 saleEnd = edition.saleEnd;
+        if (saleEnd == 0 || saleEnd > block.timestamp) edition.saleEnd = saleEnd = uint40(block.timestamp);
+        edition.maxSupply = minted;
+        delete _presales[editionId];
+        emit EditionClosed(editionId, minted, saleEnd);
     }
 
     function _emitComment(uint256 editionId, uint256 firstTokenId, uint256 quantity, string calldata comment)
@@ -458,8 +478,14 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         emit ProceedsWithdrawn(msg.sender, to, amount);
     }
 
+    /// @dev The override applies only while the artist who set it is still the track's artist: after a
+    /// reassignment, royalties go to the new artist at once, synced or not.
     function _royaltyReceiver(Edition storage edition, uint256 editionId) private view returns (address) {
-        return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : edition.artist;
+        address artist = edition.artist;
+        if (artist == address(0)) return address(0);
+        address current = registry.artistOf(edition.contentHash);
+        if (current != artist) return current;
+        return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : artist;
     }
 
     function _checkComment(string calldata comment) private pure {

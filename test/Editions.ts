@@ -583,6 +583,20 @@ describe("Editions", () => {
       assert.equal(json.name, `${params.name} #2/3`);
     });
 
+    it("endSale finalises, once, a sale that ended by its own clock", async () => {
+      const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const now = await networkHelpers.time.latest();
+      const { editionId, params } = await releaseEdition("timed", { saleEnd: now + 1_000 });
+      await editions.write.buy([editionId, 2n], { account: fan.account, value: params.price * 2n });
+      await networkHelpers.time.increaseTo(now + 2_000);
+      await viem.assertions.emitWithArgs(editions.write.endSale([editionId], { account: artist.account }), editions, "EditionClosed", [editionId, 2, now + 1_000]);
+      assert.equal((await editions.read.getEdition([editionId])).maxSupply, 2);
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.endSale([editionId], { account: artist.account }), editions, "EditionSaleEnded", [
+        editionId,
+        now + 1_000,
+      ]);
+    });
+
     it("setPrice changes the price before the edition sells out; a purchase sent at the old price reverts", async () => {
       const { editions, artist, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
       const { editionId, params } = await releaseEdition("t", { maxSupply: 2 });
@@ -622,7 +636,8 @@ describe("Editions", () => {
   describe("after governance reassigns a track", () => {
     async function stolenFixture() {
       const m = await deployMusic(connection);
-      // The thief registered the artist's track first, released an edition, sold two and set their own receiver.
+      // The thief registered the artist's track first, released an edition, sold two and set their own receiver,
+      // and prepared a second edition: a free presale for their own wallets, its public sale years away.
       const reg = sampleRegistration("stolen");
       await m.registerTrack(reg, m.stranger);
       await m.editions.write.createEdition([sampleEdition(reg.contentHash, { maxSupply: 10 })], { account: m.stranger.account });
@@ -630,14 +645,22 @@ describe("Editions", () => {
       const price = sampleEdition(reg.contentHash).price;
       await m.editions.write.buy([editionId, 2n], { account: m.fan.account, value: price * 2n });
       await m.editions.write.setRoyaltyReceiver([editionId, m.stranger.account.address], { account: m.stranger.account });
+      const thieves = allowlist([m.stranger.account.address, m.relayer.account.address]);
+      const later = (await networkHelpers.time.latest()) + 365 * 86_400;
+      const presale = { merkleRoot: thieves.root, price: 0n, start: 0, perWalletCap: 0 };
+      await m.editions.write.createEdition([sampleEdition(reg.contentHash, { maxSupply: 1_000, saleStart: later, presale })], {
+        account: m.stranger.account,
+      });
+      const presaleId = await m.editions.read.editionCount();
+      await m.editions.write.buyPresale([presaleId, 1n, thieves.proof(m.stranger.account.address), ""], { account: m.stranger.account });
       await m.registry.write.reassignArtist([reg.contentHash, m.artist.account.address, keccak256(stringToHex("dispute"))], {
         account: m.owner.account,
       });
-      return { ...m, reg, editionId, price };
+      return { ...m, reg, editionId, presaleId, thieves, price };
     }
 
-    it("stops the displaced artist at once, even before anyone syncs", async () => {
-      const { editions, stranger, editionId } = await networkHelpers.loadFixture(stolenFixture);
+    it("stops the displaced artist at once, even before anyone syncs: no sale, no royalty, no control", async () => {
+      const { editions, artist, stranger, fan, editionId, presaleId, thieves, price } = await networkHelpers.loadFixture(stolenFixture);
       for (const call of [
         editions.write.setRoyaltyReceiver([editionId, stranger.account.address], { account: stranger.account }),
         editions.write.endSale([editionId], { account: stranger.account }),
@@ -645,11 +668,27 @@ describe("Editions", () => {
       ]) {
         await viem.assertions.revertWithCustomErrorWithArgs(call, editions, "EditionNotArtist", [editionId, getAddress(stranger.account.address)]);
       }
+      const changed = [getAddress(stranger.account.address), getAddress(artist.account.address)];
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: price }),
+        editions,
+        "EditionArtistChanged",
+        [editionId, ...changed],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([presaleId, 1n, thieves.proof(stranger.account.address), ""], { account: stranger.account }),
+        editions,
+        "EditionArtistChanged",
+        [presaleId, ...changed],
+      );
+      // The thief's receiver override is ignored: resales pay the rightful artist.
+      assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(artist.account.address), 1_000n]);
     });
 
-    it("syncArtist (by anyone) moves future proceeds and royalties to the new artist; earned proceeds stay put", async () => {
-      const { editions, artist, stranger, fan, collector, editionId, price } = await networkHelpers.loadFixture(stolenFixture);
-      await viem.assertions.emitWithArgs(editions.write.syncArtist([editionId], { account: collector.account }), editions, "EditionArtistSynced", [
+    it("syncArtist (by anyone) records the new artist and closes the edition; earned proceeds stay put", async () => {
+      const { editions, artist, stranger, fan, collector, editionId, presaleId, thieves, price } = await networkHelpers.loadFixture(stolenFixture);
+      const tx = editions.write.syncArtist([editionId], { account: collector.account });
+      await viem.assertions.emitWithArgs(tx, editions, "EditionArtistSynced", [
         editionId,
         getAddress(stranger.account.address),
         getAddress(artist.account.address),
@@ -657,27 +696,45 @@ describe("Editions", () => {
       const edition = await editions.read.getEdition([editionId]);
       assert.equal(edition.artist, getAddress(artist.account.address));
       assert.equal(edition.hasRoyaltyReceiver, false);
+      assert.equal(edition.maxSupply, 2, "the edition's size is final at what was sold: #k of 2");
       assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(artist.account.address), 1_000n]);
-      // Unsold supply stays on sale; new sales pay the rightful artist.
-      await editions.write.buy([editionId, 1n], { account: fan.account, value: price });
-      assert.equal(await editions.read.proceedsOf([artist.account.address]), price);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buy([editionId, 1n], { account: fan.account, value: price }),
+        editions,
+        "EditionSaleEnded",
+        [editionId, edition.saleEnd],
+      );
+      // The thief's presale is gone with the sync.
+      const at = (await networkHelpers.time.latest()) + 10;
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      await viem.assertions.emitWithArgs(editions.write.syncArtist([presaleId]), editions, "EditionClosed", [presaleId, 1, at]);
+      assert.equal((await editions.read.getPresale([presaleId])).merkleRoot, `0x${"00".repeat(32)}`);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        editions.write.buyPresale([presaleId, 1n, thieves.proof(stranger.account.address), ""], { account: stranger.account }),
+        editions,
+        "EditionNoPresale",
+        [presaleId],
+      );
+      // Proceeds the thief earned before the dispute stay credited to the thief's account (nothing is seized).
       assert.equal(await editions.read.proceedsOf([stranger.account.address]), price * 2n);
+      assert.equal(await editions.read.proceedsOf([artist.account.address]), 0n);
       // A second sync is a no-op (a governance batch may sync twice without reverting).
       const hash = await editions.write.syncArtist([editionId]);
       const receipt = await (await viem.getPublicClient()).waitForTransactionReceipt({ hash });
       assert.equal((await editions.getEvents.EditionArtistSynced({}, { blockHash: receipt.blockHash })).length, 0);
+      assert.equal((await editions.getEvents.EditionClosed({}, { blockHash: receipt.blockHash })).length, 0);
     });
 
-    it("an artist-only call by the new artist syncs first, then acts", async () => {
-      const { editions, artist, stranger, editionId } = await networkHelpers.loadFixture(stolenFixture);
-      const tx = editions.write.setPrice([editionId, 1n], { account: artist.account });
+    it("an artist-only call by the new artist syncs (and closes) first, then acts", async () => {
+      const { editions, artist, stranger, collector, editionId } = await networkHelpers.loadFixture(stolenFixture);
+      const tx = editions.write.setRoyaltyReceiver([editionId, collector.account.address], { account: artist.account });
       await viem.assertions.emitWithArgs(tx, editions, "EditionArtistSynced", [
         editionId,
         getAddress(stranger.account.address),
         getAddress(artist.account.address),
       ]);
-      assert.equal((await editions.read.getEdition([editionId])).price, 1n);
-      assert.equal(await editions.read.royaltyReceiverOf([editionId]), getAddress(artist.account.address));
+      assert.equal((await editions.read.getEdition([editionId])).maxSupply, 2);
+      assert.equal(await editions.read.royaltyReceiverOf([editionId]), getAddress(collector.account.address));
     });
   });
 });

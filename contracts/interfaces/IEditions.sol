@@ -10,10 +10,13 @@ pragma solidity ^0.8.28;
 /// `keccak256(bytes.concat(keccak256(abi.encode(wallet))))`, as the OpenZeppelin merkle-tree package's
 /// `StandardMerkleTree.of(wallets.map((w) => [w]), ["address"])` builds them) in `[presale.start, saleStart)`, with
 /// its own price and per-wallet cap, before the public sale.
-/// The edition's artist follows the track registry: each edition caches the artist it pays; when governance
-/// reassigns a track, `syncArtist` (permissionless) points its editions at the new artist and drops the royalty
-/// receiver the previous artist chose. Artist-only functions always check the registry's current artist. Proceeds
-/// already credited to the previous artist stay theirs.
+/// The edition's artist follows the track registry. When governance reassigns a track (a stolen or mistaken
+/// registration), none of the previous artist's terms survive: sales of its editions stop at once (`EditionArtistChanged`),
+/// royalties go to the new artist at once (a receiver override the previous artist set is ignored), artist-only
+/// functions answer only the new artist, and `syncArtist` (permissionless) records the new artist and closes each
+/// edition (supply final at what was sold, presale deleted), so the new artist releases new editions on terms of
+/// their own. Proceeds already credited to the previous artist stay theirs (pull payments are per account; governance
+/// does not seize funds).
 interface IEditions {
     /// @notice An allowlist presale before the public sale (all zero: no presale).
     /// @param merkleRoot Root of the allowlist (standard OpenZeppelin leaves of the wallet address); zero: none.
@@ -52,7 +55,7 @@ interface IEditions {
 
     /// @notice An edition as stored (four slots; the presale and a royalty receiver override live apart).
     /// @dev `artist` is the artist cached at creation or at the last `syncArtist`; it receives primary proceeds and
-    /// royalties. `hasRoyaltyReceiver` says whether the artist set another royalty receiver (`royaltyReceiverOf`).
+    /// royalties while it is still the registry's artist of the track. `hasRoyaltyReceiver` says whether the artist set another royalty receiver (`royaltyReceiverOf`).
     struct Edition {
         bytes32 contentHash;
         address artist;
@@ -96,8 +99,8 @@ interface IEditions {
     event EditionRoyaltyReceiverUpdated(uint256 indexed editionId, address receiver);
     /// @notice Emitted when the artist changes the public price.
     event EditionPriceUpdated(uint256 indexed editionId, uint96 price);
-    /// @notice Emitted when the artist ends the sale early: no presale or public sale after `endedAt`, and the
-    /// edition's size is final at `finalSupply` (the number minted).
+    /// @notice Emitted when the artist ends the sale (or a reassignment closes it): no presale or public sale after
+    /// `endedAt`, and the edition's size is final at `finalSupply` (the number minted).
     event EditionClosed(uint256 indexed editionId, uint32 finalSupply, uint40 endedAt);
     /// @notice Emitted when an edition's cached artist is brought in line with the track registry.
     event EditionArtistSynced(uint256 indexed editionId, address indexed previousArtist, address indexed newArtist);
@@ -150,6 +153,9 @@ interface IEditions {
     error EditionsInvalidPresaleWindow(uint40 presaleStart, uint40 saleStart);
     /// @notice The caller is not the current artist of the edition's track.
     error EditionNotArtist(uint256 editionId, address caller);
+    /// @notice Governance reassigned the track from `cachedArtist` to `currentArtist`: the edition sells nothing
+    /// more; `syncArtist` closes it.
+    error EditionArtistChanged(uint256 editionId, address cachedArtist, address currentArtist);
     /// @notice The edition has no presale.
     error EditionNoPresale(uint256 editionId);
     /// @notice The presale has not opened yet.
@@ -207,7 +213,8 @@ interface IEditions {
     function setRoyaltyReceiver(uint256 editionId, address receiver) external;
 
     /// @notice Ends the presale and public sale now and makes the edition's size final at the number minted, so
-    /// every token's "#k of N" is final. Only the track's artist.
+    /// every token's "#k of N" is final. Only the track's artist. A sale that ended by its own `saleEnd` can still
+    /// be finalised this way, once.
     /// @param editionId The edition.
     function endSale(uint256 editionId) external;
 
@@ -219,9 +226,10 @@ interface IEditions {
     function setPrice(uint256 editionId, uint96 price) external;
 
     /// @notice Points an edition at its track's current artist in the registry (after governance reassigned the
-    /// track) and resets any royalty receiver the previous artist set. Anyone may call; a no-op when in sync.
-    /// @dev Future primary proceeds and royalties go to the new artist, unsold supply stays on sale under their
-    /// control, and proceeds already credited to the previous artist stay theirs (pull payments are per account).
+    /// track), resets any royalty receiver the previous artist set, and closes the edition (supply final at what was
+    /// sold, presale deleted). Anyone may call; a no-op when in sync.
+    /// @dev Royalties on tokens already sold go to the new artist; proceeds already credited to the previous artist
+    /// stay theirs (pull payments are per account). The new artist creates new editions on their own terms.
     /// @param editionId The edition.
     /// @return artist The edition's artist after the sync.
     function syncArtist(uint256 editionId) external returns (address artist);
