@@ -668,7 +668,7 @@ describe("Editions", () => {
       ]) {
         await viem.assertions.revertWithCustomErrorWithArgs(call, editions, "EditionNotArtist", [editionId, getAddress(stranger.account.address)]);
       }
-      const changed = [getAddress(stranger.account.address), getAddress(artist.account.address)];
+      const changed = [getAddress(stranger.account.address), getAddress(artist.account.address)] as const;
       await viem.assertions.revertWithCustomErrorWithArgs(
         editions.write.buy([editionId, 1n], { account: fan.account, value: price }),
         editions,
