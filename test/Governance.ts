@@ -211,11 +211,12 @@ describe("Governance", () => {
 
       // The operator sees the proposal and requests its whole stake out at once.
       await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
-      const [{ maturesAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      const withdrawableAt = unbondedAt + VOTING_DELAY + VOTING_PERIOD + MIN_DELAY + 1;
       const stillUnbonding = async () =>
         viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
           getAddress(A.address),
-          maturesAt,
+          BigInt(withdrawableAt),
         ]);
 
       // Its unbonding stake no longer votes: it cannot vote against its own slash.
@@ -239,10 +240,121 @@ describe("Governance", () => {
       await f.governor.write.execute([...args, descriptionHash]);
       assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, 3n * MIN_STAKE);
       assert.deepEqual(await f.staking.read.nodeOf([A.address]), { operator: getAddress(f.operatorA.account.address), stake: 0n, unbonding: 0n });
-      await networkHelpers.time.increaseTo(maturesAt);
+      await networkHelpers.time.increaseTo(withdrawableAt);
       await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingNothingToWithdraw", [
         getAddress(A.address),
       ]);
+    });
+
+    /** Operator A with 3 * MIN_STAKE at stake and a voter holding 5M delegated DCMX. */
+    async function slashable(f: Fixture) {
+      const A = nodeKey("gov-A");
+      await registerNode(f, f.operatorA, A, 3n * MIN_STAKE);
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      return A;
+    }
+
+    async function propose(f: Fixture, target: `0x${string}`, calldata: `0x${string}`, description: string) {
+      const args = [[target], [0n], [calldata]] as const;
+      const descriptionHash = keccak256(stringToHex(description));
+      await f.governor.write.propose([...args, description], { account: f.voter.account });
+      const proposalId = await f.governor.read.hashProposal([...args, descriptionHash]);
+      return { proposalId, args, descriptionHash };
+    }
+
+    const slashCall = (f: Fixture, node: `0x${string}`, amount: bigint) =>
+      encodeFunctionData({ abi: f.staking.abi, functionName: "slash", args: [node, amount, f.timelock.address, keccak256(stringToHex("fraud"))] });
+
+    it("keeps the stake of a request made before a latency increase until a slash proposed within the unbonding delay executes", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      // Governance raises the voting period 3d -> 10d; the proposal is public for days before it executes.
+      const raise = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [10 * DAY] }), "longer votes");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([raise.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increase(VOTING_PERIOD);
+      await f.governor.write.queue([...raise.args, raise.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      // The operator requests everything just before the change executes (latency 5 days then).
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      await f.governor.write.execute([...raise.args, raise.descriptionHash]);
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(12 * DAY));
+      // Fraud is noticed and a slash proposed one minute inside the unbonding delay of the request.
+      await networkHelpers.time.increaseTo(requestedAt + UNBONDING_DELAY - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      const proposedAt = await networkHelpers.time.latest();
+      await networkHelpers.time.increaseTo(requestedAt + UNBONDING_DELAY + 5 * DAY); // the maturity with the old latency
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(requestedAt + UNBONDING_DELAY + 12 * DAY + 1),
+      ]);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(proposedAt + VOTING_DELAY + 10 * DAY + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      await viem.assertions.emitWithArgs(f.governor.write.execute([...slash.args, slash.descriptionHash]), f.staking, "NodeSlashed", [
+        getAddress(A.address),
+        3n * MIN_STAKE,
+        getAddress(f.timelock.address),
+        keccak256(stringToHex("fraud")),
+      ]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
+
+    it("slashes what is left when the operator withdrew a matured request before a slash of everything executes", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      // Long before any fraud: a legitimate request of 1 of the 3.
+      await f.staking.write.requestUnstake([A.address, MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      const matured = requestedAt + UNBONDING_DELAY + VOTING_DELAY + VOTING_PERIOD + MIN_DELAY + 1;
+      // Fraud: a slash of all 3 is proposed two days before request 1 matures; the operator requests the rest at once.
+      await networkHelpers.time.increaseTo(matured - 2 * DAY);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A all");
+      const proposedAt = await networkHelpers.time.latest();
+      await f.staking.write.requestUnstake([A.address, 2n * MIN_STAKE], { account: f.operatorA.account });
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(matured);
+      await f.staking.write.withdraw([A.address], { account: f.operatorA.account }); // request 1 leaves, by design
+      await networkHelpers.time.increaseTo(proposedAt + VOTING_DELAY + VOTING_PERIOD + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      const treasuryBefore = await f.token.read.balanceOf([f.timelock.address]);
+      await viem.assertions.emitWithArgs(f.governor.write.execute([...slash.args, slash.descriptionHash]), f.staking, "NodeSlashed", [
+        getAddress(A.address),
+        2n * MIN_STAKE,
+        getAddress(f.timelock.address),
+        keccak256(stringToHex("fraud")),
+      ]);
+      assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, 2n * MIN_STAKE);
+      assert.deepEqual(await f.staking.read.nodeOf([A.address]), { operator: getAddress(f.operatorA.account.address), stake: 0n, unbonding: 0n });
+    });
+
+    it("executes a slash proposed in the last second of the unbonding delay before the stake can leave", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      // Proposed strictly within the unbonding delay: its last second.
+      await networkHelpers.time.setNextBlockTimestamp(requestedAt + UNBONDING_DELAY - 1);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A late");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      // The earliest the Governor queues: one second after the deadline; the earliest execution: MIN_DELAY later.
+      const earliestQueue = requestedAt + UNBONDING_DELAY - 1 + VOTING_DELAY + VOTING_PERIOD + 1;
+      await networkHelpers.time.setNextBlockTimestamp(earliestQueue);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      // At the earliest execution time the operator cannot withdraw first.
+      await networkHelpers.time.setNextBlockTimestamp(earliestQueue + MIN_DELAY);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(earliestQueue + MIN_DELAY + 1),
+      ]);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
   });
 });

@@ -45,11 +45,26 @@ contract NodeStakingTest is EconomyBase {
 
     function test_withdraw_revertsIfStillUnbonding() public {
         vm.prank(operator);
-        uint40 maturesAt = staking.requestUnstake(node, MIN_STAKE);
-        vm.warp(maturesAt - 1);
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, maturesAt));
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        vm.warp(unbondedAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + 1));
         vm.prank(operator);
         staking.withdraw(node);
+    }
+
+    /// A slash proposed in the last second before `unbondedAt` executes at `unbondedAt + latency` at the earliest:
+    /// the stake must still be there in that second, so withdrawing is allowed only strictly after it.
+    function test_withdraw_revertsIfExactlyAtTheEndOfTheDelay() public {
+        vm.prank(operator);
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        vm.warp(unbondedAt);
+        assertEq(staking.withdrawableOf(node), 0, "nothing withdrawable yet");
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + 1));
+        vm.prank(operator);
+        staking.withdraw(node);
+        vm.warp(unbondedAt + 1);
+        vm.prank(operator);
+        assertEq(staking.withdraw(node), MIN_STAKE, "one second later");
     }
 
     function test_withdraw_paysOnlyMaturedRequestsIfLaterOnesArePending() public {
@@ -60,11 +75,11 @@ contract NodeStakingTest is EconomyBase {
         uint40 second = staking.requestUnstake(node, 2 * MIN_STAKE);
         // The second request did not restart the first one's clock.
         assertEq(second - first, 2 days, "own clocks");
-        vm.warp(first);
+        vm.warp(first + 1);
         assertEq(staking.withdraw(node), MIN_STAKE, "first request only");
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second));
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second + 1));
         staking.withdraw(node);
-        vm.warp(second);
+        vm.warp(second + 1);
         assertEq(staking.withdraw(node), 2 * MIN_STAKE, "second request");
         vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingNothingToWithdraw.selector, node));
         staking.withdraw(node);
@@ -99,12 +114,12 @@ contract NodeStakingTest is EconomyBase {
         INodeStaking.UnstakeRequest[] memory pending = staking.unstakeRequestsOf(node);
         assertEq(pending.length, 1, "one request left");
         assertEq(pending[0].amount, MIN_STAKE + MIN_STAKE / 2, "what is left of the second");
-        assertEq(pending[0].maturesAt, second, "its maturity");
-        vm.warp(first);
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second));
+        assertEq(pending[0].unbondedAt, second, "its clock");
+        vm.warp(first + 1);
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second + 1));
         vm.prank(operator);
         staking.withdraw(node);
-        vm.warp(second);
+        vm.warp(second + 1);
         vm.prank(operator);
         assertEq(staking.withdraw(node), MIN_STAKE + MIN_STAKE / 2, "the rest");
     }
@@ -180,15 +195,15 @@ contract StakingHandler is Test {
         amount = uint96(bound(amount, 1, active));
         if (active - amount != 0 && active - amount < _staking.minStake()) amount = active;
         vm.prank(_operators[i]);
-        uint40 maturesAt = _staking.requestUnstake(node, amount);
+        uint40 unbondedAt = _staking.requestUnstake(node, amount);
         uint256[] storage maturities = _maturities[node];
-        uint256 expected = block.timestamp + _staking.unstakeDelay();
+        uint256 expected = block.timestamp + _staking.unbondingDelay();
         if (maturities.length != 0 && maturities[maturities.length - 1] > expected) {
             expected = maturities[maturities.length - 1];
         }
-        if (maturesAt != expected) mismatch = true;
+        if (unbondedAt != expected) mismatch = true;
         _amounts[node].push(amount);
-        maturities.push(maturesAt);
+        maturities.push(unbondedAt);
     }
 
     function withdraw(uint256 nodeSeed) external {
@@ -197,7 +212,8 @@ contract StakingHandler is Test {
         uint256 expected;
         uint256 head = _head[node];
         uint256[] storage amounts = _amounts[node];
-        while (head < amounts.length && _maturities[node][head] <= block.timestamp) expected += amounts[head++];
+        uint256 latency = _staking.governanceLatency();
+        while (head < amounts.length && _maturities[node][head] + latency < block.timestamp) expected += amounts[head++];
         vm.prank(_operators[i]);
         try _staking.withdraw(node) returns (uint96 amount) {
             if (amount != expected || expected == 0) mismatch = true;
@@ -213,9 +229,11 @@ contract StakingHandler is Test {
         address node = _nodes[nodeSeed % _nodes.length];
         INodeStaking.Node memory record = _staking.nodeOf(node);
         uint256 total = record.stake + record.unbonding;
-        if (total == 0) return;
-        amount = uint96(bound(amount, 1, total));
-        _staking.slash(node, amount, address(0xdead), bytes32(0));
+        // Asking for more than is at stake takes what is there (and nothing, if nothing is).
+        amount = uint96(bound(amount, 1, total + 1_000e18));
+        uint96 slashed = _staking.slash(node, amount, address(0xdead), bytes32(0));
+        if (slashed != (amount < total ? amount : total)) mismatch = true;
+        amount = slashed;
         paidOut += amount;
         // Model: active first, then the oldest requests.
         uint256 rest = amount > record.stake ? amount - record.stake : 0;
@@ -266,7 +284,9 @@ contract NodeStakingInvariantTest is EconomyBase {
         handler.warp(1 days - 1);
         handler.unstake(0, 1_000e18);
         handler.slash(0, 500e18 - 1); // nothing is active: half of the first request
-        handler.warp(6 days - 1); // the first request matures
+        handler.warp(6 days - 1); // exactly the first request's unbondedAt: not yet withdrawable
+        handler.withdraw(0);
+        handler.warp(0); // one second later it is
         handler.withdraw(0);
         handler.warp(1 days - 1); // the second request matures
         handler.withdraw(0);
