@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {DCMXToken} from "../contracts/DCMXToken.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {NodeStaking} from "../contracts/NodeStaking.sol";
 import {EconomyBase} from "./helpers/EconomyBase.sol";
@@ -133,6 +135,29 @@ contract NodeStakingTest is EconomyBase {
         vm.prank(operator);
         uint40 second = staking.requestUnstake(node, MIN_STAKE);
         assertEq(second, first, "waits for the earlier request");
+    }
+
+    /// The queue's running totals are uint112: more than a uint96 unbonding (only with a token supply above 2^96 wei)
+    /// must revert, not be truncated into a smaller payout that marks the whole queue as paid.
+    function test_withdraw_revertsIfMoreThanAUint96HasMatured() public {
+        DCMXToken big = new DCMXToken(address(this), address(this), 2 ** 98, new DCMXToken.Allocation[](0), 2 ** 98);
+        NodeStaking bigStaking = new NodeStaking(big, address(this), MIN_STAKE, 7 days);
+        uint96 most = type(uint96).max;
+        big.approve(address(bigStaking), type(uint256).max);
+        address bigNode = vm.addr(NODE_KEY);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(NODE_KEY, bigStaking.registrationDigest(bigNode, address(this)));
+        bigStaking.registerNode(bigNode, "/dns4/n.example/tcp/4001", most, abi.encodePacked(r, s, v));
+        bigStaking.requestUnstake(bigNode, most);
+        bigStaking.increaseStake(bigNode, most);
+        uint40 unbondedAt = bigStaking.requestUnstake(bigNode, most);
+        vm.warp(unbondedAt + 1);
+        bytes memory overflow = abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, 2 * uint256(most));
+        vm.expectRevert(overflow);
+        bigStaking.nodeOf(bigNode);
+        vm.expectRevert(overflow);
+        bigStaking.withdrawableOf(bigNode);
+        vm.expectRevert(overflow);
+        bigStaking.withdraw(bigNode);
     }
 
     function test_requestUnstake_stopsVotingAtOnceIfRequested() public {
