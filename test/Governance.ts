@@ -356,5 +356,74 @@ describe("Governance", () => {
       await f.governor.write.execute([...slash.args, slash.descriptionHash]);
       assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
+
+    it("keeps the stake until an in-flight slash executes when governance shortens the voting period meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const lower = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }), "shorter votes");
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      // Slash proposed within the unbonding delay, under the 3-day voting period (latency 5 days).
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      // Both queued at the earliest; the shorter period executes first.
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
+      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
+      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      const changedAt = await networkHelpers.time.latest();
+      // Live latency is 3 days now, but the slash in flight still runs on the 3-day period: 5 days hold.
+      assert.equal(await f.governor.read.votingPeriod(), BigInt(DAY));
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(5 * DAY));
+      assert.deepEqual(await f.governor.read.heldLatency(), [BigInt(5 * DAY), BigInt(changedAt + 5 * DAY + 1)]);
+      assert.ok(changedAt > unbondedAt + 3 * DAY && changedAt < slashEta - 1); // withdrawable at once with the live latency
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 5 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+      // Once every proposal made before the change has had its chance, the shorter latency applies.
+      await networkHelpers.time.increaseTo(changedAt + 5 * DAY + 2);
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(3 * DAY));
+    });
+
+    it("keeps the stake until a queued slash executes when governance lowers the timelock delay meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const lower = await propose(f, f.timelock.address, encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [0n] }), "no timelock delay");
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
+      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
+      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      assert.equal(await f.timelock.read.getMinDelay(), 0n);
+      // With the live latency (4 days) the stake would be withdrawable now, before the slash can execute.
+      const now = await networkHelpers.time.latest();
+      assert.ok(now >= unbondedAt + 4 * DAY && now < slashEta - 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 5 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
   });
 });
