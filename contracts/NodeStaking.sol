@@ -46,6 +46,10 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     uint96 private _minStake;
     uint32 private _unbondingDelay;
     IDCMXGovernor private _governor;
+    /// @dev The latency of the replaced governor, held as a floor until `_previousLatencyUntil` (inclusive): its
+    /// proposals in flight keep their schedule. Packed with `_governor`, which `withdraw` reads anyway.
+    uint48 private _previousLatency;
+    uint40 private _previousLatencyUntil;
     mapping(address node => NodeState record) private _nodes;
     mapping(address node => Request[] queue) private _requests;
     mapping(address operator => Checkpoints.Trace208 votes) private _stakedVotes;
@@ -190,6 +194,11 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     function setGovernor(address governor_) external onlyOwner {
         address counted = IDCMXGovernor(governor_).staking();
         if (counted != address(this)) revert NodeStakingGovernorMismatch(governor_, counted);
+        if (address(_governor) != address(0)) {
+            uint256 previous = governanceLatency();
+            _previousLatency = SafeCast.toUint48(previous);
+            _previousLatencyUntil = SafeCast.toUint40(block.timestamp + previous + 1);
+        }
         _governor = IDCMXGovernor(governor_);
         emit GovernorUpdated(governor_);
     }
@@ -288,7 +297,9 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     /// @inheritdoc INodeStaking
     function governanceLatency() public view returns (uint256) {
         IDCMXGovernor governor_ = _governor;
-        return address(governor_) == address(0) ? 0 : governor_.governanceLatency();
+        uint256 live = address(governor_) == address(0) ? 0 : governor_.governanceLatency();
+        uint256 previous = _previousLatency;
+        return previous > live && block.timestamp <= _previousLatencyUntil ? previous : live;
     }
 
     /// @inheritdoc INodeStaking

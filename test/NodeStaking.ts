@@ -328,9 +328,9 @@ describe("NodeStaking", () => {
   });
 
   describe("setGovernor", () => {
-    async function governance(staking: `0x${string}`, token: `0x${string}`) {
+    async function governance(staking: `0x${string}`, token: `0x${string}`, votingPeriod = 7 * DAY) {
       const timelock = await viem.deployContract("DCMXTimelock", [2n * BigInt(DAY), [], [zeroAddress], zeroAddress]);
-      const governor = await viem.deployContract("DCMXGovernor", [token, timelock.address, staking, DAY, 7 * DAY, 0n, 4n]);
+      const governor = await viem.deployContract("DCMXGovernor", [token, timelock.address, staking, DAY, votingPeriod, 0n, 4n]);
       return { timelock, governor };
     }
 
@@ -361,6 +361,28 @@ describe("NodeStaking", () => {
         getAddress(operator.account.address),
         MIN_STAKE,
       ]);
+    });
+
+    it("holds the replaced governor's longer latency until its proposals in flight can have executed", async () => {
+      const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
+      await register();
+      const { governor: slow } = await governance(staking.address, token.address);
+      const { governor: fast } = await governance(staking.address, token.address, DAY);
+      await staking.write.setGovernor([slow.address]);
+      await staking.write.setUnbondingDelay([DAY]); // shorter than the latencies, so only the held one keeps the stake
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const [{ unbondedAt }] = await staking.read.unstakeRequestsOf([N.address]);
+      await staking.write.setGovernor([fast.address]);
+      const swappedAt = await networkHelpers.time.latest();
+      assert.equal(await fast.read.governanceLatency(), BigInt(4 * DAY));
+      assert.equal(await staking.read.governanceLatency(), BigInt(10 * DAY));
+      await networkHelpers.time.increaseTo(unbondedAt + 4 * DAY + 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "NodeStakingStillUnbonding", [
+        getAddress(N.address),
+        BigInt(unbondedAt + 10 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(swappedAt + 10 * DAY + 2);
+      assert.equal(await staking.read.governanceLatency(), BigInt(4 * DAY));
     });
 
     it("reverts when the governor counts another staking contract's votes", async () => {

@@ -25,7 +25,8 @@ pragma solidity ^0.8.28;
 /// the unbonding stake, taking the oldest requests first (the stake closest to leaving), in O(1) whatever the queue
 /// length, and takes what is there when it executes (up to the amount), so withdrawing part of the stake before a
 /// slash executes cannot make it fail. Latency DECREASES are made safe for proposals already in flight by the
-/// governor (`IDCMXGovernor.governanceLatency` keeps the previous latency for one latency after a change).
+/// governor (`IDCMXGovernor.governanceLatency` keeps the previous latency for one latency after a change) and, for a
+/// replaced governor, by this contract (`governanceLatency()`).
 ///
 /// Voting power: only ACTIVE stake votes. It counts as votes of the node's operator in DCMXGovernor through
 /// `getPastStakedVotes`, checkpointed on the same ERC-6372 timestamp clock as DCMXToken. Unbonding stake does not
@@ -169,7 +170,9 @@ interface INodeStaking {
     function unstakeDelay() external view returns (uint256);
 
     /// @notice The governor's current latency (`IDCMXGovernor.governanceLatency`), zero if no governor is set: a
-    /// request is withdrawable strictly after its `unbondedAt` plus this, read at withdrawal.
+    /// request is withdrawable strictly after its `unbondedAt` plus this, read at withdrawal. After `setGovernor`
+    /// replaces a governor, never less than the replaced governor's latency for that latency plus one second (its
+    /// proposals in flight keep their schedule).
     function governanceLatency() external view returns (uint256);
 
     /// @notice The governor whose latency unstake requests wait out (zero if unset: the delay is `unbondingDelay()`).
