@@ -2,6 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {DCMXGovernor} from "../contracts/DCMXGovernor.sol";
+import {DCMXTimelock} from "../contracts/DCMXTimelock.sol";
 import {DCMXToken} from "../contracts/DCMXToken.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {NodeStaking} from "../contracts/NodeStaking.sol";
@@ -158,6 +160,31 @@ contract NodeStakingTest is EconomyBase {
         bigStaking.withdrawableOf(bigNode);
         vm.expectRevert(overflow);
         bigStaking.withdraw(bigNode);
+    }
+
+    /// F1 of the review: the latency is read at withdrawal, so a raise after the request (here of the timelock delay,
+    /// through a real timelock and governor) reaches it; withdrawing works exactly strictly after the new maturity.
+    function testFuzz_withdraw_waitsOutALatencyRaisedAfterTheRequest(uint32 raise, uint32 wait) public {
+        DCMXTimelock timelock = new DCMXTimelock(1 days, new address[](0), new address[](0), address(0));
+        DCMXGovernor governor = new DCMXGovernor(token, timelock, staking, 1 days, 3 days, 0, 4);
+        staking.setGovernor(address(governor));
+        vm.prank(operator);
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        uint256 raised = bound(raise, 0, 30 days);
+        vm.prank(address(timelock));
+        timelock.updateDelay(1 days + raised);
+        uint256 latency = 5 days + raised;
+        assertEq(staking.governanceLatency(), latency, "latency read now");
+        vm.warp(block.timestamp + bound(wait, 0, 60 days));
+        vm.prank(operator);
+        if (block.timestamp > unbondedAt + latency) {
+            assertEq(staking.withdraw(node), MIN_STAKE, "matured");
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + latency + 1)
+            );
+            staking.withdraw(node);
+        }
     }
 
     function test_requestUnstake_stopsVotingAtOnceIfRequested() public {
