@@ -30,6 +30,7 @@ contract DCMXGovernor is
     /// the wait of stake that a proposal already in flight may slash. One slot.
     uint208 private _heldLatency;
     uint48 private _heldUntil;
+    mapping(uint256 proposalId => uint48 timepoint) private _proposedAt;
 
     /// @param token_ DCMXToken.
     /// @param timelock_ The TimelockController that executes proposals and owns the protocol.
@@ -106,8 +107,9 @@ contract DCMXGovernor is
         bytes32 descriptionHash
     ) internal override(Governor, GovernorTimelockControl) returns (uint48 eta) {
         eta = super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
-        // The timelock delay this proposal waits out counts until it is executable, even if the delay is lowered.
-        _holdLatency(_liveLatency(), eta);
+        // This proposal's own latency (its voting delay and period, fixed when proposed, plus the timelock delay it
+        // waits out) holds until it is executable, whatever the settings are changed to meanwhile.
+        _holdLatency(proposalDeadline(proposalId) - _proposedAt[proposalId] + (eta - block.timestamp), eta);
     }
 
     function _executeOperations(
@@ -141,6 +143,18 @@ contract DCMXGovernor is
 
     function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
         return super._executor();
+    }
+
+    /// @dev Records when the proposal was made, for its latency when it is queued.
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        _proposedAt[proposalId] = clock();
     }
 
     /// @dev A proposal made before the change keeps the old voting delay and period: the latency it had holds until

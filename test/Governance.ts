@@ -425,5 +425,44 @@ describe("Governance", () => {
       await f.governor.write.execute([...slash.args, slash.descriptionHash]);
       assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
+
+    it("keeps the stake until a queued slash executes when governance shortens the voting period and lengthens the timelock delay meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const shorter = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }), "shorter votes");
+      const longer = await propose(f, f.timelock.address, encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [5n * BigInt(DAY)] }), "longer timelock");
+      await networkHelpers.time.increase(3_600);
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      // Proposed under a 3-day period; it will be queued under a 5-day timelock delay: 9 days + 1 s at the earliest.
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      const proposedAt = await networkHelpers.time.latest();
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      for (const { proposalId } of [shorter, longer, slash]) await f.governor.write.castVote([proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([longer.proposalId])) + 1);
+      await f.governor.write.queue([...shorter.args, shorter.descriptionHash]);
+      await f.governor.write.queue([...longer.args, longer.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([longer.proposalId])));
+      await f.governor.write.execute([...shorter.args, shorter.descriptionHash]);
+      await f.governor.write.execute([...longer.args, longer.descriptionHash]);
+      await networkHelpers.time.setNextBlockTimestamp(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      assert.equal(slashEta, proposedAt + 9 * DAY + 1);
+      // Live latency: 1 + 1 + 5 = 7 days, which would free the stake two days before the slash can execute; the
+      // slash's own latency (1 + 3 + 5 days) holds until its eta.
+      assert.equal(await f.governor.read.votingPeriod(), BigInt(DAY));
+      assert.equal(await f.timelock.read.getMinDelay(), BigInt(5 * DAY));
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(9 * DAY));
+      await networkHelpers.time.increaseTo(unbondedAt + 7 * DAY + 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 9 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
   });
 });

@@ -28,8 +28,8 @@ interface IDCMXGovernor {
     /// strictly within the unbonding delay of a request executes before that stake can be withdrawn. Increases apply
     /// at once. Decreases cannot shorten that wait for proposals already made: changing the voting delay or period
     /// holds the previous latency for that latency plus one second (a proposal made before keeps its old delay and
-    /// period), and queueing a proposal holds the latency with the timelock delay it waits out until its eta (a later
-    /// `updateDelay` on the timelock does not shorten an operation already scheduled).
+    /// period), and queueing a proposal holds that proposal's own latency (its voting delay and period, fixed when
+    /// it was made, plus the timelock delay it waits out) until its eta, whatever the settings are changed to meanwhile.
     function governanceLatency() external view returns (uint256);
 
     /// @notice The floor under `governanceLatency()` and until when (unix time, inclusive) it holds.
