@@ -25,8 +25,9 @@ pragma solidity ^0.8.28;
 /// the unbonding stake, taking the oldest requests first (the stake closest to leaving), in O(1) whatever the queue
 /// length, and takes what is there when it executes (up to the amount), so withdrawing part of the stake before a
 /// slash executes cannot make it fail. Latency DECREASES are made safe for proposals already in flight by the
-/// governor (`IDCMXGovernor.governanceLatency` keeps the previous latency for one latency after a change) and, for a
-/// replaced governor, by this contract (`governanceLatency()`).
+/// governor (`IDCMXGovernor.governanceLatency` holds the previous latency for one latency after a voting delay or
+/// period change, and a queued proposal's own latency until its eta) and, for a replaced governor, by this contract
+/// (`governanceLatency()`). The guarantee assumes governance queues and executes a slash as soon as it can.
 ///
 /// Voting power: only ACTIVE stake votes. It counts as votes of the node's operator in DCMXGovernor through
 /// `getPastStakedVotes`, checkpointed on the same ERC-6372 timestamp clock as DCMXToken. Unbonding stake does not
