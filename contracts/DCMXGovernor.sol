@@ -10,6 +10,7 @@ import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDCMXGovernor} from "./interfaces/IDCMXGovernor.sol";
 import {INodeStaking} from "./interfaces/INodeStaking.sol";
 
@@ -25,6 +26,11 @@ contract DCMXGovernor is
     GovernorTimelockControl
 {
     INodeStaking private immutable _staking;
+    /// @dev A floor under `governanceLatency()` until `_heldUntil` (inclusive), so a latency decrease cannot shorten
+    /// the wait of stake that a proposal already in flight may slash. One slot.
+    uint208 private _heldLatency;
+    uint48 private _heldUntil;
+    mapping(uint256 proposalId => uint48 timepoint) private _proposedAt;
 
     /// @param token_ DCMXToken.
     /// @param timelock_ The TimelockController that executes proposals and owns the protocol.
@@ -57,8 +63,15 @@ contract DCMXGovernor is
     }
 
     /// @inheritdoc IDCMXGovernor
-    function governanceLatency() external view returns (uint256) {
-        return votingDelay() + votingPeriod() + TimelockController(payable(timelock())).getMinDelay();
+    function heldLatency() external view returns (uint256 latency, uint256 until) {
+        return (_heldLatency, _heldUntil);
+    }
+
+    /// @inheritdoc IDCMXGovernor
+    function governanceLatency() public view returns (uint256) {
+        uint256 live = _liveLatency();
+        uint256 held = _heldLatency;
+        return held > live && block.timestamp <= _heldUntil ? held : live;
     }
 
     /// @inheritdoc Governor
@@ -92,8 +105,11 @@ contract DCMXGovernor is
         uint256[] memory values,
         bytes[] memory calldatas,
         bytes32 descriptionHash
-    ) internal override(Governor, GovernorTimelockControl) returns (uint48) {
-        return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+    ) internal override(Governor, GovernorTimelockControl) returns (uint48 eta) {
+        eta = super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+        // This proposal's own latency (its voting delay and period, fixed when proposed, plus the timelock delay it
+        // waits out) holds until it is executable, whatever the settings are changed to meanwhile.
+        _holdLatency(proposalDeadline(proposalId) - _proposedAt[proposalId] + (eta - block.timestamp), eta);
     }
 
     function _executeOperations(
@@ -127,5 +143,54 @@ contract DCMXGovernor is
 
     function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
         return super._executor();
+    }
+
+    /// @dev Records when the proposal was made, for its latency when it is queued.
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        _proposedAt[proposalId] = clock();
+    }
+
+    /// @dev A proposal made before the change keeps the old voting delay and period: the latency it had holds until
+    /// such a proposal can have executed.
+    function _setVotingDelay(uint48 newVotingDelay) internal override {
+        _holdCurrentLatency();
+        super._setVotingDelay(newVotingDelay);
+    }
+
+    /// @dev As `_setVotingDelay`.
+    function _setVotingPeriod(uint32 newVotingPeriod) internal override {
+        _holdCurrentLatency();
+        super._setVotingPeriod(newVotingPeriod);
+    }
+
+    function _liveLatency() private view returns (uint256) {
+        return votingDelay() + votingPeriod() + TimelockController(payable(timelock())).getMinDelay();
+    }
+
+    function _holdCurrentLatency() private {
+        if (timelock() == address(0)) return; // in the constructor: nothing was proposed yet
+        uint256 latency = governanceLatency();
+        _holdLatency(latency, block.timestamp + latency + 1);
+    }
+
+    /// @dev Raises the held floor to at least `latency` until at least `until`, never lowering either while active.
+    function _holdLatency(uint256 latency, uint256 until) private {
+        uint256 heldUntil = _heldUntil;
+        if (block.timestamp <= heldUntil) {
+            uint256 held = _heldLatency;
+            if (latency <= held && until <= heldUntil) return;
+            if (held > latency) latency = held;
+            if (heldUntil > until) until = heldUntil;
+        }
+        _heldLatency = SafeCast.toUint208(latency);
+        _heldUntil = SafeCast.toUint48(until);
+        emit GovernanceLatencyHeld(latency, until);
     }
 }

@@ -30,10 +30,12 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         uint32 head;
     }
 
-    /// @dev One queued request: the running total of `requested` after it, and its maturity. One slot.
+    /// @dev One queued request: the running total of `requested` after it, and when its unbonding delay ends (never
+    /// before the previous request's). It is withdrawable strictly after `unbondedAt` plus the governance latency read
+    /// at withdrawal. One slot.
     struct Request {
         uint112 cumulative;
-        uint40 maturesAt;
+        uint40 unbondedAt;
     }
 
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256("NodeRegistration(address node,address operator)");
@@ -44,6 +46,10 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     uint96 private _minStake;
     uint32 private _unbondingDelay;
     IDCMXGovernor private _governor;
+    /// @dev The latency of the replaced governor, held as a floor until `_previousLatencyUntil` (inclusive): its
+    /// proposals in flight keep their schedule. Packed with `_governor`, which `withdraw` reads anyway.
+    uint48 private _previousLatency;
+    uint40 private _previousLatencyUntil;
     mapping(address node => NodeState record) private _nodes;
     mapping(address node => Request[] queue) private _requests;
     mapping(address operator => Checkpoints.Trace208 votes) private _stakedVotes;
@@ -97,26 +103,26 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
-    function requestUnstake(address node, uint96 amount) external onlyOperator(node) returns (uint40 maturesAt) {
+    function requestUnstake(address node, uint96 amount) external onlyOperator(node) returns (uint40 unbondedAt) {
         if (amount == 0) revert NodeStakingZeroAmount();
         NodeState storage record = _nodes[node];
         uint96 stake = record.stake;
         if (amount > stake) revert NodeStakingInsufficientStake(node, amount, stake);
         uint96 remaining = stake - amount;
         if (remaining != 0 && remaining < _minStake) revert NodeStakingStakeBelowMinimum(remaining, _minStake);
-        maturesAt = SafeCast.toUint40(block.timestamp + unstakeDelay());
+        unbondedAt = SafeCast.toUint40(block.timestamp + _unbondingDelay);
         Request[] storage queue = _requests[node];
         uint256 length = queue.length;
         if (length != 0) {
-            uint40 previous = queue[length - 1].maturesAt;
-            if (previous > maturesAt) maturesAt = previous;
+            uint40 previous = queue[length - 1].unbondedAt;
+            if (previous > unbondedAt) unbondedAt = previous;
         }
         uint112 requested = record.requested + amount;
         record.stake = remaining;
         record.requested = requested;
-        queue.push(Request({cumulative: requested, maturesAt: maturesAt}));
+        queue.push(Request({cumulative: requested, unbondedAt: unbondedAt}));
         _subtractVotes(msg.sender, amount);
-        emit UnstakeRequested(node, amount, maturesAt);
+        emit UnstakeRequested(node, amount, unbondedAt);
     }
 
     /// @inheritdoc INodeStaking
@@ -125,10 +131,13 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         uint112 released = record.released;
         if (record.requested == released) revert NodeStakingNothingToWithdraw(node);
         Request[] storage queue = _requests[node];
-        uint256 firstPending = _firstMaturingAfter(queue, record.head, Time.timestamp());
+        uint256 latency = governanceLatency();
+        uint256 firstPending = _firstPending(queue, record.head, latency);
         uint112 matured = firstPending == 0 ? 0 : queue[firstPending - 1].cumulative;
-        if (matured <= released) revert NodeStakingStillUnbonding(node, _nextMaturity(queue, firstPending, released));
-        amount = uint96(matured - released);
+        if (matured <= released) {
+            revert NodeStakingStillUnbonding(node, _nextUnbondedAt(queue, firstPending, released) + latency + 1);
+        }
+        amount = SafeCast.toUint96(matured - released);
         record.released = matured;
         record.head = uint32(firstPending);
         emit StakeWithdrawn(node, msg.sender, amount);
@@ -142,12 +151,22 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
-    function slash(address node, uint96 amount, address recipient, bytes32 evidence) external onlyOwner {
+    function slash(address node, uint96 amount, address recipient, bytes32 evidence)
+        external
+        onlyOwner
+        returns (uint96 slashed)
+    {
         if (amount == 0) revert NodeStakingZeroAmount();
         NodeState storage record = _nodes[node];
         uint96 stake = record.stake;
-        uint256 unbonding = record.requested - record.released;
-        if (amount > stake + unbonding) revert NodeStakingInsufficientStake(node, amount, stake + unbonding);
+        uint256 available = stake + (record.requested - record.released);
+        // Whatever left the node before the slash executed cannot make it fail: it takes what is still there.
+        if (amount > available) amount = uint96(available); // fits: available < amount
+        slashed = amount;
+        if (amount == 0) {
+            emit NodeSlashed(node, 0, recipient, evidence);
+            return 0;
+        }
         if (amount <= stake) {
             record.stake = stake - amount;
             _subtractVotes(record.operator, amount);
@@ -175,6 +194,11 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     function setGovernor(address governor_) external onlyOwner {
         address counted = IDCMXGovernor(governor_).staking();
         if (counted != address(this)) revert NodeStakingGovernorMismatch(governor_, counted);
+        if (address(_governor) != address(0)) {
+            uint256 previous = governanceLatency();
+            _previousLatency = SafeCast.toUint48(previous);
+            _previousLatencyUntil = SafeCast.toUint40(block.timestamp + previous + 1);
+        }
         _governor = IDCMXGovernor(governor_);
         emit GovernorUpdated(governor_);
     }
@@ -185,7 +209,7 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         return Node({
             operator: record.operator,
             stake: record.stake,
-            unbonding: uint96(record.requested - record.released)
+            unbonding: SafeCast.toUint96(record.requested - record.released)
         });
     }
 
@@ -201,7 +225,8 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         uint256 floor = released;
         for (uint256 i = first; i < length; ++i) {
             Request storage request = queue[i];
-            pending[i - first] = UnstakeRequest({amount: uint96(request.cumulative - floor), maturesAt: request.maturesAt});
+            pending[i - first] =
+                UnstakeRequest({amount: SafeCast.toUint96(request.cumulative - floor), unbondedAt: request.unbondedAt});
             floor = request.cumulative;
         }
     }
@@ -210,9 +235,9 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     function withdrawableOf(address node) external view returns (uint96) {
         NodeState storage record = _nodes[node];
         Request[] storage queue = _requests[node];
-        uint256 firstPending = _firstMaturingAfter(queue, record.head, Time.timestamp());
+        uint256 firstPending = _firstPending(queue, record.head, governanceLatency());
         uint112 matured = firstPending == 0 ? 0 : queue[firstPending - 1].cumulative;
-        return matured > record.released ? uint96(matured - record.released) : 0;
+        return matured > record.released ? SafeCast.toUint96(matured - record.released) : 0;
     }
 
     /// @inheritdoc INodeStaking
@@ -265,10 +290,16 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
-    function unstakeDelay() public view returns (uint256) {
+    function unstakeDelay() external view returns (uint256) {
+        return _unbondingDelay + governanceLatency();
+    }
+
+    /// @inheritdoc INodeStaking
+    function governanceLatency() public view returns (uint256) {
         IDCMXGovernor governor_ = _governor;
-        uint256 latency = address(governor_) == address(0) ? 0 : governor_.governanceLatency();
-        return _unbondingDelay + latency;
+        uint256 live = address(governor_) == address(0) ? 0 : governor_.governanceLatency();
+        uint256 previous = _previousLatency;
+        return previous > live && block.timestamp <= _previousLatencyUntil ? previous : live;
     }
 
     /// @inheritdoc INodeStaking
@@ -304,27 +335,31 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
         emit UnbondingDelayUpdated(unbondingDelay_);
     }
 
-    /// @dev The first index in `queue[from:]` maturing after `now_` (the queue's maturities never decrease), or the
-    /// queue's length if all have matured: a binary search, so a long queue cannot make `withdraw` unaffordable.
-    function _firstMaturingAfter(Request[] storage queue, uint256 from, uint48 now_) private view returns (uint256) {
+    /// @dev The first index in `queue[from:]` not yet withdrawable with governance latency `latency`, i.e. with
+    /// `block.timestamp <= unbondedAt + latency` (the queue's `unbondedAt` never decrease), or the queue's length if
+    /// all are withdrawable: a binary search, so a long queue cannot make `withdraw` unaffordable.
+    function _firstPending(Request[] storage queue, uint256 from, uint256 latency) private view returns (uint256) {
+        uint256 now_ = block.timestamp;
+        if (now_ <= latency) return from;
+        uint256 cutoff = now_ - latency; // withdrawable iff unbondedAt < cutoff
         uint256 high = queue.length;
         while (from < high) {
             uint256 mid = (from + high) / 2;
-            if (queue[mid].maturesAt > now_) high = mid;
+            if (queue[mid].unbondedAt >= cutoff) high = mid;
             else from = mid + 1;
         }
         return high;
     }
 
-    /// @dev The maturity of the first request in `queue[from:]` that slashing left something of. The caller knows
+    /// @dev The `unbondedAt` of the first request in `queue[from:]` that slashing left something of. The caller knows
     /// one exists (the node has unbonding stake and nothing before `from` holds any).
-    function _nextMaturity(Request[] storage queue, uint256 from, uint112 released) private view returns (uint40) {
+    function _nextUnbondedAt(Request[] storage queue, uint256 from, uint112 released) private view returns (uint256) {
         uint256 high = queue.length - 1;
         while (from < high) {
             uint256 mid = (from + high) / 2;
             if (queue[mid].cumulative > released) high = mid;
             else from = mid + 1;
         }
-        return queue[high].maturesAt;
+        return queue[high].unbondedAt;
     }
 }

@@ -211,11 +211,12 @@ describe("Governance", () => {
 
       // The operator sees the proposal and requests its whole stake out at once.
       await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
-      const [{ maturesAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      const withdrawableAt = unbondedAt + VOTING_DELAY + VOTING_PERIOD + MIN_DELAY + 1;
       const stillUnbonding = async () =>
         viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
           getAddress(A.address),
-          maturesAt,
+          BigInt(withdrawableAt),
         ]);
 
       // Its unbonding stake no longer votes: it cannot vote against its own slash.
@@ -239,10 +240,229 @@ describe("Governance", () => {
       await f.governor.write.execute([...args, descriptionHash]);
       assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, 3n * MIN_STAKE);
       assert.deepEqual(await f.staking.read.nodeOf([A.address]), { operator: getAddress(f.operatorA.account.address), stake: 0n, unbonding: 0n });
-      await networkHelpers.time.increaseTo(maturesAt);
+      await networkHelpers.time.increaseTo(withdrawableAt);
       await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingNothingToWithdraw", [
         getAddress(A.address),
       ]);
+    });
+
+    /** Operator A with 3 * MIN_STAKE at stake and a voter holding 5M delegated DCMX. */
+    async function slashable(f: Fixture) {
+      const A = nodeKey("gov-A");
+      await registerNode(f, f.operatorA, A, 3n * MIN_STAKE);
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      return A;
+    }
+
+    async function propose(f: Fixture, target: `0x${string}`, calldata: `0x${string}`, description: string) {
+      const args = [[target], [0n], [calldata]] as const;
+      const descriptionHash = keccak256(stringToHex(description));
+      await f.governor.write.propose([...args, description], { account: f.voter.account });
+      const proposalId = await f.governor.read.hashProposal([...args, descriptionHash]);
+      return { proposalId, args, descriptionHash };
+    }
+
+    const slashCall = (f: Fixture, node: `0x${string}`, amount: bigint) =>
+      encodeFunctionData({ abi: f.staking.abi, functionName: "slash", args: [node, amount, f.timelock.address, keccak256(stringToHex("fraud"))] });
+
+    it("keeps the stake of a request made before a latency increase until a slash proposed within the unbonding delay executes", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      // Governance raises the voting period 3d -> 10d; the proposal is public for days before it executes.
+      const raise = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [10 * DAY] }), "longer votes");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([raise.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increase(VOTING_PERIOD);
+      await f.governor.write.queue([...raise.args, raise.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      // The operator requests everything just before the change executes (latency 5 days then).
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      await f.governor.write.execute([...raise.args, raise.descriptionHash]);
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(12 * DAY));
+      // Fraud is noticed and a slash proposed one minute inside the unbonding delay of the request.
+      await networkHelpers.time.increaseTo(requestedAt + UNBONDING_DELAY - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      const proposedAt = await networkHelpers.time.latest();
+      await networkHelpers.time.increaseTo(requestedAt + UNBONDING_DELAY + 5 * DAY); // the maturity with the old latency
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(requestedAt + UNBONDING_DELAY + 12 * DAY + 1),
+      ]);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(proposedAt + VOTING_DELAY + 10 * DAY + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      await viem.assertions.emitWithArgs(f.governor.write.execute([...slash.args, slash.descriptionHash]), f.staking, "NodeSlashed", [
+        getAddress(A.address),
+        3n * MIN_STAKE,
+        getAddress(f.timelock.address),
+        keccak256(stringToHex("fraud")),
+      ]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
+
+    it("slashes what is left when the operator withdrew a matured request before a slash of everything executes", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      // Long before any fraud: a legitimate request of 1 of the 3.
+      await f.staking.write.requestUnstake([A.address, MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      const matured = requestedAt + UNBONDING_DELAY + VOTING_DELAY + VOTING_PERIOD + MIN_DELAY + 1;
+      // Fraud: a slash of all 3 is proposed two days before request 1 matures; the operator requests the rest at once.
+      await networkHelpers.time.increaseTo(matured - 2 * DAY);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A all");
+      const proposedAt = await networkHelpers.time.latest();
+      await f.staking.write.requestUnstake([A.address, 2n * MIN_STAKE], { account: f.operatorA.account });
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(matured);
+      await f.staking.write.withdraw([A.address], { account: f.operatorA.account }); // request 1 leaves, by design
+      await networkHelpers.time.increaseTo(proposedAt + VOTING_DELAY + VOTING_PERIOD + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      await networkHelpers.time.increase(MIN_DELAY);
+      const treasuryBefore = await f.token.read.balanceOf([f.timelock.address]);
+      await viem.assertions.emitWithArgs(f.governor.write.execute([...slash.args, slash.descriptionHash]), f.staking, "NodeSlashed", [
+        getAddress(A.address),
+        2n * MIN_STAKE,
+        getAddress(f.timelock.address),
+        keccak256(stringToHex("fraud")),
+      ]);
+      assert.equal((await f.token.read.balanceOf([f.timelock.address])) - treasuryBefore, 2n * MIN_STAKE);
+      assert.deepEqual(await f.staking.read.nodeOf([A.address]), { operator: getAddress(f.operatorA.account.address), stake: 0n, unbonding: 0n });
+    });
+
+    it("executes a slash proposed in the last second of the unbonding delay before the stake can leave", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const requestedAt = await networkHelpers.time.latest();
+      // Proposed strictly within the unbonding delay: its last second.
+      await networkHelpers.time.setNextBlockTimestamp(requestedAt + UNBONDING_DELAY - 1);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A late");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      // The earliest the Governor queues: one second after the deadline; the earliest execution: MIN_DELAY later.
+      const earliestQueue = requestedAt + UNBONDING_DELAY - 1 + VOTING_DELAY + VOTING_PERIOD + 1;
+      await networkHelpers.time.setNextBlockTimestamp(earliestQueue);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      // At the earliest execution time the operator cannot withdraw first.
+      await networkHelpers.time.setNextBlockTimestamp(earliestQueue + MIN_DELAY);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(earliestQueue + MIN_DELAY + 1),
+      ]);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
+
+    it("keeps the stake until an in-flight slash executes when governance shortens the voting period meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const lower = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }), "shorter votes");
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      // Slash proposed within the unbonding delay, under the 3-day voting period (latency 5 days).
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      // Both queued at the earliest; the shorter period executes first.
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
+      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
+      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      const changedAt = await networkHelpers.time.latest();
+      // Live latency is 3 days now, but the slash in flight still runs on the 3-day period: 5 days hold.
+      assert.equal(await f.governor.read.votingPeriod(), BigInt(DAY));
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(5 * DAY));
+      assert.deepEqual(await f.governor.read.heldLatency(), [BigInt(5 * DAY), BigInt(changedAt + 5 * DAY + 1)]);
+      assert.ok(changedAt > unbondedAt + 3 * DAY && changedAt < slashEta - 1); // withdrawable at once with the live latency
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 5 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+      // Once every proposal made before the change has had its chance, the shorter latency applies.
+      await networkHelpers.time.increaseTo(changedAt + 5 * DAY + 2);
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(3 * DAY));
+    });
+
+    it("keeps the stake until a queued slash executes when governance lowers the timelock delay meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const lower = await propose(f, f.timelock.address, encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [0n] }), "no timelock delay");
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
+      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
+      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      assert.equal(await f.timelock.read.getMinDelay(), 0n);
+      // With the live latency (4 days) the stake would be withdrawable now, before the slash can execute.
+      const now = await networkHelpers.time.latest();
+      assert.ok(now >= unbondedAt + 4 * DAY && now < slashEta - 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 5 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
+
+    it("keeps the stake until a queued slash executes when governance shortens the voting period and lengthens the timelock delay meanwhile", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = await slashable(f);
+      const shorter = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }), "shorter votes");
+      const longer = await propose(f, f.timelock.address, encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [5n * BigInt(DAY)] }), "longer timelock");
+      await networkHelpers.time.increase(3_600);
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      // Proposed under a 3-day period; it will be queued under a 5-day timelock delay: 9 days + 1 s at the earliest.
+      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
+      const proposedAt = await networkHelpers.time.latest();
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      for (const { proposalId } of [shorter, longer, slash]) await f.governor.write.castVote([proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([longer.proposalId])) + 1);
+      await f.governor.write.queue([...shorter.args, shorter.descriptionHash]);
+      await f.governor.write.queue([...longer.args, longer.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([longer.proposalId])));
+      await f.governor.write.execute([...shorter.args, shorter.descriptionHash]);
+      await f.governor.write.execute([...longer.args, longer.descriptionHash]);
+      await networkHelpers.time.setNextBlockTimestamp(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      assert.equal(slashEta, proposedAt + 9 * DAY + 1);
+      // Live latency: 1 + 1 + 5 = 7 days, which would free the stake two days before the slash can execute; the
+      // slash's own latency (1 + 3 + 5 days) holds until its eta.
+      assert.equal(await f.governor.read.votingPeriod(), BigInt(DAY));
+      assert.equal(await f.timelock.read.getMinDelay(), BigInt(5 * DAY));
+      assert.equal(await f.governor.read.governanceLatency(), BigInt(9 * DAY));
+      await networkHelpers.time.increaseTo(unbondedAt + 7 * DAY + 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(f.staking.write.withdraw([A.address], { account: f.operatorA.account }), f.staking, "NodeStakingStillUnbonding", [
+        getAddress(A.address),
+        BigInt(unbondedAt + 9 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(slashEta);
+      await f.governor.write.execute([...slash.args, slash.descriptionHash]);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
   });
 });

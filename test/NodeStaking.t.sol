@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {DCMXGovernor} from "../contracts/DCMXGovernor.sol";
+import {DCMXTimelock} from "../contracts/DCMXTimelock.sol";
+import {DCMXToken} from "../contracts/DCMXToken.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {NodeStaking} from "../contracts/NodeStaking.sol";
 import {EconomyBase} from "./helpers/EconomyBase.sol";
@@ -45,11 +49,26 @@ contract NodeStakingTest is EconomyBase {
 
     function test_withdraw_revertsIfStillUnbonding() public {
         vm.prank(operator);
-        uint40 maturesAt = staking.requestUnstake(node, MIN_STAKE);
-        vm.warp(maturesAt - 1);
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, maturesAt));
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        vm.warp(unbondedAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + 1));
         vm.prank(operator);
         staking.withdraw(node);
+    }
+
+    /// A slash proposed in the last second before `unbondedAt` executes at `unbondedAt + latency` at the earliest:
+    /// the stake must still be there in that second, so withdrawing is allowed only strictly after it.
+    function test_withdraw_revertsIfExactlyAtTheEndOfTheDelay() public {
+        vm.prank(operator);
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        vm.warp(unbondedAt);
+        assertEq(staking.withdrawableOf(node), 0, "nothing withdrawable yet");
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + 1));
+        vm.prank(operator);
+        staking.withdraw(node);
+        vm.warp(unbondedAt + 1);
+        vm.prank(operator);
+        assertEq(staking.withdraw(node), MIN_STAKE, "one second later");
     }
 
     function test_withdraw_paysOnlyMaturedRequestsIfLaterOnesArePending() public {
@@ -60,11 +79,11 @@ contract NodeStakingTest is EconomyBase {
         uint40 second = staking.requestUnstake(node, 2 * MIN_STAKE);
         // The second request did not restart the first one's clock.
         assertEq(second - first, 2 days, "own clocks");
-        vm.warp(first);
+        vm.warp(first + 1);
         assertEq(staking.withdraw(node), MIN_STAKE, "first request only");
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second));
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second + 1));
         staking.withdraw(node);
-        vm.warp(second);
+        vm.warp(second + 1);
         assertEq(staking.withdraw(node), 2 * MIN_STAKE, "second request");
         vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingNothingToWithdraw.selector, node));
         staking.withdraw(node);
@@ -99,12 +118,12 @@ contract NodeStakingTest is EconomyBase {
         INodeStaking.UnstakeRequest[] memory pending = staking.unstakeRequestsOf(node);
         assertEq(pending.length, 1, "one request left");
         assertEq(pending[0].amount, MIN_STAKE + MIN_STAKE / 2, "what is left of the second");
-        assertEq(pending[0].maturesAt, second, "its maturity");
-        vm.warp(first);
-        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second));
+        assertEq(pending[0].unbondedAt, second, "its clock");
+        vm.warp(first + 1);
+        vm.expectRevert(abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, second + 1));
         vm.prank(operator);
         staking.withdraw(node);
-        vm.warp(second);
+        vm.warp(second + 1);
         vm.prank(operator);
         assertEq(staking.withdraw(node), MIN_STAKE + MIN_STAKE / 2, "the rest");
     }
@@ -118,6 +137,54 @@ contract NodeStakingTest is EconomyBase {
         vm.prank(operator);
         uint40 second = staking.requestUnstake(node, MIN_STAKE);
         assertEq(second, first, "waits for the earlier request");
+    }
+
+    /// The queue's running totals are uint112: more than a uint96 unbonding (only with a token supply above 2^96 wei)
+    /// must revert, not be truncated into a smaller payout that marks the whole queue as paid.
+    function test_withdraw_revertsIfMoreThanAUint96HasMatured() public {
+        DCMXToken big = new DCMXToken(address(this), address(this), 2 ** 98, new DCMXToken.Allocation[](0), 2 ** 98);
+        NodeStaking bigStaking = new NodeStaking(big, address(this), MIN_STAKE, 7 days);
+        uint96 most = type(uint96).max;
+        big.approve(address(bigStaking), type(uint256).max);
+        address bigNode = vm.addr(NODE_KEY);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(NODE_KEY, bigStaking.registrationDigest(bigNode, address(this)));
+        bigStaking.registerNode(bigNode, "/dns4/n.example/tcp/4001", most, abi.encodePacked(r, s, v));
+        bigStaking.requestUnstake(bigNode, most);
+        bigStaking.increaseStake(bigNode, most);
+        uint40 unbondedAt = bigStaking.requestUnstake(bigNode, most);
+        vm.warp(unbondedAt + 1);
+        bytes memory overflow = abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, 2 * uint256(most));
+        vm.expectRevert(overflow);
+        bigStaking.nodeOf(bigNode);
+        vm.expectRevert(overflow);
+        bigStaking.withdrawableOf(bigNode);
+        vm.expectRevert(overflow);
+        bigStaking.withdraw(bigNode);
+    }
+
+    /// F1 of the review: the latency is read at withdrawal, so a raise after the request (here of the timelock delay,
+    /// through a real timelock and governor) reaches it; withdrawing works exactly strictly after the new maturity.
+    function testFuzz_withdraw_waitsOutALatencyRaisedAfterTheRequest(uint32 raise, uint32 wait) public {
+        DCMXTimelock timelock = new DCMXTimelock(1 days, new address[](0), new address[](0), address(0));
+        DCMXGovernor governor = new DCMXGovernor(token, timelock, staking, 1 days, 3 days, 0, 4);
+        staking.setGovernor(address(governor));
+        vm.prank(operator);
+        uint40 unbondedAt = staking.requestUnstake(node, MIN_STAKE);
+        uint256 raised = bound(raise, 0, 30 days);
+        vm.prank(address(timelock));
+        timelock.updateDelay(1 days + raised);
+        uint256 latency = 5 days + raised;
+        assertEq(staking.governanceLatency(), latency, "latency read now");
+        vm.warp(block.timestamp + bound(wait, 0, 60 days));
+        vm.prank(operator);
+        if (block.timestamp > unbondedAt + latency) {
+            assertEq(staking.withdraw(node), MIN_STAKE, "matured");
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(INodeStaking.NodeStakingStillUnbonding.selector, node, unbondedAt + latency + 1)
+            );
+            staking.withdraw(node);
+        }
     }
 
     function test_requestUnstake_stopsVotingAtOnceIfRequested() public {
@@ -180,15 +247,15 @@ contract StakingHandler is Test {
         amount = uint96(bound(amount, 1, active));
         if (active - amount != 0 && active - amount < _staking.minStake()) amount = active;
         vm.prank(_operators[i]);
-        uint40 maturesAt = _staking.requestUnstake(node, amount);
+        uint40 unbondedAt = _staking.requestUnstake(node, amount);
         uint256[] storage maturities = _maturities[node];
-        uint256 expected = block.timestamp + _staking.unstakeDelay();
+        uint256 expected = block.timestamp + _staking.unbondingDelay();
         if (maturities.length != 0 && maturities[maturities.length - 1] > expected) {
             expected = maturities[maturities.length - 1];
         }
-        if (maturesAt != expected) mismatch = true;
+        if (unbondedAt != expected) mismatch = true;
         _amounts[node].push(amount);
-        maturities.push(maturesAt);
+        maturities.push(unbondedAt);
     }
 
     function withdraw(uint256 nodeSeed) external {
@@ -197,7 +264,8 @@ contract StakingHandler is Test {
         uint256 expected;
         uint256 head = _head[node];
         uint256[] storage amounts = _amounts[node];
-        while (head < amounts.length && _maturities[node][head] <= block.timestamp) expected += amounts[head++];
+        uint256 latency = _staking.governanceLatency();
+        while (head < amounts.length && _maturities[node][head] + latency < block.timestamp) expected += amounts[head++];
         vm.prank(_operators[i]);
         try _staking.withdraw(node) returns (uint96 amount) {
             if (amount != expected || expected == 0) mismatch = true;
@@ -213,9 +281,11 @@ contract StakingHandler is Test {
         address node = _nodes[nodeSeed % _nodes.length];
         INodeStaking.Node memory record = _staking.nodeOf(node);
         uint256 total = record.stake + record.unbonding;
-        if (total == 0) return;
-        amount = uint96(bound(amount, 1, total));
-        _staking.slash(node, amount, address(0xdead), bytes32(0));
+        // Asking for more than is at stake takes what is there (and nothing, if nothing is).
+        amount = uint96(bound(amount, 1, total + 1_000e18));
+        uint96 slashed = _staking.slash(node, amount, address(0xdead), bytes32(0));
+        if (slashed != (amount < total ? amount : total)) mismatch = true;
+        amount = slashed;
         paidOut += amount;
         // Model: active first, then the oldest requests.
         uint256 rest = amount > record.stake ? amount - record.stake : 0;
@@ -266,7 +336,9 @@ contract NodeStakingInvariantTest is EconomyBase {
         handler.warp(1 days - 1);
         handler.unstake(0, 1_000e18);
         handler.slash(0, 500e18 - 1); // nothing is active: half of the first request
-        handler.warp(6 days - 1); // the first request matures
+        handler.warp(6 days - 1); // exactly the first request's unbondedAt: not yet withdrawable
+        handler.withdraw(0);
+        handler.warp(0); // one second later it is
         handler.withdraw(0);
         handler.warp(1 days - 1); // the second request matures
         handler.withdraw(0);

@@ -126,9 +126,9 @@ describe("NodeStaking", () => {
       await register();
       const hash = await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
       const { timestamp } = await publicClient.getBlock({ blockHash: (await publicClient.getTransactionReceipt({ hash })).blockHash });
-      const maturesAt = Number(timestamp) + UNBONDING_DELAY;
+      const unbondedAt = Number(timestamp) + UNBONDING_DELAY;
       const [request] = await staking.read.unstakeRequestsOf([N.address]);
-      assert.deepEqual(request, { amount: MIN_STAKE, maturesAt });
+      assert.deepEqual(request, { amount: MIN_STAKE, unbondedAt });
       assert.equal(await staking.read.activeOperatorOf([N.address]), zeroAddress);
       assert.equal(await staking.read.operatorOf([N.address]), getAddress(operator.account.address));
       assert.equal((await staking.read.nodeOf([N.address])).unbonding, MIN_STAKE);
@@ -136,9 +136,9 @@ describe("NodeStaking", () => {
       assert.equal(await staking.read.stakedVotes([operator.account.address]), 0n);
       await viem.assertions.revertWithCustomErrorWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "NodeStakingStillUnbonding", [
         getAddress(N.address),
-        maturesAt,
+        BigInt(unbondedAt + 1),
       ]);
-      await networkHelpers.time.increaseTo(maturesAt);
+      await networkHelpers.time.increaseTo(unbondedAt); // the next block is strictly after the delay
       const before = await token.read.balanceOf([operator.account.address]);
       await viem.assertions.emitWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "StakeWithdrawn", [
         getAddress(N.address),
@@ -158,11 +158,11 @@ describe("NodeStaking", () => {
       await viem.assertions.emitWithArgs(staking.write.requestUnstake([N.address, 2n * MIN_STAKE], { account: operator.account }), staking, "UnstakeRequested", [
         getAddress(N.address),
         2n * MIN_STAKE,
-        first.maturesAt + 3 * DAY + 1,
+        first.unbondedAt + 3 * DAY + 1,
       ]);
       const requests = await staking.read.unstakeRequestsOf([N.address]);
-      assert.deepEqual(requests, [first, { amount: 2n * MIN_STAKE, maturesAt: first.maturesAt + 3 * DAY + 1 }]);
-      await networkHelpers.time.increaseTo(first.maturesAt);
+      assert.deepEqual(requests, [first, { amount: 2n * MIN_STAKE, unbondedAt: first.unbondedAt + 3 * DAY + 1 }]);
+      await networkHelpers.time.increaseTo(first.unbondedAt + 1);
       assert.equal(await staking.read.withdrawableOf([N.address]), MIN_STAKE);
       await staking.write.withdraw([N.address], { account: operator.account });
       assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), [requests[1]]);
@@ -237,11 +237,11 @@ describe("NodeStaking", () => {
       const record = await staking.read.nodeOf([N.address]);
       assert.equal(record.stake, 0n);
       assert.equal(record.unbonding, MIN_STAKE - 7n);
-      assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), [{ amount: MIN_STAKE - 7n, maturesAt: request.maturesAt }]);
+      assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), [{ amount: MIN_STAKE - 7n, unbondedAt: request.unbondedAt }]);
       assert.equal((await token.read.balanceOf([treasury])) - before, 2n * MIN_STAKE + 7n);
       assert.equal(await staking.read.stakedVotes([operator.account.address]), 0n);
       // The slashed request pays what is left of it.
-      await networkHelpers.time.increaseTo(request.maturesAt);
+      await networkHelpers.time.increaseTo(request.unbondedAt + 1);
       assert.equal(await staking.read.withdrawableOf([N.address]), MIN_STAKE - 7n);
     });
 
@@ -256,15 +256,41 @@ describe("NodeStaking", () => {
       );
     });
 
-    it("reverts when slashing more than is at stake", async () => {
-      const { staking, deployer, register } = await networkHelpers.loadFixture(fixture);
+    it("takes everything that is left when slashing more than is at stake", async () => {
+      const { staking, token, deployer, operator, register } = await networkHelpers.loadFixture(fixture);
+      await register(N, 2n * MIN_STAKE);
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const treasury = getAddress(deployer.account.address);
+      const before = await token.read.balanceOf([treasury]);
+      const { result } = await staking.simulate.slash([N.address, 5n * MIN_STAKE, treasury, evidence]);
+      assert.equal(result, 2n * MIN_STAKE);
+      await viem.assertions.emitWithArgs(staking.write.slash([N.address, 5n * MIN_STAKE, treasury, evidence]), staking, "NodeSlashed", [
+        getAddress(N.address),
+        2n * MIN_STAKE,
+        treasury,
+        evidence,
+      ]);
+      assert.equal((await token.read.balanceOf([treasury])) - before, 2n * MIN_STAKE);
+      assert.deepEqual(await staking.read.nodeOf([N.address]), { operator: getAddress(operator.account.address), stake: 0n, unbonding: 0n });
+      assert.deepEqual(await staking.read.unstakeRequestsOf([N.address]), []);
+    });
+
+    it("takes nothing and still emits NodeSlashed when nothing is left at stake", async () => {
+      const { staking, token, deployer, operator, register } = await networkHelpers.loadFixture(fixture);
       await register();
-      await viem.assertions.revertWithCustomErrorWithArgs(
-        staking.write.slash([N.address, MIN_STAKE + 1n, deployer.account.address, evidence]),
-        staking,
-        "NodeStakingInsufficientStake",
-        [getAddress(N.address), MIN_STAKE + 1n, MIN_STAKE],
-      );
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const [request] = await staking.read.unstakeRequestsOf([N.address]);
+      await networkHelpers.time.increaseTo(request.unbondedAt + 1);
+      await staking.write.withdraw([N.address], { account: operator.account });
+      const treasury = getAddress(deployer.account.address);
+      const before = await token.read.balanceOf([treasury]);
+      await viem.assertions.emitWithArgs(staking.write.slash([N.address, MIN_STAKE, treasury, evidence]), staking, "NodeSlashed", [
+        getAddress(N.address),
+        0n,
+        treasury,
+        evidence,
+      ]);
+      assert.equal(await token.read.balanceOf([treasury]), before);
     });
 
     it("reverts when slashing zero", async () => {
@@ -302,23 +328,61 @@ describe("NodeStaking", () => {
   });
 
   describe("setGovernor", () => {
-    async function governance(staking: `0x${string}`, token: `0x${string}`) {
+    async function governance(staking: `0x${string}`, token: `0x${string}`, votingPeriod = 7 * DAY) {
       const timelock = await viem.deployContract("DCMXTimelock", [2n * BigInt(DAY), [], [zeroAddress], zeroAddress]);
-      const governor = await viem.deployContract("DCMXGovernor", [token, timelock.address, staking, DAY, 7 * DAY, 0n, 4n]);
+      const governor = await viem.deployContract("DCMXGovernor", [token, timelock.address, staking, DAY, votingPeriod, 0n, 4n]);
       return { timelock, governor };
     }
 
-    it("adds the governor's latency (voting delay + voting period + timelock delay) to every unstake request", async () => {
+    it("adds the governor's latency (voting delay + voting period + timelock delay), read at withdrawal, to every unstake request", async () => {
       const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
       await register(N, 2n * MIN_STAKE);
+      // Requested before the governor is set: the latency still reaches it.
+      await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
+      const now = await networkHelpers.time.latest();
+      const [{ unbondedAt }] = await staking.read.unstakeRequestsOf([N.address]);
+      assert.equal(unbondedAt, now + UNBONDING_DELAY);
       const { governor } = await governance(staking.address, token.address);
       await viem.assertions.emitWithArgs(staking.write.setGovernor([governor.address]), staking, "GovernorUpdated", [getAddress(governor.address)]);
       assert.equal(await staking.read.governor(), getAddress(governor.address));
       assert.equal(await governor.read.governanceLatency(), BigInt(10 * DAY));
+      assert.equal(await staking.read.governanceLatency(), BigInt(10 * DAY));
       assert.equal(await staking.read.unstakeDelay(), BigInt(UNBONDING_DELAY + 10 * DAY));
+      await networkHelpers.time.increaseTo(unbondedAt + 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "NodeStakingStillUnbonding", [
+        getAddress(N.address),
+        BigInt(unbondedAt + 10 * DAY + 1),
+      ]);
+      assert.equal(await staking.read.withdrawableOf([N.address]), 0n);
+      await networkHelpers.time.increaseTo(unbondedAt + 10 * DAY);
+      assert.equal(await staking.read.withdrawableOf([N.address]), 0n);
+      await viem.assertions.emitWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "StakeWithdrawn", [
+        getAddress(N.address),
+        getAddress(operator.account.address),
+        MIN_STAKE,
+      ]);
+    });
+
+    it("holds the replaced governor's longer latency until its proposals in flight can have executed", async () => {
+      const { staking, token, operator, register } = await networkHelpers.loadFixture(fixture);
+      await register();
+      const { governor: slow } = await governance(staking.address, token.address);
+      const { governor: fast } = await governance(staking.address, token.address, DAY);
+      await staking.write.setGovernor([slow.address]);
+      await staking.write.setUnbondingDelay([DAY]); // shorter than the latencies, so only the held one keeps the stake
       await staking.write.requestUnstake([N.address, MIN_STAKE], { account: operator.account });
-      const now = await networkHelpers.time.latest();
-      assert.equal((await staking.read.unstakeRequestsOf([N.address]))[0].maturesAt, now + UNBONDING_DELAY + 10 * DAY);
+      const [{ unbondedAt }] = await staking.read.unstakeRequestsOf([N.address]);
+      await staking.write.setGovernor([fast.address]);
+      const swappedAt = await networkHelpers.time.latest();
+      assert.equal(await fast.read.governanceLatency(), BigInt(4 * DAY));
+      assert.equal(await staking.read.governanceLatency(), BigInt(10 * DAY));
+      await networkHelpers.time.increaseTo(unbondedAt + 4 * DAY + 1);
+      await viem.assertions.revertWithCustomErrorWithArgs(staking.write.withdraw([N.address], { account: operator.account }), staking, "NodeStakingStillUnbonding", [
+        getAddress(N.address),
+        BigInt(unbondedAt + 10 * DAY + 1),
+      ]);
+      await networkHelpers.time.increaseTo(swappedAt + 10 * DAY + 2);
+      assert.equal(await staking.read.governanceLatency(), BigInt(4 * DAY));
     });
 
     it("reverts when the governor counts another staking contract's votes", async () => {

@@ -14,12 +14,24 @@ pragma solidity ^0.8.28;
 /// staked votes count for the operator itself and cannot be delegated; unbonding stake does not vote. The quorum is a
 /// fraction of the token's total supply, which includes staked and treasury tokens (the treasury never votes).
 interface IDCMXGovernor {
+    /// @notice Emitted when `governanceLatency()` is held at no less than `latency` until `until` (inclusive): when
+    /// the voting delay or period changes, and when a proposal is queued.
+    event GovernanceLatencyHeld(uint256 latency, uint256 until);
+
     /// @notice The node registry whose stake counts as voting power.
     function staking() external view returns (address);
 
-    /// @notice The shortest time from a proposal to its execution, in seconds: voting delay + voting period + the
-    /// timelock's minimum delay, at current settings.
-    /// @dev NodeStaking adds it to every unstake request's delay, so a slash proposed when an operator starts leaving
-    /// executes before the stake can be withdrawn.
+    /// @notice The longest time, in seconds, from a proposal to its earliest execution for any proposal that may still
+    /// be in flight: voting delay + voting period + the timelock's minimum delay at current settings, but never less
+    /// than the held latency (`heldLatency()`) while it holds.
+    /// @dev NodeStaking adds it, read at withdrawal, to every unstake request's unbonding delay, so a slash proposed
+    /// strictly within the unbonding delay of a request executes before that stake can be withdrawn. Increases apply
+    /// at once. Decreases cannot shorten that wait for proposals already made: changing the voting delay or period
+    /// holds the previous latency for that latency plus one second (a proposal made before keeps its old delay and
+    /// period), and queueing a proposal holds that proposal's own latency (its voting delay and period, fixed when
+    /// it was made, plus the timelock delay it waits out) until its eta, whatever the settings are changed to meanwhile.
     function governanceLatency() external view returns (uint256);
+
+    /// @notice The floor under `governanceLatency()` and until when (unix time, inclusive) it holds.
+    function heldLatency() external view returns (uint256 latency, uint256 until);
 }

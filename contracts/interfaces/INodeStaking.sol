@@ -13,14 +13,21 @@ pragma solidity ^0.8.28;
 /// Endpoints are not stored: a node's endpoint is the one in its latest `NodeRegistered` or `EndpointUpdated` log
 /// (an indexer or `eth_getLogs` filtered by the indexed node reads it). That saves a 22k-gas slot per registration.
 ///
-/// Unstaking: every `requestUnstake` is its own request in a per-node queue with its own maturity, `unstakeDelay()`
-/// after the request: the governance-set `unbondingDelay()` (the window in which fraud must be noticed and a slash
-/// proposed) PLUS the governor's current latency (voting delay + voting period + timelock delay). So a slash proposed
-/// at any time within `unbondingDelay()` of a request can pass and execute before that request's stake can leave: an
-/// operator who sees a slash proposal and requests at once cannot withdraw before it executes. `withdraw` pays every
-/// matured request at once. A request never matures before an earlier one (if governance shortens the delay, the new
-/// request waits for the previous one), which keeps the queue ordered. Slashing reaches the unbonding stake, taking
-/// the oldest requests first (the stake closest to leaving), in O(1) whatever the queue length.
+/// Unstaking: every `requestUnstake` is its own request in a per-node queue with its own clock. A request records
+/// `unbondedAt`, the request time plus the governance-set `unbondingDelay()` (the window in which fraud must be
+/// noticed and a slash proposed), never earlier than the previous request's (if governance shortens the delay, the new
+/// request waits for the previous one, which keeps the queue ordered). It is withdrawable STRICTLY AFTER `unbondedAt +
+/// governanceLatency()`, the latency (voting delay + voting period + timelock delay) read AT WITHDRAWAL, not at the
+/// request: so a later raise of any of these parameters (or a new governor) reaches requests already queued. Guarantee:
+/// a slash proposed strictly within the unbonding delay of a request (at a time `< unbondedAt`) and passed at the
+/// earliest moments (queued one second after its deadline, executed when the timelock allows) executes in a block
+/// strictly before that request's stake can leave. `withdraw` pays every matured request at once. Slashing reaches
+/// the unbonding stake, taking the oldest requests first (the stake closest to leaving), in O(1) whatever the queue
+/// length, and takes what is there when it executes (up to the amount), so withdrawing part of the stake before a
+/// slash executes cannot make it fail. Latency DECREASES are made safe for proposals already in flight by the
+/// governor (`IDCMXGovernor.governanceLatency` holds the previous latency for one latency after a voting delay or
+/// period change, and a queued proposal's own latency until its eta) and, for a replaced governor, by this contract
+/// (`governanceLatency()`). The guarantee assumes governance queues and executes a slash as soon as it can.
 ///
 /// Voting power: only ACTIVE stake votes. It counts as votes of the node's operator in DCMXGovernor through
 /// `getPastStakedVotes`, checkpointed on the same ERC-6372 timestamp clock as DCMXToken. Unbonding stake does not
@@ -38,21 +45,24 @@ interface INodeStaking {
         uint96 unbonding;
     }
 
-    /// @notice A pending unstake request: `amount` wei withdrawable from `maturesAt` (unix time).
+    /// @notice A pending unstake request: `amount` wei, withdrawable strictly after `unbondedAt +
+    /// governanceLatency()` (unix time; the latency as it is when withdrawing).
     struct UnstakeRequest {
         uint96 amount;
-        uint40 maturesAt;
+        uint40 unbondedAt;
     }
 
     /// @notice Emitted when `operator` registers `node` at `endpoint` with `stake`.
     event NodeRegistered(address indexed node, address indexed operator, string endpoint, uint96 stake);
     /// @notice Emitted when the operator adds `amount` to the node's stake.
     event StakeIncreased(address indexed node, uint96 amount, uint96 stake);
-    /// @notice Emitted when the operator queues `amount` of the node's stake for withdrawal at `maturesAt`.
-    event UnstakeRequested(address indexed node, uint96 amount, uint40 maturesAt);
+    /// @notice Emitted when the operator queues `amount` of the node's stake, unbonded at `unbondedAt` (withdrawable
+    /// strictly after `unbondedAt + governanceLatency()`).
+    event UnstakeRequested(address indexed node, uint96 amount, uint40 unbondedAt);
     /// @notice Emitted when the operator withdraws the node's matured unstake requests.
     event StakeWithdrawn(address indexed node, address indexed operator, uint96 amount);
-    /// @notice Emitted when governance slashes `amount` of the node's stake to `recipient`.
+    /// @notice Emitted when governance slashes the node: `amount` is what was actually taken and sent to `recipient`
+    /// (at most the amount asked; zero if nothing was left at stake).
     event NodeSlashed(address indexed node, uint96 amount, address recipient, bytes32 evidence);
     /// @notice Emitted when the operator changes the node's public endpoint.
     event EndpointUpdated(address indexed node, string endpoint);
@@ -71,12 +81,13 @@ interface INodeStaking {
     error NodeStakingStakeBelowMinimum(uint256 stake, uint256 minStake);
     /// @notice The caller is not the node's operator.
     error NodeStakingNotOperator(address node, address caller);
-    /// @notice The amount exceeds what the node has at stake.
+    /// @notice The amount to unstake exceeds the node's active stake.
     error NodeStakingInsufficientStake(address node, uint256 amount, uint256 available);
     /// @notice The amount is zero.
     error NodeStakingZeroAmount();
-    /// @notice No unstake request of the node has matured; the next one matures at `maturesAt`.
-    error NodeStakingStillUnbonding(address node, uint40 maturesAt);
+    /// @notice No unstake request of the node has matured; at the current governance latency the next one is
+    /// withdrawable from `withdrawableAt` (unix time, inclusive).
+    error NodeStakingStillUnbonding(address node, uint256 withdrawableAt);
     /// @notice The node has nothing unbonding.
     error NodeStakingNothingToWithdraw(address node);
     /// @notice The endpoint is empty.
@@ -96,25 +107,30 @@ interface INodeStaking {
     /// @notice Adds `amount` to the stake of the caller's `node`; the result MUST reach `minStake()`.
     function increaseStake(address node, uint96 amount) external;
 
-    /// @notice Queues `amount` of the caller's `node` stake for withdrawal after `unstakeDelay()` seconds (or when the
-    /// node's previous request matures, if that is later). The amount stops voting at once.
+    /// @notice Queues `amount` of the caller's `node` stake for withdrawal strictly after `unbondedAt +
+    /// governanceLatency()`. The amount stops voting at once.
     /// @dev The remaining active stake MUST be zero (leaving) or at least `minStake()`. Earlier requests keep their
-    /// own maturity. Reverts if a governor is set and its latency cannot be read.
-    /// @return maturesAt When the request becomes withdrawable.
-    function requestUnstake(address node, uint96 amount) external returns (uint40 maturesAt);
+    /// own clock.
+    /// @return unbondedAt Now plus `unbondingDelay()`, or the previous request's `unbondedAt` if that is later.
+    function requestUnstake(address node, uint96 amount) external returns (uint40 unbondedAt);
 
     /// @notice Sends the caller every matured unstake request of `node` (what slashing left of them).
-    /// @dev Reverts with `NodeStakingNothingToWithdraw` if nothing is unbonding, `NodeStakingStillUnbonding` if
-    /// nothing has matured (or slashing took all of what had).
+    /// @dev A request has matured when `block.timestamp > unbondedAt + governanceLatency()`, the latency read now.
+    /// Reverts with `NodeStakingNothingToWithdraw` if nothing is unbonding, `NodeStakingStillUnbonding` if nothing
+    /// has matured (or slashing took all of what had). Reverts if a governor is set and its latency cannot be read.
     /// @return amount The amount sent.
     function withdraw(address node) external returns (uint96 amount);
 
     /// @notice Sets the public endpoint (e.g. a multiaddr or URL) of the caller's `node`.
     function setEndpoint(address node, string calldata endpoint) external;
 
-    /// @notice Slashes `amount` of `node`'s stake (active first, then unbonding, oldest request first) to `recipient`.
-    /// @dev Only the owner (governance). `evidence` references the proof of fraud (e.g. a hash of the receipts).
-    function slash(address node, uint96 amount, address recipient, bytes32 evidence) external;
+    /// @notice Slashes up to `amount` of `node`'s stake (active first, then unbonding, oldest request first) to
+    /// `recipient`: all of it, or everything left if less is at stake when the slash executes.
+    /// @dev Only the owner (governance). `evidence` references the proof of fraud (e.g. a hash of the receipts). If
+    /// nothing is left it takes nothing and still emits `NodeSlashed` with zero, so a proposal slashing several nodes
+    /// is not blocked by one that emptied itself. Reverts with `NodeStakingZeroAmount` if `amount` is zero.
+    /// @return slashed The amount taken.
+    function slash(address node, uint96 amount, address recipient, bytes32 evidence) external returns (uint96 slashed);
 
     /// @notice Sets the minimum stake. Only the owner. Nodes below the new minimum stop being active until topped up.
     function setMinStake(uint96 minStake) external;
@@ -122,8 +138,9 @@ interface INodeStaking {
     /// @notice Sets the unbonding delay for future unstake requests. Only the owner.
     function setUnbondingDelay(uint32 unbondingDelay) external;
 
-    /// @notice Sets the governor whose latency (`IDCMXGovernor.governanceLatency`) every future unstake request adds
-    /// to the unbonding delay. Only the owner; `governor` MUST count this contract's stake (`staking()`).
+    /// @notice Sets the governor whose latency (`IDCMXGovernor.governanceLatency`) every unstake request waits out
+    /// after its unbonding delay, queued ones included. Only the owner; `governor` MUST count this contract's stake
+    /// (`staking()`).
     /// @dev The deployment sets it while wiring, before handing ownership to the timelock.
     function setGovernor(address governor) external;
 
@@ -149,8 +166,15 @@ interface INodeStaking {
     /// be proposed in time.
     function unbondingDelay() external view returns (uint32);
 
-    /// @notice The delay a request made now waits: `unbondingDelay()` plus the governor's latency, in seconds.
+    /// @notice `unbondingDelay()` plus `governanceLatency()`, in seconds: a request made now is withdrawable strictly
+    /// after this delay if neither changes.
     function unstakeDelay() external view returns (uint256);
+
+    /// @notice The governor's current latency (`IDCMXGovernor.governanceLatency`), zero if no governor is set: a
+    /// request is withdrawable strictly after its `unbondedAt` plus this, read at withdrawal. After `setGovernor`
+    /// replaces a governor, never less than the replaced governor's latency for that latency plus one second (its
+    /// proposals in flight keep their schedule).
+    function governanceLatency() external view returns (uint256);
 
     /// @notice The governor whose latency unstake requests wait out (zero if unset: the delay is `unbondingDelay()`).
     function governor() external view returns (address);
