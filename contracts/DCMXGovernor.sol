@@ -25,11 +25,17 @@ contract DCMXGovernor is
     GovernorVotesQuorumFraction,
     GovernorTimelockControl
 {
+    /// @dev A latency floor and the last second it applies.
+    struct Hold {
+        uint208 latency;
+        uint48 until;
+    }
+
     INodeStaking private immutable _staking;
-    /// @dev A floor under `governanceLatency()` until `_heldUntil` (inclusive), so a latency decrease cannot shorten
-    /// the wait of stake that a proposal already in flight may slash. One slot.
-    uint208 private _heldLatency;
-    uint48 private _heldUntil;
+    /// @dev Floors under `governanceLatency()`, each until its `until` (inclusive), so a latency decrease cannot
+    /// shorten the unstake delay of stake an in-flight slash may target. Two slots: a hold that neither dominates nor
+    /// is dominated by the first goes to the second, so a later, smaller hold never stretches a larger one.
+    Hold[2] private _holds;
     mapping(uint256 proposalId => uint48 timepoint) private _proposedAt;
 
     /// @param token_ DCMXToken.
@@ -64,14 +70,20 @@ contract DCMXGovernor is
 
     /// @inheritdoc IDCMXGovernor
     function heldLatency() external view returns (uint256 latency, uint256 until) {
-        return (_heldLatency, _heldUntil);
+        for (uint256 i; i < 2; ++i) {
+            Hold memory hold = _holds[i];
+            if (block.timestamp <= hold.until && hold.latency > latency) (latency, until) = (hold.latency, hold.until);
+        }
     }
 
     /// @inheritdoc IDCMXGovernor
     function governanceLatency() public view returns (uint256) {
-        uint256 live = _liveLatency();
-        uint256 held = _heldLatency;
-        return held > live && block.timestamp <= _heldUntil ? held : live;
+        uint256 latency = _liveLatency();
+        for (uint256 i; i < 2; ++i) {
+            Hold memory hold = _holds[i];
+            if (block.timestamp <= hold.until && hold.latency > latency) latency = hold.latency;
+        }
+        return latency;
     }
 
     /// @inheritdoc Governor
@@ -131,20 +143,6 @@ contract DCMXGovernor is
         return super._cancel(targets, values, calldatas, descriptionHash);
     }
 
-    /// @dev Delegated token votes plus the account's own stake, both at `timepoint`.
-    function _getVotes(address account, uint256 timepoint, bytes memory params)
-        internal
-        view
-        override(Governor, GovernorVotes)
-        returns (uint256)
-    {
-        return super._getVotes(account, timepoint, params) + _staking.getPastStakedVotes(account, timepoint);
-    }
-
-    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
-        return super._executor();
-    }
-
     /// @dev Records when the proposal was made, for its latency when it is queued.
     function _propose(
         address[] memory targets,
@@ -170,8 +168,18 @@ contract DCMXGovernor is
         super._setVotingPeriod(newVotingPeriod);
     }
 
-    function _liveLatency() private view returns (uint256) {
-        return votingDelay() + votingPeriod() + TimelockController(payable(timelock())).getMinDelay();
+    /// @dev Delegated token votes plus the account's own stake, both at `timepoint`.
+    function _getVotes(address account, uint256 timepoint, bytes memory params)
+        internal
+        view
+        override(Governor, GovernorVotes)
+        returns (uint256)
+    {
+        return super._getVotes(account, timepoint, params) + _staking.getPastStakedVotes(account, timepoint);
+    }
+
+    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
+        return super._executor();
     }
 
     function _holdCurrentLatency() private {
@@ -180,17 +188,29 @@ contract DCMXGovernor is
         _holdLatency(latency, block.timestamp + latency + 1);
     }
 
-    /// @dev Raises the held floor to at least `latency` until at least `until`, never lowering either while active.
+    /// @dev Adds a floor of `latency` until `until`. A hold dominated by an active one is dropped; one that dominates
+    /// (or finds a slot expired) takes that slot; two holds that are not comparable keep a slot each, and only a
+    /// third incomparable one is merged (max of both), which errs towards holding longer.
     function _holdLatency(uint256 latency, uint256 until) private {
-        uint256 heldUntil = _heldUntil;
-        if (block.timestamp <= heldUntil) {
-            uint256 held = _heldLatency;
-            if (latency <= held && until <= heldUntil) return;
-            if (held > latency) latency = held;
-            if (heldUntil > until) until = heldUntil;
+        Hold memory next = Hold(SafeCast.toUint208(latency), SafeCast.toUint48(until));
+        for (uint256 i; i < 2; ++i) {
+            Hold memory hold = _holds[i];
+            bool active = block.timestamp <= hold.until;
+            if (active && next.latency <= hold.latency && next.until <= hold.until) return;
+            if (!active || (next.latency >= hold.latency && next.until >= hold.until)) {
+                _holds[i] = next;
+                emit GovernanceLatencyHeld(latency, until);
+                return;
+            }
         }
-        _heldLatency = SafeCast.toUint208(latency);
-        _heldUntil = SafeCast.toUint48(until);
-        emit GovernanceLatencyHeld(latency, until);
+        Hold memory second = _holds[1];
+        if (second.latency > next.latency) next.latency = second.latency;
+        if (second.until > next.until) next.until = second.until;
+        _holds[1] = next;
+        emit GovernanceLatencyHeld(next.latency, next.until);
+    }
+
+    function _liveLatency() private view returns (uint256) {
+        return votingDelay() + votingPeriod() + TimelockController(payable(timelock())).getMinDelay();
     }
 }

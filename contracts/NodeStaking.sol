@@ -284,14 +284,14 @@ contract NodeStaking is INodeStaking, Ownable, EIP712 {
     }
 
     /// @inheritdoc INodeStaking
-    // solhint-disable-next-line func-name-mixedcase
-    function CLOCK_MODE() external pure returns (string memory) {
-        return "mode=timestamp";
+    function unstakeDelay() external view returns (uint256) {
+        return _unbondingDelay + governanceLatency();
     }
 
     /// @inheritdoc INodeStaking
-    function unstakeDelay() external view returns (uint256) {
-        return _unbondingDelay + governanceLatency();
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() external pure returns (string memory) {
+        return "mode=timestamp";
     }
 
     /// @inheritdoc INodeStaking

@@ -653,8 +653,9 @@ describe("BandwidthRewards", () => {
       const minStake = await staking.read.minStake();
       // U: the whole unstake delay (unbonding delay + governance latency), during which the stake stays slashable.
       const unbondingDelay = await staking.read.unstakeDelay();
-      // F(U) = (ceil(U / epochLength) + 1) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptime + diversity).
-      const epochs = (unbondingDelay + BigInt(p.epochLength) - 1n) / BigInt(p.epochLength) + 1n;
+      // F(U) = (ceil(U / epochLength) + 2) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptime + diversity): an
+      // epoch takes submissions for epochLength + settlementDelay, so a window of U touches ceil(U / length) + 2.
+      const epochs = (unbondingDelay + BigInt(p.epochLength) - 1n) / BigInt(p.epochLength) + 2n;
       const fabricated = (epochs * p.perClientCap * p.rewardPerUnit * (10_000n + BigInt(p.uptimeBonusBps) + BigInt(p.diversityBonusBps))) / (10_000n * 100n * MiB);
       assert.ok(minStake >= 10n * fabricated, `minStake ${minStake} < 10 * F(U) = ${10n * fabricated}`);
       assert.ok(p.settlementDelay <= p.epochLength);

@@ -464,5 +464,44 @@ describe("Governance", () => {
       await f.governor.write.execute([...slash.args, slash.descriptionHash]);
       assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
+    it("does not let anyone stretch an old latency hold by queueing proposals made after the change", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const A = nodeKey("gov-hold");
+      await registerNode(f, f.operatorA, A, 3n * MIN_STAKE);
+      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
+      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      const shorter = encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] });
+      await pass(f, f.governor.address, shorter, "shorter votes", [f.voter]);
+      const changedAt = await networkHelpers.time.latest();
+      // Three proposals made after the change: their own latency is the new, shorter one (1 + 1 + 1 days).
+      const later = [];
+      for (let i = 0; i < 3; i++) {
+        const description = `after the change ${i}`;
+        const calldata = encodeFunctionData({ abi: f.staking.abi, functionName: "setMinStake", args: [MIN_STAKE] });
+        const args = [[f.staking.address], [0n], [calldata]] as const;
+        await f.governor.write.propose([...args, description], { account: f.voter.account });
+        const descriptionHash = keccak256(stringToHex(description));
+        later.push({ args, descriptionHash, id: await f.governor.read.hashProposal([...args, descriptionHash]) });
+      }
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      for (const p of later) await f.governor.write.castVote([p.id, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increase(DAY + 1);
+      // The operator starts leaving 3 days after the change: nothing proposed before it can reach this stake.
+      await networkHelpers.time.increaseTo(changedAt + 3 * DAY);
+      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
+      // A third party queues each proposal in the last second of the current hold.
+      for (const p of later) {
+        const [, until] = await f.governor.read.heldLatency();
+        await networkHelpers.time.setNextBlockTimestamp(Math.max(Number(until), (await networkHelpers.time.latest()) + 1));
+        await f.governor.write.queue([...p.args, p.descriptionHash], { account: f.operatorB.account });
+      }
+      // The live 3-day latency applies: withdrawable one second after unbondedAt + 3 days.
+      await networkHelpers.time.increaseTo(Number(unbondedAt) + 3 * DAY + 1);
+      const before = await f.token.read.balanceOf([f.operatorA.account.address]);
+      await f.staking.write.withdraw([A.address], { account: f.operatorA.account });
+      assert.equal((await f.token.read.balanceOf([f.operatorA.account.address])) - before, 3n * MIN_STAKE);
+      assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
+    });
   });
 });

@@ -66,16 +66,22 @@ pragma solidity ^0.8.28;
 /// its uptime truthfully, and k-1 colluding clients plus any honest ones raise its diversity. A colluding pair thus
 /// earns up to `2 * perClientCap / 100 MiB * rewardPerUnit * 1.3` per epoch (1.21 with only each other as clients).
 /// All of it stays inside the epoch's emission cap, which the fraud dilutes for honest operators. The cost to the
-/// colluders: `minStake` per node, locked while it is active and for the unbonding delay `U` after it asks to leave
-/// (it stops earning at that moment), slashable by governance once the fraud is proven (e.g. receipts whose
-/// `servedRoot` names content the "server" never held), plus gas. Per node, the most a ring can fabricate in the
-/// epochs that touch any window of length `U` is
+/// colluders: `minStake` per node, slashable while it is active and for the whole unstake delay `U`
+/// (`NodeStaking.unstakeDelay()`: the unbonding delay plus the governance latency) after it asks to leave (it stops
+/// earning at that moment), slashable by governance once the fraud is proven (e.g. receipts whose `servedRoot` names
+/// content the "server" never held), plus gas. An epoch takes submissions for `epochLength + settlementDelay`, so a
+/// window of length `U` touches at most `ceil(U / epochLength) + 2` epochs, and per node the most a ring can
+/// fabricate while its stake is at risk is
 ///
-///   F(U) = (ceil(U / epochLength) + 1) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptimeBonus + diversityBonus)
+///   F(U) = (ceil(U / epochLength) + 2) * perClientCap / 100 MiB * rewardPerUnit * (1 + uptimeBonus + diversityBonus)
 ///
 /// (a ring of k nodes: k * F(U), with k * minStake at stake). Governance MUST keep `minStake` far above F(U); the
-/// deployment defaults (perClientCap 2 GiB, rate 1 DCMX, epoch 1 day, U 14 days) give F = 15 * 20.48 * 1.3 =
-/// 399.36 DCMX against a 10,000 DCMX minStake, and a test holds them to `minStake >= 10 * F(U)`. What it cannot do
+/// deployment defaults (perClientCap 2 GiB, rate 1 DCMX, epoch 1 day, U = 14 + 10 days) give F = 26 * 20.48 * 1.3 =
+/// 692.2 DCMX against a 10,000 DCMX minStake, and a test holds them to `minStake >= 10 * F(U)`.
+/// IMPORTANT for servers: the cap is first come, first served across servers, and a submission is final for that
+/// client. A client that exceeds its cap (or colludes) can leave a later-submitting honest server uncredited for
+/// bytes it really served, so servers SHOULD submit soon after the epoch ends. The diversity bonus is cheap to game
+/// inside the 1.3 bound: `minClientBytes` (1 MiB) per client per server is all a counted client needs. What it cannot do
 /// at any price: be paid for receipts it signed itself or from same-operator clients, be credited for an inactive
 /// client, replay a receipt, reuse one across servers, epochs or chains, credit a client beyond the cap by spreading
 /// it over servers, claim twice, or forge a peer's attestation.

@@ -55,7 +55,8 @@ interface IEditions {
 
     /// @notice An edition as stored (four slots; the presale and a royalty receiver override live apart).
     /// @dev `artist` is the artist cached at creation or at the last `syncArtist`; it receives primary proceeds and
-    /// royalties while it is still the registry's artist of the track. `hasRoyaltyReceiver` says whether the artist set another royalty receiver (`royaltyReceiverOf`).
+    /// royalties while it is still the registry's artist of the track. `hasRoyaltyReceiver` says whether the artist
+    /// set another royalty receiver (`royaltyReceiverOf`).
     struct Edition {
         bytes32 contentHash;
         address artist;

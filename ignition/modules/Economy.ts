@@ -22,7 +22,7 @@ export default buildModule("Economy", (m) => {
   // Staking.
   // Threat model (see IBandwidthRewards): k colluding nodes fabricate at most k * perClientCap per epoch (x1.3 with the
   // bonuses); minStake, slashable for the whole unstake delay U, is what that costs: keep minStake >= 10 * F(U)
-  // (test/BandwidthRewards.ts checks these defaults: F(U) = 665.6 DCMX against 10,000).
+  // (test/BandwidthRewards.ts checks these defaults: F(U) = 692.2 DCMX against 10,000).
   const minStake = m.getParameter("minStake", parseEther("10000"));
   const unbondingDelay = m.getParameter("unbondingDelay", 14 * DAY);
 
