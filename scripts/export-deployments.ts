@@ -86,8 +86,10 @@ for (const [name, path] of Object.entries(CONTRACTS)) {
   abis[name] = JSON.parse(await readFile(new URL(`artifacts/${path}`, root), "utf8")).abi;
 }
 
-// Ignition keys addresses as "<Module>#<Contract>"; keep the ones we export, keyed by contract name.
+// Ignition keys addresses as "<Module>#<Contract>"; keep the ones we export, keyed by contract name. The first block
+// of a chain's deployment (from Ignition's journal of receipts) is where indexers start reading events.
 const addresses: Record<number, Record<string, string>> = {};
+const deploymentBlocks: Record<number, number> = {};
 const deploymentsDir = new URL("ignition/deployments/", root);
 for (const dir of await readdir(deploymentsDir).catch(() => [] as string[])) {
   const chainId = Number(/^chain-(\d+)$/.exec(dir)?.[1]);
@@ -99,6 +101,9 @@ for (const dir of await readdir(deploymentsDir).catch(() => [] as string[])) {
     const name = key.split("#")[1];
     if (name in CONTRACTS) (addresses[chainId] ??= {})[name] = address;
   }
+  const journal = await readFile(new URL(`${dir}/journal.jsonl`, deploymentsDir), "utf8").catch(() => "");
+  const blocks = [...journal.matchAll(/"blockNumber":(\d+)/g)].map((m) => Number(m[1]));
+  if (blocks.length > 0) deploymentBlocks[chainId] = Math.min(...blocks);
 }
 
 // TrackRegistry -> trackRegistry, DCMXToken -> dcmxToken.
@@ -109,6 +114,9 @@ const out = [
   "",
   ...Object.entries(abis).map(([name, abi]) => `export const ${camel(name)}Abi = ${JSON.stringify(abi)} as const;\n`),
   `export const addresses = ${JSON.stringify(addresses, null, 2)} as const satisfies Record<number, Partial<Record<ContractName, \`0x\${string}\`>>>;`,
+  "",
+  "/** The block each chain's deployment started in: where an indexer begins reading events. */",
+  `export const deploymentBlocks = ${JSON.stringify(deploymentBlocks, null, 2)} as const satisfies Record<number, number>;`,
   "",
   `export type ContractName = ${Object.keys(CONTRACTS).map((n) => JSON.stringify(n)).join(" | ")};`,
   "",

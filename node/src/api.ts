@@ -125,6 +125,22 @@ export const statsResponseSchema = z.object({
   content_uploaded_bytes: z.number(),
   content_downloaded_bytes: z.number(),
   gossip_rounds: z.number(),
+  /** The node's wallet on chain (present when the node runs with an RPC URL). Amounts in wei as decimal strings. */
+  chain: z
+    .object({
+      address: peerIdSchema.optional(),
+      chain_id: z.number().optional(),
+      eth_wei: z.string().optional(),
+      dcmx_wei: z.string().optional(),
+      stake_wei: z.string().optional(),
+      operator: peerIdSchema.nullable().optional(),
+      head_block: z.number().optional(),
+      indexed_block: z.number().optional(),
+      outbox_open: z.number().optional(),
+      outbox_oldest_age_ms: z.number().optional(),
+      chain_error: z.string().optional(),
+    })
+    .optional(),
 })
 export type StatsResponse = z.infer<typeof statsResponseSchema>
 

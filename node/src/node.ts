@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
+import { ChainService } from './chain/service.ts'
+import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
 import { nodeConfigSchema } from './core/config.ts'
 import type { NodeConfig, NodeConfigInput } from './core/config.ts'
@@ -63,6 +65,8 @@ export class DcmxNode {
   readonly chunkVerifier: ChunkVerifier
   readonly ipfs: IpfsService
   readonly server: FastifyInstance
+  /** The node on chain; undefined when started without an RPC URL. */
+  readonly chain: ChainService | undefined
   #startedAt = Date.now()
   #log: Logger
   #pending = new Set<Promise<unknown>>()
@@ -115,6 +119,12 @@ export class DcmxNode {
     )
     this.chunkVerifier = new ChunkVerifier()
     this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
+    this.chain = init.chain
+      ? new ChainService(
+          { db: this.db, account: this.account, logger },
+          { ...init.chain, contracts: init.chain.contracts as Partial<ProtocolContracts> | undefined },
+        )
+      : undefined
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -135,6 +145,7 @@ export class DcmxNode {
   async start(): Promise<void> {
     this.#startedAt = Date.now()
     await this.store.start()
+    await this.chain?.start()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -147,6 +158,7 @@ export class DcmxNode {
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.chain?.stop()
     await Promise.allSettled([...this.#pending])
     await this.server.close()
     await this.client.stop()
@@ -236,6 +248,7 @@ export class DcmxNode {
       content_uploaded_bytes: (await this.metrics.uploadedBytes.get()).values[0]?.value ?? 0,
       content_downloaded_bytes: (await this.metrics.downloadedBytes.get()).values[0]?.value ?? 0,
       gossip_rounds: this.gossip.rounds,
+      ...(this.chain ? { chain: await this.chain.wallet().catch((err: unknown) => ({ chain_error: (err as Error).message.split('\n')[0] })) } : {}),
     }
   }
 

@@ -26,9 +26,9 @@ export interface IndexerComponents {
 
 export interface IndexerInit {
   chainId: number
-  /** Contracts to follow; their events are decoded with `abi`. */
-  addresses: Address[]
-  abi: Abi
+  /** Contracts to follow, each with its own ABI: events of the same signature differ between contracts (an ERC-20
+   * and an ERC-721 `Transfer` index different fields), so a log decodes with its emitter's ABI. */
+  sources: { address: Address; abi: Abi }[]
   /** The deployment block: nothing before it is read. */
   fromBlock: bigint
   /** Largest `eth_getLogs` range; shrinks on refusal down to one block. */
@@ -78,6 +78,7 @@ export class ChainIndexer extends EventEmitter<{ indexed: [{ from: bigint; to: b
   readonly #client: PublicClient
   readonly #log: Logger
   readonly #init: Required<IndexerInit>
+  readonly #abiOf: Map<string, Abi>
   #range: number
   /** Below the smallest range the RPC refused: RPC limits do not change, so growth stops here. */
   #ceiling: number
@@ -91,6 +92,7 @@ export class ChainIndexer extends EventEmitter<{ indexed: [{ from: bigint; to: b
     this.#client = components.publicClient
     this.#log = components.logger.child({ component: 'indexer' })
     this.#init = { maxRange: 2000, reorgDepth: 128, pollMs: 2000, ...init }
+    this.#abiOf = new Map(init.sources.map((src) => [src.address.toLowerCase(), src.abi]))
     this.#range = this.#init.maxRange
     this.#ceiling = this.#init.maxRange
     this.#db.exec(SCHEMA)
@@ -170,7 +172,7 @@ export class ChainIndexer extends EventEmitter<{ indexed: [{ from: bigint; to: b
       const tip = await this.#client.getBlock({ blockNumber: to })
       let logs: Log[]
       try {
-        logs = await this.#client.getLogs({ address: this.#init.addresses, fromBlock: next, toBlock: to })
+        logs = await this.#client.getLogs({ address: this.#init.sources.map((src) => src.address), fromBlock: next, toBlock: to })
       } catch (err) {
         if (this.#range === 1) throw err
         this.#ceiling = Math.max(1, this.#range - 1)
@@ -200,9 +202,11 @@ export class ChainIndexer extends EventEmitter<{ indexed: [{ from: bigint; to: b
     const block = this.#db.prepare('INSERT OR REPLACE INTO chain_blocks (chain_id, number, hash) VALUES (?, ?, ?)')
     transaction(this.#db, () => {
       for (const log of logs) {
+        const abi = this.#abiOf.get(log.address.toLowerCase())
         let decoded
         try {
-          decoded = decodeEventLog({ abi: this.#init.abi, data: log.data, topics: log.topics })
+          if (!abi) continue
+          decoded = decodeEventLog({ abi, data: log.data, topics: log.topics })
         } catch {
           continue // an event of a followed contract that our ABI does not describe
         }

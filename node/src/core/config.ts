@@ -51,6 +51,18 @@ export const nodeConfigSchema = z.object({
   kuboRpcUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Largest blob (cover art, edition metadata JSON) accepted by POST /ipfs. */
   maxBlobBytes: z.number().int().min(1).default(8 * 1024 * 1024),
+  /** The chain (absent: the node runs off chain, as a pure mesh peer). */
+  chain: z
+    .object({
+      rpcUrls: z.array(z.url({ protocol: /^(https?|wss?)$/ })).min(1),
+      chainId: z.number().int().positive().optional(),
+      confirmations: z.number().int().min(1).max(1000).default(2),
+      pollMs: z.number().int().min(50).default(2000),
+      /** Contract addresses overriding `@dcmx/deployments` for this chain. */
+      contracts: z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)).optional(),
+      fromBlock: z.coerce.bigint().nonnegative().optional(),
+    })
+    .optional(),
 })
 
 export type NodeConfig = z.output<typeof nodeConfigSchema>

@@ -39,7 +39,7 @@ describe('chain indexer', () => {
     }
     const ix = new ChainIndexer(
       { db, publicClient: chain.publicClient, logger },
-      { chainId: 31337, addresses: [target.address], abi: target.abi, fromBlock, maxRange: 64, ...init },
+      { chainId: 31337, sources: [{ address: target.address, abi: target.abi }], fromBlock, maxRange: 64, ...init },
     )
     return { ix, db }
   }

@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
+import type {} from '@nomicfoundation/hardhat-ignition-viem'
 import type {} from '@nomicfoundation/hardhat-viem'
 import { createPublicClient, http } from 'viem'
 import type { PublicClient } from 'viem'
@@ -15,6 +16,8 @@ export interface TestChain {
   url: string
   /** Hardhat's viem helpers (deploy, wallet clients) talking to the same chain in process. */
   viem: Awaited<ReturnType<typeof import('hardhat').network.create>>['viem']
+  /** Hardhat Ignition on the same chain: deploy the protocol exactly as `npm run chain` does. */
+  ignition: Awaited<ReturnType<typeof import('hardhat').network.create>>['ignition']
   provider: { request: (args: { method: string; params?: unknown[] }) => Promise<unknown> }
   publicClient: PublicClient
   down: boolean
@@ -65,6 +68,7 @@ export async function startTestChain(): Promise<TestChain> {
   return Object.assign(state, {
     url,
     viem: connection.viem,
+    ignition: connection.ignition,
     provider,
     publicClient,
     mine: async (blocks = 1) => {

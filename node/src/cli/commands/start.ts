@@ -13,6 +13,17 @@ import { parseFlag } from '../options.ts'
 export const LOG_FILE = 'node.log'
 
 const intFlag = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const contractsFlag = z
+  .string()
+  .transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object of contract addresses' })
+      return z.NEVER
+    }
+  })
+  .pipe(z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)))
 
 export function registerStart(program: Command): void {
   program
@@ -31,6 +42,10 @@ export function registerStart(program: Command): void {
     .option('--no-ipfs', 'no CIDs at upload and no /ipfs gateway')
     .option('--kubo-rpc-url <url>', 'pin every track and blob to this Kubo RPC API (e.g. http://127.0.0.1:5001)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--rpc-url <url...>', 'JSON-RPC endpoint(s) of the chain; several = fallback in order (omit to run off chain)')
+    .option('--chain-id <id>', 'refuse an RPC that serves another chain')
+    .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
+    .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
       const peers = ((o.peers as string[] | undefined) ?? []).map((p) => parseFlag(peerAddressSchema, p, `--peers ${p}`))
@@ -51,6 +66,14 @@ export function registerStart(program: Command): void {
           rateLimitMax: parseFlag(intFlag(0, 1_000_000), o.rateLimit, '--rate-limit'),
           chunkSize: parseFlag(intFlag(1, 65536), o.chunkKib, '--chunk-kib') * 1024,
           logLevel: level,
+          chain: o.rpcUrl
+            ? {
+                rpcUrls: o.rpcUrl as string[],
+                chainId: o.chainId === undefined ? undefined : parseFlag(intFlag(1, Number.MAX_SAFE_INTEGER), o.chainId, '--chain-id'),
+                confirmations: parseFlag(intFlag(1, 1000), o.confirmations, '--confirmations'),
+                contracts: o.contracts === undefined ? undefined : parseFlag(contractsFlag, o.contracts, '--contracts'),
+              }
+            : undefined,
           kuboRpcUrl: o.kuboRpcUrl,
           ipfs: (o.ipfs as unknown) !== false,
         },
