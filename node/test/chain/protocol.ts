@@ -1,9 +1,17 @@
 import { fileURLToPath } from 'node:url'
 
-import type { Address } from 'viem'
+import type { Address, Hex } from 'viem'
 
 import type { ProtocolContracts } from '../../src/chain/contracts.ts'
 import type { TestChain } from './test-chain.ts'
+
+/** A deployed contract as hardhat-viem returns it (viem's `getContract`). */
+export interface DeployedContract {
+  address: Address
+  // Untyped on purpose: viem types these from artifact types this package does not have; tests call them by name.
+  read: Record<string, (...args: any[]) => Promise<any>>
+  write: Record<string, (...args: any[]) => Promise<Hex>>
+}
 
 /** The local network's Ignition parameters (the content gateway, commit ages, demo allocations). */
 const LOCAL_PARAMETERS = fileURLToPath(new URL('../../../ignition/parameters/local.json', import.meta.url))
@@ -16,7 +24,11 @@ const LOCAL_PARAMETERS = fileURLToPath(new URL('../../../ignition/parameters/loc
 export async function deployProtocol(chain: TestChain) {
   const { default: DCMXModule } = await import('../../../ignition/modules/DCMX.ts')
   const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 })
-  const deployed = await chain.ignition.deploy(DCMXModule, { parameters: LOCAL_PARAMETERS })
+  // Typed loosely: the Ignition module lives in the root Hardhat project, whose artifact types this package lacks.
+  const deployed = (await chain.ignition.deploy(DCMXModule, { parameters: LOCAL_PARAMETERS })) as unknown as Record<
+    'trackRegistry' | 'editions' | 'marketplace' | 'token' | 'staking' | 'rewards' | 'governor' | 'timelock',
+    DeployedContract
+  >
   const contracts: ProtocolContracts = {
     TrackRegistry: deployed.trackRegistry.address,
     Editions: deployed.editions.address,
