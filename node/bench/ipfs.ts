@@ -1,6 +1,6 @@
 /**
  * IPFS benchmarks (issue 11). Run: `npm run bench:ipfs -w @dcmx/node` (or `node node/bench/ipfs.ts`).
- * Prints JSON (stdout) and a markdown table (stderr) for bench/results/ipfs.{json,md}; writes nothing.
+ * Prints JSON and writes bench/results/ipfs.{json,md} at the repo root (not for BENCH_QUICK smoke runs).
  * Everything runs on 127.0.0.1 with two `dcmx start` processes. BENCH_QUICK=1 for a smoke run.
  *
  * 1. CID at upload: `POST /tracks` of a fresh 100 MiB file to a node computing CIDs and to one
@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile as writeText } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -164,13 +164,23 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     const u = result.upload
     const c = result.carExport
-    process.stderr.write(`
+    const table = `# IPFS (\`npm run bench:ipfs\`)
+
+${new Date().toISOString().slice(0, 10)}, 2 vCPUs, everything on 127.0.0.1, ${FILE_MIB} MiB file.
+
 | Figure | Result | Target |
 |---|---|---|
 | POST /tracks ${FILE_MIB} MiB, CID computed vs --no-ipfs (median of ${REPS}) | ${u.withCidMedianS} s vs ${u.withoutCidMedianS} s: ${round(u.overheadMedian * 100, 1)}% (best ${round(u.overheadBest * 100, 1)}%) | <= 10% |
 | DAG build from the manifest alone | ${u.dagBuildMs} ms, ${u.interiorNodes} interior node(s) | |
 | GET /ipfs/{cid} CAR vs /content, best of ${REPS} | ${c.carBestMBps} vs ${c.contentBestMBps} MB/s: ${c.ratioBest}x (median ${c.ratioMedian}x) | >= 0.8x |
-`)
+`
+    process.stderr.write(table)
+    if (!QUICK) {
+      const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results')
+      await mkdir(out, { recursive: true })
+      await writeText(join(out, 'ipfs.json'), `${JSON.stringify(result, null, 2)}\n`)
+      await writeText(join(out, 'ipfs.md'), table)
+    }
   } finally {
     await rm(work, { recursive: true, force: true })
   }
