@@ -23,6 +23,20 @@ function run(args: string[], opts: { background?: boolean; bin?: string } = {}):
   );
 }
 
+/** Waits for the mesh node's /ping and returns its peer id (its wallet address). */
+async function waitForNode(url: string): Promise<`0x${string}`> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      const res = await fetch(`${url}/ping`);
+      if (res.ok) return ((await res.json()) as { peer_id: `0x${string}` }).peer_id;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the mesh node at ${url} did not answer`);
+}
+
 function shutdown(code = 0): never {
   for (const child of children) child.kill("SIGTERM");
   process.exit(code);
@@ -64,7 +78,7 @@ try {
   for (const [key, address] of Object.entries(deployed)) console.log(`  ${key.padEnd(28)} ${address}`);
 
   // The mesh node keeps its key, token and content under .local/ so restarts keep the same peer id.
-  const mesh = run(["--data-dir", ".local/mesh-node", "start", "--host", "127.0.0.1", "--port", String(meshPort)], {
+  const mesh = run(["--data-dir", ".local/mesh-node", "start", "--host", "127.0.0.1", "--port", String(meshPort), "--rpc-url", rpcUrl], {
     background: true,
     bin: "dcmx",
   }) as ChildProcess;
@@ -72,7 +86,14 @@ try {
     console.error(`chain: the mesh node exited (${code}); is port ${meshPort} free?`);
     shutdown(1);
   });
-  console.log(`  ${"mesh node".padEnd(28)} http://127.0.0.1:${meshPort} (operator token in .local/mesh-node/api-token)`);
+  // The node's key is its wallet: give it gas money from the first (unlocked) Hardhat account.
+  const peerId = await waitForNode(`http://127.0.0.1:${meshPort}`);
+  const [funder] = (await client.request({ method: "eth_accounts" } as never)) as `0x${string}`[];
+  await client.request({
+    method: "eth_sendTransaction",
+    params: [{ from: funder, to: peerId, value: `0x${(10n * 10n ** 18n).toString(16)}` }],
+  } as never);
+  console.log(`  ${"mesh node".padEnd(28)} http://127.0.0.1:${meshPort} (wallet ${peerId}, funded with 10 ETH; operator token in .local/mesh-node/api-token)`);
   console.log("\nCtrl-C stops the chain and the node.");
 } catch (error) {
   console.error(`chain: ${(error as Error).message}`);
