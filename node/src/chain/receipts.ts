@@ -479,13 +479,8 @@ export class ReceiptService {
 
   /** Headers identifying this node on GET /content to `server` (none unless this node is an active staked node). */
   async contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>> {
-    const self = this.#stake.get(this.#c.account.address.toLowerCase())
-    if (!self || self.active === ZERO) {
-      // Looked up in the background: the first fetch of a fresh node goes unidentified (free rate).
-      void this.stakeOf(this.#c.account.address).catch(() => {})
-      if (!self) return {}
-    }
-    if (self.active === ZERO) return {}
+    const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
+    if (!self || self.active === ZERO) return {}
     const ts = Math.floor(Date.now() / 1000)
     const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts) })
     return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${sig}` }
