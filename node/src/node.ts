@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
+import { RewardsService } from './chain/rewards.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
@@ -67,6 +68,8 @@ export class DcmxNode {
   readonly server: FastifyInstance
   /** The node on chain; undefined when started without an RPC URL. */
   readonly chain: ChainService | undefined
+  /** Bandwidth receipts, uptime and claims; undefined off chain. */
+  readonly rewards: RewardsService | undefined
   #startedAt = Date.now()
   #log: Logger
   #pending = new Set<Promise<unknown>>()
@@ -118,13 +121,14 @@ export class DcmxNode {
       },
     )
     this.chunkVerifier = new ChunkVerifier()
-    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
+    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier, receipts: () => this.rewards?.receipts }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
     this.chain = init.chain
       ? new ChainService(
           { db: this.db, account: this.account, logger },
           { ...init.chain, contracts: init.chain.contracts as Partial<ProtocolContracts> | undefined },
         )
       : undefined
+    this.rewards = this.chain ? new RewardsService({ db: this.db, account: this.account, logger, chain: this.chain, peers: this.peers }, { ...init.rewards, pollMs: init.chain?.pollMs ?? 2000 }) : undefined
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -146,6 +150,7 @@ export class DcmxNode {
     this.#startedAt = Date.now()
     await this.store.start()
     await this.chain?.start()
+    await this.rewards?.start()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -158,6 +163,7 @@ export class DcmxNode {
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.rewards?.stop()
     await this.chain?.stop()
     await Promise.allSettled([...this.#pending])
     await this.server.close()

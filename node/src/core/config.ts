@@ -63,6 +63,19 @@ export const nodeConfigSchema = z.object({
       fromBlock: z.coerce.bigint().nonnegative().optional(),
     })
     .optional(),
+  /** Bandwidth receipts, uptime and rewards (only with `chain`); see node/README.md. */
+  rewards: z
+    .object({
+      auto: z.boolean().default(true),
+      windowBytes: z.number().int().min(1 << 20).default(8 * 1024 * 1024),
+      freeRateBytesPerSec: z.number().int().min(0).default(2 * 1024 * 1024),
+      signEveryBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
+      receiptWaitMs: z.number().int().min(100).default(10_000),
+      stakeCacheMs: z.number().int().min(0).default(30_000),
+      gasBudget: z.number().int().min(200_000).default(5_000_000),
+      warnBeforeSec: z.number().int().min(0).default(6 * 3600),
+    })
+    .prefault({}),
 })
 
 export type NodeConfig = z.output<typeof nodeConfigSchema>

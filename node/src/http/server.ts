@@ -14,6 +14,7 @@ import { registerIpfsRoutes } from './routes/ipfs.ts'
 import { registerLocalRoutes } from './routes/local.ts'
 import { registerMetricsRoutes } from './routes/metrics.ts'
 import { registerProtocolRoutes } from './routes/protocol.ts'
+import { registerReceiptRoutes } from './routes/receipts.ts'
 import { registerTrackRoutes } from './routes/tracks.ts'
 
 export interface ServerComponents {
@@ -75,6 +76,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerMetricsRoutes(scope, components)
     registerAuditRoutes(scope, components)
     registerLocalRoutes(scope, components)
+    registerReceiptRoutes(scope, components)
     if (init.ipfs) registerIpfsRoutes(scope, components)
   })
   return app

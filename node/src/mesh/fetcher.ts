@@ -21,6 +21,14 @@ export interface FetcherComponents {
   audit: AuditLog
   verifier: ChunkVerifier
   logger: Logger
+  /** Bandwidth receipts for the serving peer (on chain only): identifies this node and signs as bytes verify. */
+  receipts?: () => ReceiptHooks | undefined
+}
+
+/** What the fetcher needs from the receipt service (src/chain/receipts.ts). */
+export interface ReceiptHooks {
+  contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>>
+  verified(server: string, hash: string, bytes: number, final?: boolean): void
 }
 
 export interface FetcherInit {
@@ -65,9 +73,11 @@ async function* peerPieces(
   m: Manifest,
   first: number,
   signal: AbortSignal,
+  receipts?: ReceiptHooks,
 ): AsyncGenerator<Piece> {
   const start = first * m.chunkSize
-  const res = await client.content(peer.record, m.contentHash, start, signal)
+  const headers = receipts ? await receipts.contentHeaders(peer.record.peer_id, m.contentHash, start).catch(() => ({})) : {}
+  const res = await client.content(peer.record, m.contentHash, start, signal, headers)
   const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
   if (!okStatus) {
     res.body.destroy()
@@ -229,6 +239,7 @@ export class ContentFetcher {
         queue.unshift(...losers)
         if (!winner) continue
         lastPeer = winner.peer.record.peer_id
+        const report = this.#reportVerified(winner.peer, m, session)
         const writes = new Set<Promise<void>>()
         // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
         // writev (the temp file is invisible) and then handed to the hash worker without copying.
@@ -272,6 +283,7 @@ export class ContentFetcher {
           await Promise.allSettled(writes)
           next = await session.settle()
         } finally {
+          report()
           winner.ac.abort()
           await winner.it.return(undefined).catch(() => {})
         }
@@ -303,7 +315,7 @@ export class ContentFetcher {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = peerPieces(this.#c.client, peer, m, from, s)
+      const it = peerPieces(this.#c.client, peer, m, from, s, this.#c.receipts?.())
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {
@@ -340,6 +352,35 @@ export class ContentFetcher {
       if (settled !== 'err') losers.push(a.peer)
     }
     return { winner, losers }
+  }
+
+  /**
+   * Reports the serving peer's verified bytes to the receipt service as the hash worker confirms chunks (so the
+   * client signs receipts while the stream continues); the returned stop function reports the rest, final.
+   */
+  #reportVerified(peer: PeerEntry, m: Manifest, session: { verified: number; waitVerified(n: number): Promise<void> }): () => void {
+    const hooks = this.#c.receipts?.()
+    if (!hooks) return () => {}
+    const n = chunkCount(m.size, m.chunkSize)
+    const bytesAt = (chunks: number): number => Math.min(m.size, chunks * m.chunkSize)
+    const server = peer.record.peer_id
+    let reported = session.verified
+    let stopped = false
+    const report = (final: boolean): void => {
+      const v = session.verified
+      if (v > reported || final) hooks.verified(server, m.contentHash, bytesAt(v) - bytesAt(reported), final)
+      reported = Math.max(reported, v)
+    }
+    void (async () => {
+      while (!stopped && reported < n) {
+        await session.waitVerified(reported + 1).catch(() => (stopped = true))
+        if (!stopped) report(false)
+      }
+    })()
+    return () => {
+      stopped = true
+      report(true)
+    }
   }
 
   #classify(peer: PeerEntry, err: unknown): void {

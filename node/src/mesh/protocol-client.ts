@@ -98,11 +98,11 @@ export class ProtocolClient {
   }
 
   /** GET /content/{hash} from byte `start` to the end; the caller consumes or destroys the body. */
-  async content(addr: PeerAddress, hash: string, start: number, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async content(addr: PeerAddress, hash: string, start: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
     this.#check(addr)
     return request(urlOf(addr, `/content/${hash}`), {
       dispatcher: this.#agent,
-      headers: start > 0 ? { range: `bytes=${start}-` } : {},
+      headers: start > 0 ? { ...headers, range: `bytes=${start}-` } : headers,
       signal,
     })
   }

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { ContentNotFoundError } from '../../core/errors.ts'
 import { parseContentHash } from '../../core/hash.ts'
 import { parseRange } from '../range.ts'
-import { BufferPool, sendFileRange } from '../send-file.ts'
+import { BufferPool } from '../send-file.ts'
+import { admitContent, sendContent } from './receipts.ts'
 import type { ServerComponents } from '../server.ts'
 
 /** GET/HEAD /content/{hash} (Range, ETag, streamed from disk) and GET /manifest/{hash}. */
@@ -26,6 +27,10 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
         await file.close()
         throw err
       }
+      const gate = await admitContent(node, req, hash, range?.start ?? 0).catch(async (err: unknown) => {
+        await file.close()
+        throw err
+      })
       reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'public, max-age=31536000, immutable')
       reply.header('content-type', 'application/octet-stream')
       if (req.headers['if-none-match'] === etag && !range) {
@@ -43,7 +48,7 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
       reply.hijack()
       reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders)
       const start = range?.start ?? 0
-      const sent = await sendFileRange(reply.raw, file.handle, start, start + length - 1, pool)
+      const sent = await sendContent(reply.raw, file.handle, start, start + length - 1, pool, gate)
       node.metrics.uploadedBytes.inc(sent)
       node.audit.record('UPLOAD', hash, sent === length ? 'SUCCESS' : 'FAILED', { bytes: sent, ...(range ? { range: `${range.start}-${range.end}` } : {}) })
     },

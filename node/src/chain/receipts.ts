@@ -1,0 +1,581 @@
+import { typedData } from '@dcmx/deployments'
+import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress } from 'viem'
+import type { Address, Hex } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+import { CLIENT_AUTH_HEADER } from '../api/receipts.ts'
+import type { ReceiptAccepted, ReceiptSubmission, SignedReceipt } from '../api/receipts.ts'
+import { ForbiddenError, ValidationError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import type { PeerTable } from '../mesh/peer-table.ts'
+import type { Db } from '../storage/db.ts'
+import { transaction } from '../storage/db.ts'
+import { protocolAbi } from './contracts.ts'
+import type { ChainService } from './service.ts'
+
+/**
+ * Bandwidth receipts between nodes (see node/README.md, "Bandwidth receipts").
+ *
+ * Client side: while this node downloads verified bytes from a staked server, it signs cumulative EIP-712
+ * `Receipt(server, client, epoch, cumulativeBytes, servedRoot, nonce)` for it and POSTs them to the server's
+ * `/receipts`; it identifies itself on `/content` with a signed, single-use `x-dcmx-client` header.
+ *
+ * Server side: a staked client of another operator is served at most `windowBytes` ahead of its last valid
+ * receipt, which is checked (signature, stake, operator, epoch, bytes served, monotonic) and persisted before the
+ * window grows. Everyone else (browsers, unstaked nodes, bad headers never reach here: refused) is served at the
+ * operator's free rate (token bucket per client or IP) and earns this node nothing.
+ *
+ * servedRoot = keccak256(concat(sorted distinct content hashes served to the client in the epoch)): order-free, so
+ * both sides compute it from the set whatever the order of their concurrent fetches; the client sends the list.
+ */
+
+export interface ReceiptsComponents {
+  db: Db
+  account: PrivateKeyAccount
+  logger: Logger
+  chain: ChainService
+  peers: PeerTable
+}
+
+export interface ReceiptsInit {
+  /** Bytes served to a staked client ahead of its last valid receipt. */
+  windowBytes: number
+  /** Bytes per second served to a client that signs nothing (per client address or IP); 0: unlimited. */
+  freeRateBytesPerSec: number
+  /** The client signs a new receipt every this many verified bytes (and at the end of each download). */
+  signEveryBytes: number
+  /** How long the server holds a stream at the window waiting for a receipt before it cuts the client off. */
+  receiptWaitMs: number
+  /** How long stake lookups are cached. */
+  stakeCacheMs: number
+  /** How often the epoch is re-read from the chain. */
+  pollMs: number
+}
+
+/** How much of a /content response may be sent now; `grant` resolves 0 when the client is cut off. */
+export interface ServeGate {
+  readonly mode: 'receipts' | 'free' | 'open'
+  grant(want: number, signal?: AbortSignal): Promise<number>
+  /** Gives back granted bytes that were not sent (the client went away). */
+  unsent(n: number): void
+}
+
+const ZERO = '0x0000000000000000000000000000000000000000'
+const AUTH_MAX_SKEW_SEC = 60
+const FREE_SLICE = 64 << 10
+const WINDOW_SLICE = 1 << 20
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS receipts_held (
+  epoch INTEGER NOT NULL,
+  client TEXT NOT NULL,
+  served INTEGER NOT NULL DEFAULT 0,
+  cumulative INTEGER NOT NULL DEFAULT 0,
+  nonce INTEGER NOT NULL DEFAULT 0,
+  served_root TEXT,
+  signature TEXT,
+  contents TEXT NOT NULL DEFAULT '[]',
+  served_hashes TEXT NOT NULL DEFAULT '[]',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (epoch, client)
+);
+CREATE TABLE IF NOT EXISTS receipts_signed (
+  epoch INTEGER NOT NULL,
+  server TEXT NOT NULL,
+  cumulative INTEGER NOT NULL,
+  nonce INTEGER NOT NULL,
+  contents TEXT NOT NULL,
+  PRIMARY KEY (epoch, server)
+);
+`
+
+/** The commitment to the content served: keccak256 of the sorted distinct 32-byte content hashes. */
+export function servedRootOf(hashes: Iterable<string>): Hex {
+  const sorted = [...new Set(hashes)].sort()
+  return keccak256(concat(sorted.map((h) => `0x${h}` as Hex)))
+}
+
+/** The message a client signs to identify itself on GET /content (bound to server, content, offset and time). */
+export function contentAuthMessage(server: string, hash: string, start: number, ts: number): string {
+  return `DCMX content ${server.toLowerCase()} ${hash} ${start} ${ts}`
+}
+
+interface Held {
+  served: number
+  cumulative: number
+  nonce: number
+  signature: string | null
+  servedHashes: Set<string>
+  waiters: Array<() => void>
+}
+
+interface Signed {
+  cumulative: number
+  nonce: number
+  contents: Set<string>
+  sentCumulative: number
+  inflight: Promise<void> | undefined
+}
+
+export interface HeldReceipt {
+  client: Address
+  cumulativeBytes: bigint
+  nonce: bigint
+  servedRoot: Hex
+  signature: Hex
+}
+
+export class ReceiptService {
+  readonly #c: ReceiptsComponents
+  readonly #init: ReceiptsInit
+  readonly #log: Logger
+  #timer: NodeJS.Timeout | undefined
+  #epoch: number | undefined
+  #times = new Map<number, { start: number; end: number; settlesAt: number }>()
+  /** Chain time (s) at `#clockAt` (ms, local). */
+  #chainTime = 0
+  #clockAt = 0
+  #stake = new Map<string, { active: Address; operator: Address; at: number }>()
+  #held = new Map<string, Held>()
+  #signed = new Map<string, Signed>()
+  #buckets = new Map<string, { tokens: number; at: number }>()
+  #seenAuth = new Map<string, number>()
+  #refreshing: Promise<void> | undefined
+  /** Counters for metrics. */
+  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0 }
+
+  constructor(components: ReceiptsComponents, init: ReceiptsInit) {
+    this.#c = components
+    this.#init = init
+    this.#log = components.logger.child({ component: 'receipts' })
+    this.#c.db.exec(SCHEMA)
+  }
+
+  get epoch(): number | undefined {
+    return this.#epoch
+  }
+
+  /** Seconds on the chain's clock now (from the last block read, advanced by local time). */
+  chainNow(): number {
+    return this.#chainTime + (Date.now() - this.#clockAt) / 1000
+  }
+
+  epochTimes(epoch: number): { start: number; end: number; settlesAt: number } | undefined {
+    return this.#times.get(epoch)
+  }
+
+  async start(): Promise<void> {
+    await this.refresh().catch((err: unknown) => this.#log.warn({ err: (err as Error).message.split('\n')[0] }, 'cannot read the epoch yet'))
+    this.#timer = setInterval(() => void this.refresh().catch(() => {}), this.#init.pollMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    for (const h of this.#held.values()) for (const w of h.waiters.splice(0)) w()
+    await Promise.allSettled([...this.#signed.values()].map((s) => s.inflight))
+  }
+
+  /** Re-reads the current epoch, its times and the chain clock. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined))
+    return this.#refreshing
+  }
+
+  async #refresh(): Promise<void> {
+    const { publicClient, contracts } = this.#c.chain
+    const block = await publicClient.getBlock({ blockTag: 'latest' })
+    this.#chainTime = Number(block.timestamp)
+    this.#clockAt = Date.now()
+    const epoch = Number(await publicClient.readContract({ address: contracts.BandwidthRewards, abi: protocolAbi, functionName: 'currentEpoch' }))
+    for (const e of [epoch, epoch - 1]) {
+      if (e < 0 || this.#times.has(e)) continue
+      const [start, end, settlesAt] = (await publicClient.readContract({
+        address: contracts.BandwidthRewards,
+        abi: protocolAbi,
+        functionName: 'epochTimes',
+        args: [e],
+      })) as [bigint, bigint, bigint]
+      this.#times.set(e, { start: Number(start), end: Number(end), settlesAt: Number(settlesAt) })
+    }
+    this.#epoch = epoch
+  }
+
+  /** `node`'s active operator (zero if not active) and operator, cached for `stakeCacheMs`. */
+  async stakeOf(node: string): Promise<{ active: Address; operator: Address }> {
+    const key = node.toLowerCase()
+    const hit = this.#stake.get(key)
+    if (hit && Date.now() - hit.at < this.#init.stakeCacheMs) return hit
+    const { publicClient, contracts } = this.#c.chain
+    const [active, operator] = (await Promise.all([
+      publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'activeOperatorOf', args: [node as Address] }),
+      publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'operatorOf', args: [node as Address] }),
+    ])) as [Address, Address]
+    const v = { active, operator, at: Date.now() }
+    this.#stake.set(key, v)
+    return v
+  }
+
+  forgetStake(node?: string): void {
+    if (node) this.#stake.delete(node.toLowerCase())
+    else this.#stake.clear()
+  }
+
+  // ---------------------------------------------------------------- server side
+
+  /**
+   * Decides how a GET /content request is served. A present but invalid client header is refused (403): nobody
+   * spends another client's window. Resolves `open` (no limit) when this node is not itself an active staked node
+   * or the epoch is unknown (the chain is down at start): it has nothing to earn, so nothing to meter.
+   */
+  async admit(headers: Record<string, string | string[] | undefined>, ip: string, hash: string, start: number): Promise<ServeGate> {
+    const raw = headers[CLIENT_AUTH_HEADER]
+    const client = typeof raw === 'string' ? await this.#authenticate(raw, hash, start) : undefined
+    const epoch = this.#epoch
+    const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
+    if (epoch === undefined || !self || self.active === ZERO) return { mode: 'open', grant: async (want) => want, unsent: () => {} }
+    if (client && client.toLowerCase() !== this.#c.account.address.toLowerCase()) {
+      const s = await this.stakeOf(client).catch(() => undefined)
+      if (s && s.active !== ZERO && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
+    }
+    return this.#freeGate(client ?? ip)
+  }
+
+  async #authenticate(value: string, hash: string, start: number): Promise<Address> {
+    const m = /^(0x[0-9a-fA-F]{40}):([0-9]{1,12}):(0x[0-9a-fA-F]{130})$/.exec(value)
+    if (!m) throw new ValidationError(`Malformed ${CLIENT_AUTH_HEADER} header`)
+    const [, claimed, tsText, sig] = m as unknown as [string, Address, string, Hex]
+    const ts = Number(tsText)
+    const now = Date.now() / 1000
+    if (Math.abs(now - ts) > AUTH_MAX_SKEW_SEC) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header expired`)
+    for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
+    if (this.#seenAuth.has(sig.toLowerCase())) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
+    const signer = await recoverMessageAddress({ message: contentAuthMessage(this.#c.account.address, hash, start, ts), signature: sig }).catch(() => undefined)
+    if (!signer || signer.toLowerCase() !== claimed.toLowerCase()) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
+    this.#seenAuth.set(sig.toLowerCase(), ts + 2 * AUTH_MAX_SKEW_SEC)
+    return claimed
+  }
+
+  #heldKey(epoch: number, client: string): string {
+    return `${epoch}:${client.toLowerCase()}`
+  }
+
+  #heldState(epoch: number, client: string): Held {
+    const key = this.#heldKey(epoch, client)
+    let h = this.#held.get(key)
+    if (!h) {
+      const row = this.#c.db
+        .prepare('SELECT served, cumulative, nonce, signature, served_hashes FROM receipts_held WHERE epoch = ? AND client = ?')
+        .get(epoch, client.toLowerCase()) as { served: number; cumulative: number; nonce: number; signature: string | null; served_hashes: string } | undefined
+      h = {
+        served: row?.served ?? 0,
+        cumulative: row?.cumulative ?? 0,
+        nonce: row?.nonce ?? 0,
+        signature: row?.signature ?? null,
+        servedHashes: new Set(row ? (JSON.parse(row.served_hashes) as string[]) : []),
+        waiters: [],
+      }
+      this.#held.set(key, h)
+    }
+    return h
+  }
+
+  #saveServed(epoch: number, client: string, h: Held): void {
+    this.#c.db
+      .prepare(
+        `INSERT INTO receipts_held (epoch, client, served, served_hashes, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (epoch, client) DO UPDATE SET served = excluded.served, served_hashes = excluded.served_hashes, updated_at = excluded.updated_at`,
+      )
+      .run(epoch, client.toLowerCase(), h.served, JSON.stringify([...h.servedHashes]), Date.now())
+  }
+
+  #windowGate(client: Address, hash: string): ServeGate {
+    const window = this.#init.windowBytes
+    let lastEpoch: number | undefined
+    return {
+      mode: 'receipts',
+      grant: async (want, signal) => {
+        const deadline = Date.now() + this.#init.receiptWaitMs
+        for (;;) {
+          const epoch = this.#epoch as number
+          lastEpoch = epoch
+          const h = this.#heldState(epoch, client)
+          const allowed = h.cumulative + window - h.served
+          if (allowed > 0) {
+            const n = Math.min(want, allowed, WINDOW_SLICE)
+            h.served += n
+            const fresh = !h.servedHashes.has(hash)
+            h.servedHashes.add(hash)
+            if (fresh || h.served - n < h.cumulative + WINDOW_SLICE) this.#saveServed(epoch, client, h)
+            else this.#saveServedLater(epoch, client, h)
+            return n
+          }
+          const left = deadline - Date.now()
+          if (left <= 0 || signal?.aborted) {
+            this.stats.cutOff++
+            this.#log.info({ client, epoch, served: h.served, receipted: h.cumulative }, 'client at its window without a receipt: cut off')
+            this.#saveServed(epoch, client, h)
+            return 0
+          }
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, Math.min(left, 1000))
+            h.waiters.push(() => {
+              clearTimeout(t)
+              resolve()
+            })
+          })
+        }
+      },
+      unsent: (n) => {
+        if (lastEpoch === undefined) return
+        const h = this.#heldState(lastEpoch, client)
+        h.served = Math.max(h.cumulative, h.served - n)
+        this.#saveServed(lastEpoch, client, h)
+      },
+    }
+  }
+
+  #pendingSave = new Map<string, () => void>()
+  #saveServedLater(epoch: number, client: string, h: Held): void {
+    const key = this.#heldKey(epoch, client)
+    if (this.#pendingSave.has(key)) return
+    const run = () => {
+      this.#pendingSave.delete(key)
+      this.#saveServed(epoch, client, h)
+    }
+    this.#pendingSave.set(key, run)
+    setImmediate(run)
+  }
+
+  #freeGate(key: string): ServeGate {
+    const rate = this.#init.freeRateBytesPerSec
+    if (rate === 0) return { mode: 'free', grant: async (want) => want, unsent: () => {} }
+    return {
+      mode: 'free',
+      grant: async (want, signal) => {
+        const need = Math.min(want, FREE_SLICE, rate)
+        for (;;) {
+          const now = Date.now()
+          const b = this.#buckets.get(key) ?? { tokens: rate, at: now }
+          b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate)
+          b.at = now
+          this.#buckets.set(key, b)
+          if (b.tokens >= need) {
+            b.tokens -= need
+            return need
+          }
+          if (signal?.aborted) return 0
+          await new Promise((r) => setTimeout(r, Math.ceil(((need - b.tokens) / rate) * 1000)))
+        }
+      },
+      unsent: () => {},
+    }
+  }
+
+  /** Checks a client's receipt and stores it (POST /receipts); throws 400/403 before storing anything bad. */
+  async accept(sub: ReceiptSubmission): Promise<ReceiptAccepted> {
+    const r = sub.receipt
+    const self = this.#c.account.address
+    if (r.server.toLowerCase() !== self.toLowerCase()) throw new ForbiddenError(`Receipt is for server ${r.server}, not this node`)
+    if (r.client.toLowerCase() === self.toLowerCase()) throw new ForbiddenError('A node cannot sign receipts for itself')
+    const current = this.#epoch
+    if (current === undefined) throw new ForbiddenError('This node does not know the current epoch (chain unreachable)')
+    const prev = this.#times.get(current - 1)
+    const open = r.epoch === current || (r.epoch === current - 1 && prev !== undefined && this.chainNow() < prev.settlesAt)
+    if (!open) throw new ForbiddenError(`Epoch ${r.epoch} is not open for receipts (current ${current})`)
+    const sorted = [...new Set(sub.contents)].sort()
+    if (sorted.length !== sub.contents.length || sorted.some((h, i) => h !== sub.contents[i])) {
+      throw new ValidationError('contents must be ascending and distinct')
+    }
+    if (servedRootOf(sorted) !== r.servedRoot.toLowerCase()) throw new ForbiddenError('servedRoot does not commit to the listed contents')
+    const signer = await recoverTypedDataAddress({
+      ...this.#typed(r),
+      signature: r.signature as Hex,
+    }).catch(() => undefined)
+    if (!signer || signer.toLowerCase() !== r.client.toLowerCase()) {
+      this.stats.refused++
+      throw new ForbiddenError(`Receipt signature is not ${r.client}'s`)
+    }
+    const [client, mine] = await Promise.all([this.stakeOf(r.client), this.stakeOf(self)])
+    if (client.active === ZERO) throw new ForbiddenError(`Client ${r.client} is not an active staked node`)
+    if (client.active.toLowerCase() === mine.operator.toLowerCase()) throw new ForbiddenError(`Client ${r.client} belongs to this node's operator`)
+    const h = this.#heldState(r.epoch, r.client)
+    const cumulative = Number(r.cumulativeBytes)
+    const nonce = Number(r.nonce)
+    if (h.signature !== null && h.signature.toLowerCase() === r.signature.toLowerCase()) {
+      return this.#acceptedView(r.epoch, h)
+    }
+    const refuse = (msg: string): never => {
+      this.stats.refused++
+      throw new ForbiddenError(msg)
+    }
+    if (cumulative > h.served) refuse(`Receipt claims ${cumulative} bytes; this node served ${r.client} ${h.served} in epoch ${r.epoch}`)
+    if (cumulative < h.cumulative || nonce <= h.nonce) refuse(`Receipt is older than the one held (bytes ${h.cumulative}, nonce ${h.nonce})`)
+    for (const c of sorted) if (!h.servedHashes.has(c)) refuse(`Receipt lists content ${c} this node did not serve ${r.client}`)
+    // Persist first: the window grows only once the receipt is on disk.
+    transaction(this.#c.db, () => {
+      this.#c.db
+        .prepare(
+          `INSERT INTO receipts_held (epoch, client, served, cumulative, nonce, served_root, signature, contents, served_hashes, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (epoch, client) DO UPDATE SET served = excluded.served, cumulative = excluded.cumulative, nonce = excluded.nonce,
+             served_root = excluded.served_root, signature = excluded.signature, contents = excluded.contents,
+             served_hashes = excluded.served_hashes, updated_at = excluded.updated_at`,
+        )
+        .run(r.epoch, r.client.toLowerCase(), h.served, cumulative, nonce, r.servedRoot.toLowerCase(), r.signature, JSON.stringify(sorted), JSON.stringify([...h.servedHashes]), Date.now())
+    })
+    h.cumulative = cumulative
+    h.nonce = nonce
+    h.signature = r.signature
+    this.stats.accepted++
+    for (const w of h.waiters.splice(0)) w()
+    return this.#acceptedView(r.epoch, h)
+  }
+
+  #acceptedView(epoch: number, h: Held): ReceiptAccepted {
+    return {
+      accepted: true,
+      epoch,
+      cumulativeBytes: String(h.cumulative),
+      windowBytes: String(Math.max(0, h.cumulative + this.#init.windowBytes - h.served)),
+    }
+  }
+
+  #typed(r: Pick<SignedReceipt, 'server' | 'client' | 'epoch' | 'cumulativeBytes' | 'servedRoot' | 'nonce'>) {
+    return {
+      domain: { ...typedData.receipt.domain, chainId: this.#c.chain.chainId, verifyingContract: this.#c.chain.contracts.BandwidthRewards },
+      types: typedData.receipt.types,
+      primaryType: typedData.receipt.primaryType,
+      message: {
+        server: r.server as Address,
+        client: r.client as Address,
+        epoch: r.epoch,
+        cumulativeBytes: BigInt(r.cumulativeBytes),
+        servedRoot: r.servedRoot as Hex,
+        nonce: BigInt(r.nonce),
+      },
+    } as const
+  }
+
+  /** The signed receipts held for `epoch`, ascending by client (as `submitReceipts` requires). */
+  held(epoch: number): HeldReceipt[] {
+    const rows = this.#c.db
+      .prepare('SELECT client, cumulative, nonce, served_root, signature FROM receipts_held WHERE epoch = ? AND signature IS NOT NULL ORDER BY client')
+      .all(epoch) as { client: string; cumulative: number; nonce: number; served_root: string; signature: string }[]
+    return rows
+      .filter((r) => r.cumulative > 0)
+      .map((r) => ({ client: r.client as Address, cumulativeBytes: BigInt(r.cumulative), nonce: BigInt(r.nonce), servedRoot: r.served_root as Hex, signature: r.signature as Hex }))
+  }
+
+  /** Epochs with signed receipts held, and totals (for status and metrics). */
+  heldEpochs(): { epoch: number; clients: number; bytes: number }[] {
+    return this.#c.db
+      .prepare('SELECT epoch, COUNT(*) AS clients, SUM(cumulative) AS bytes FROM receipts_held WHERE signature IS NOT NULL GROUP BY epoch ORDER BY epoch')
+      .all() as { epoch: number; clients: number; bytes: number }[]
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  /** Headers identifying this node on GET /content to `server` (none unless this node is an active staked node). */
+  async contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>> {
+    const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
+    if (!self || self.active === ZERO) return {}
+    const ts = Math.floor(Date.now() / 1000)
+    const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts) })
+    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${sig}` }
+  }
+
+  /** `bytes` more of `hash` from `server` were verified; signs and sends a receipt every `signEveryBytes` (or now if `final`). */
+  verified(server: string, hash: string, bytes: number, final = false): void {
+    const epoch = this.#epoch
+    if (epoch === undefined || (bytes <= 0 && !final)) return
+    const s = this.#signedState(epoch, server)
+    if (bytes > 0) {
+      s.cumulative += bytes
+      s.contents.add(hash)
+    }
+    if (s.cumulative > s.sentCumulative && (final || s.cumulative - s.sentCumulative >= this.#init.signEveryBytes)) this.#send(epoch, server, s)
+  }
+
+  /** Waits for the receipts being sent to `server` (or every server). */
+  async flush(server?: string): Promise<void> {
+    for (;;) {
+      const busy = [...this.#signed.entries()].filter(([k, s]) => s.inflight && (!server || k.endsWith(server.toLowerCase()))).map(([, s]) => s.inflight)
+      if (busy.length === 0) return
+      await Promise.allSettled(busy)
+    }
+  }
+
+  #signedState(epoch: number, server: string): Signed {
+    const key = `${epoch}:${server.toLowerCase()}`
+    let s = this.#signed.get(key)
+    if (!s) {
+      const row = this.#c.db.prepare('SELECT cumulative, nonce, contents FROM receipts_signed WHERE epoch = ? AND server = ?').get(epoch, server.toLowerCase()) as
+        | { cumulative: number; nonce: number; contents: string }
+        | undefined
+      s = { cumulative: row?.cumulative ?? 0, nonce: row?.nonce ?? 0, contents: new Set(row ? (JSON.parse(row.contents) as string[]) : []), sentCumulative: row?.cumulative ?? 0, inflight: undefined }
+      this.#signed.set(key, s)
+    }
+    return s
+  }
+
+  #send(epoch: number, server: string, s: Signed): void {
+    if (s.inflight) return // the running send picks up what accumulated when it finishes
+    s.inflight = this.#sendLoop(epoch, server, s).finally(() => (s.inflight = undefined))
+  }
+
+  async #sendLoop(epoch: number, server: string, s: Signed): Promise<void> {
+    while (s.cumulative > s.sentCumulative) {
+      const cumulative = s.cumulative
+      const contents = [...s.contents].sort()
+      const nonce = s.nonce + 1
+      const receipt = {
+        server: server as Address,
+        client: this.#c.account.address,
+        epoch,
+        cumulativeBytes: String(cumulative),
+        servedRoot: servedRootOf(contents),
+        nonce: String(nonce),
+      }
+      const signature = await this.#c.account.signTypedData(this.#typed(receipt))
+      // Stored before it leaves: after a restart the next receipt continues above it.
+      this.#c.db
+        .prepare(
+          `INSERT INTO receipts_signed (epoch, server, cumulative, nonce, contents) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (epoch, server) DO UPDATE SET cumulative = excluded.cumulative, nonce = excluded.nonce, contents = excluded.contents`,
+        )
+        .run(epoch, server.toLowerCase(), cumulative, nonce, JSON.stringify(contents))
+      s.nonce = nonce
+      s.sentCumulative = cumulative
+      this.stats.signed++
+      await this.#post(server, { receipt: { ...receipt, signature }, contents })
+    }
+  }
+
+  async #post(server: string, body: ReceiptSubmission): Promise<void> {
+    const peer = this.#c.peers.get(server)
+    if (!peer) return
+    const host = peer.record.host.includes(':') ? `[${peer.record.host}]` : peer.record.host
+    try {
+      const res = await fetch(`http://${host}:${peer.record.port}/receipts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      })
+      if (!res.ok) {
+        this.stats.sendFailures++
+        this.#log.debug({ server, status: res.status, body: (await res.text()).slice(0, 200) }, 'receipt refused')
+      } else await res.body?.cancel()
+    } catch (err) {
+      this.stats.sendFailures++
+      this.#log.debug({ server, err: (err as Error).message }, 'receipt not delivered')
+    }
+  }
+
+  /** Signs a receipt as `account` without sending it (tests, tools). */
+  async sign(account: PrivateKeyAccount, r: Omit<SignedReceipt, 'signature'>): Promise<SignedReceipt> {
+    return { ...r, signature: await account.signTypedData(this.#typed(r)) }
+  }
+}

@@ -1,0 +1,80 @@
+import type { FileHandle } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
+
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+import { receiptSubmissionSchema, rewardsActionSchema, uptimeAttestationSchema } from '../../api.ts'
+import { ForbiddenError } from '../../core/errors.ts'
+import type { ServeGate } from '../../chain/receipts.ts'
+import type { DcmxNode } from '../../node.ts'
+import { requireOperator } from '../auth.ts'
+import { sendFileRange } from '../send-file.ts'
+import type { BufferPool } from '../send-file.ts'
+import type { ServerComponents } from '../server.ts'
+import { validate } from '../validate.ts'
+
+/** POST /receipts and /uptime (from peers); GET /rewards, POST /rewards/submit and /rewards/claim (operator). */
+export function registerReceiptRoutes(app: FastifyInstance, { node }: ServerComponents): void {
+  const rewards = (): NonNullable<DcmxNode['rewards']> => {
+    if (!node.rewards) throw new ForbiddenError('This node runs off chain: no receipts or rewards')
+    return node.rewards
+  }
+  app.post('/receipts', async (req) => rewards().receipts.accept(validate(receiptSubmissionSchema, req.body, 'receipt')))
+  app.post('/uptime', async (req) => rewards().uptime.accept(validate(uptimeAttestationSchema, req.body, 'uptime attestation')))
+  const operator = { preHandler: requireOperator(node.apiToken) }
+  app.get('/rewards', operator, async () => rewards().status())
+  app.post('/rewards/submit', operator, async (req) => {
+    const { epoch } = validate(rewardsActionSchema, req.body ?? {}, 'rewards request')
+    return rewards().submit(epoch)
+  })
+  app.post('/rewards/claim', operator, async (req) => {
+    const { epoch } = validate(rewardsActionSchema, req.body ?? {}, 'rewards request')
+    return rewards().claim(epoch)
+  })
+}
+
+/** GET /content hook: how this request is metered (receipts window, free rate, or open); throws 403 on a bad client header. */
+export async function admitContent(node: DcmxNode, req: FastifyRequest, hash: string, start: number): Promise<ServeGate | undefined> {
+  return node.rewards?.receipts.admit(req.headers, req.ip, hash, start)
+}
+
+function write(res: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.write(chunk, (err) => (err ? reject(err) : resolve()))
+  })
+}
+
+/**
+ * Sends bytes [start, end] as the gate allows (whole file at once when open); a client the gate cuts off (no
+ * receipt within the wait) gets a truncated response. Closes the file; resolves with the bytes sent.
+ */
+export async function sendContent(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool, gate: ServeGate | undefined): Promise<number> {
+  if (!gate || gate.mode === 'open') return sendFileRange(res, fh, start, end, pool)
+  const buf = pool.get()
+  const ac = new AbortController()
+  res.once('close', () => ac.abort())
+  let pos = start
+  try {
+    while (pos <= end && !res.destroyed) {
+      const granted = await gate.grant(end - pos + 1, ac.signal)
+      if (granted === 0) break
+      let left = granted
+      while (left > 0 && !res.destroyed) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), pos)
+        if (bytesRead === 0) break
+        await write(res, buf.subarray(0, bytesRead))
+        pos += bytesRead
+        left -= bytesRead
+      }
+      if (left > 0) gate.unsent(left)
+    }
+    if (pos > end) res.end()
+    else res.destroy()
+  } catch {
+    res.destroy()
+  } finally {
+    pool.put(buf)
+    await fh.close().catch(() => {})
+  }
+  return pos - start
+}

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+
+import { typedData } from '@dcmx/deployments'
+import { parseEther } from 'viem'
+import type { Address } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+
+import { CLIENT_AUTH_HEADER } from '../../src/api.ts'
+import { contentAuthMessage, servedRootOf } from '../../src/chain/receipts.ts'
+import type { DcmxNode } from '../../src/node.ts'
+import { randomBytesOf, startNode, upload } from '../helpers.ts'
+import { chainConfig, deployProtocol } from './protocol.ts'
+import type { DeployedContract } from './protocol.ts'
+import { startTestChain } from './test-chain.ts'
+import type { TestChain } from './test-chain.ts'
+
+const MiB = 1 << 20
+const WINDOW = 8 * MiB
+const FREE_RATE = 4 * MiB
+const SIZE = 20 * MiB
+
+describe('bandwidth receipts between real nodes', () => {
+  let chain: TestChain
+  let protocol: Awaited<ReturnType<typeof deployProtocol>>
+  let a: DcmxNode & { cleanup: () => Promise<void> }
+  let b: DcmxNode & { cleanup: () => Promise<void> }
+  let hash: string
+  const bytes = randomBytesOf(SIZE, 7)
+
+  async function stake(node: DcmxNode, operator: (typeof protocol.wallets)[number]): Promise<void> {
+    const staking = protocol.deployed.staking as DeployedContract
+    const minStake = (await staking.read.minStake()) as bigint
+    const nodeSig = await node.account.signTypedData({
+      domain: { ...typedData.nodeRegistration.domain, chainId: 31337, verifyingContract: staking.address },
+      types: typedData.nodeRegistration.types,
+      primaryType: typedData.nodeRegistration.primaryType,
+      message: { node: node.account.address, operator: operator.account.address },
+    })
+    await protocol.deployed.token.write.approve([staking.address, minStake], { account: operator.account })
+    await staking.write.registerNode([node.account.address, node.url, minStake, nodeSig], { account: operator.account })
+    await operator.sendTransaction({ to: node.account.address, value: parseEther('1') })
+  }
+
+  async function advance(seconds: number): Promise<void> {
+    await chain.provider.request({ method: 'evm_increaseTime', params: [seconds] })
+    await chain.mine()
+  }
+
+  const rewardsConfig = { auto: false, windowBytes: WINDOW, freeRateBytesPerSec: FREE_RATE, stakeCacheMs: 0, receiptWaitMs: 1500 }
+
+  before(async () => {
+    chain = await startTestChain()
+    protocol = await deployProtocol(chain)
+    a = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig })
+    b = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
+    await stake(a, protocol.wallets[1] as (typeof protocol.wallets)[number])
+    await stake(b, protocol.wallets[2] as (typeof protocol.wallets)[number])
+    const res = await upload(a, bytes)
+    assert.equal(res.status, 201)
+    hash = createHash('sha256').update(bytes).digest('hex')
+    await res.body?.cancel()
+    await b.gossip.round()
+  })
+  after(async () => {
+    await b?.cleanup()
+    await a?.cleanup()
+    await chain?.close()
+  })
+
+  it('a staked client signs receipts the server stores; the server submits, claims and is paid exactly the formula', async () => {
+    const rewards = protocol.deployed.rewards as DeployedContract
+    const epoch = Number(await rewards.read.currentEpoch())
+    await b.getContent(hash)
+    await b.rewards?.receipts.flush()
+    const held = a.rewards?.receipts.held(epoch) ?? []
+    assert.equal(held.length, 1)
+    assert.equal(held[0]?.client.toLowerCase(), b.account.address.toLowerCase())
+    assert.equal(held[0]?.cumulativeBytes, BigInt(SIZE))
+    assert.equal(held[0]?.servedRoot, servedRootOf([hash]))
+
+    const p = (await rewards.read.parametersOf([epoch])) as { epochLength: number; settlementDelay: number; diversityBonusBps: number; diversityTarget: number; rewardPerUnit: bigint }
+    await advance(p.epochLength)
+    await a.rewards?.receipts.refresh()
+    const { jobs } = (await a.rewards?.submit(epoch)) as { jobs: string[] }
+    assert.deepEqual(jobs, [`receipts:${epoch}:0`])
+    await a.chain?.outbox.wait(`receipts:${epoch}:0`)
+    const se = (await rewards.read.serverEpoch([a.account.address, epoch])) as { bytesServed: bigint; clients: number }
+    assert.equal(se.bytesServed, BigInt(SIZE))
+    assert.equal(se.clients, 1)
+
+    const operator = (protocol.wallets[1] as (typeof protocol.wallets)[number]).account.address as Address
+    const before = (await protocol.deployed.token.read.balanceOf([operator])) as bigint
+    await advance(p.settlementDelay)
+    await a.rewards?.receipts.refresh()
+    await a.rewards?.claim(epoch)
+    const job = await a.chain?.outbox.wait(`claim:${epoch}`)
+    assert.equal(job?.result, 'mined')
+    const afterBalance = (await protocol.deployed.token.read.balanceOf([operator])) as bigint
+    const target = BigInt(p.diversityTarget)
+    const expected = (BigInt(SIZE) * p.rewardPerUnit * (10_000n * target + 1n * BigInt(p.diversityBonusBps))) / (10_000n * target * BigInt(100 * MiB))
+    assert.equal(afterBalance - before, expected)
+    assert.ok(expected > 0n)
+    // A second claim is already done (the contract's AlreadyClaimed), not an error.
+    const status = await a.rewards?.status()
+    assert.equal(status?.epochs.find((e) => e.epoch === epoch)?.status, 'claimed')
+  })
+
+  it('refuses forged, inflated and replayed receipts before storing them', async () => {
+    await a.rewards?.receipts.refresh()
+    const epoch = a.rewards?.receipts.epoch as number
+    // B fetches again in this epoch (a fresh node C would be the same): A now holds a receipt for it.
+    const c = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
+    try {
+      await stake(c, protocol.wallets[3] as (typeof protocol.wallets)[number])
+      await c.gossip.round()
+      await c.getContent(hash)
+      await c.rewards?.receipts.flush()
+      const held = (a.rewards?.receipts.held(epoch) ?? []).find((r) => r.client.toLowerCase() === c.account.address.toLowerCase())
+      assert.equal(held?.cumulativeBytes, BigInt(SIZE))
+      const post = (body: unknown) => fetch(`${a.url}/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const base = { server: a.account.address, client: c.account.address, epoch, servedRoot: servedRootOf([hash]) }
+      const svc = c.rewards?.receipts
+      assert.ok(svc)
+      // Forged: signed by another key in C's name.
+      const forger = privateKeyToAccount(generatePrivateKey())
+      const forged = await svc.sign(forger, { ...base, cumulativeBytes: String(SIZE), nonce: '999' })
+      assert.equal((await post({ receipt: forged, contents: [hash] })).status, 403)
+      // Inflated: C's own key, more bytes than A served it.
+      const inflated = await svc.sign(c.account, { ...base, cumulativeBytes: String(SIZE + 1), nonce: '1000' })
+      assert.equal((await post({ receipt: inflated, contents: [hash] })).status, 403)
+      // Replayed older receipt: a lower nonce and fewer bytes than the one held.
+      const older = await svc.sign(c.account, { ...base, cumulativeBytes: String(MiB), nonce: '1' })
+      assert.equal((await post({ receipt: older, contents: [hash] })).status, 403)
+      // Wrong content list for the root.
+      assert.equal((await post({ receipt: inflated, contents: ['00'.repeat(32)] })).status, 403)
+      const still = (a.rewards?.receipts.held(epoch) ?? []).find((r) => r.client.toLowerCase() === c.account.address.toLowerCase())
+      assert.equal(still?.cumulativeBytes, BigInt(SIZE))
+      assert.equal(still?.signature, held?.signature)
+    } finally {
+      await c.cleanup()
+    }
+  })
+
+  it("refuses a client header signed by another key or replayed: nobody spends another client's window", async () => {
+    const forger = privateKeyToAccount(generatePrivateKey())
+    const ts = Math.floor(Date.now() / 1000)
+    const sig = await forger.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
+    const r1 = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${sig}` } })
+    assert.equal(r1.status, 403)
+    await r1.body?.cancel()
+    const good = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
+    const h = { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${good}`, range: 'bytes=0-0' }
+    const r2 = await fetch(`${a.url}/content/${hash}`, { headers: h })
+    assert.equal(r2.status, 206)
+    await r2.arrayBuffer()
+    const r3 = await fetch(`${a.url}/content/${hash}`, { headers: h })
+    assert.equal(r3.status, 403, 'the same header twice is a replay')
+    await r3.body?.cancel()
+  })
+
+  it('cuts off a staked client that stops signing after the window', async () => {
+    const ts = Math.floor(Date.now() / 1000) - 1
+    const sig = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
+    const before = a.rewards?.receipts.stats.cutOff ?? 0
+    const res = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${sig}` } })
+    assert.equal(res.status, 200)
+    let got = 0
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) got += chunk.byteLength
+    } catch {
+      // the server ends the stream early
+    }
+    assert.ok(got <= WINDOW, `served ${got} bytes without a receipt, window ${WINDOW}`)
+    assert.ok(got < SIZE)
+    assert.equal(a.rewards?.receipts.stats.cutOff, before + 1)
+  })
+
+  it('serves a client that signs nothing at the free rate only', async () => {
+    const t0 = performance.now()
+    const res = await fetch(`${a.url}/content/${hash}`, { headers: { range: `bytes=0-${12 * MiB - 1}` } })
+    assert.equal(res.status, 206)
+    const body = Buffer.from(await res.arrayBuffer())
+    const sec = (performance.now() - t0) / 1000
+    assert.equal(body.byteLength, 12 * MiB)
+    // One second of burst, then FREE_RATE: 12 MiB at 4 MiB/s takes at least 2 s.
+    assert.ok(sec >= 1.9, `free client got 12 MiB in ${sec.toFixed(2)} s`)
+    assert.equal((a.rewards?.receipts.held(a.rewards.receipts.epoch as number) ?? []).length >= 0, true)
+  })
+})
