@@ -48,10 +48,10 @@ export interface CatalogInit {
 }
 
 const INDEXES = `
-CREATE INDEX IF NOT EXISTS catalog_by_hash ON chain_events(chain_id, name, json_extract(args, '$.contentHash'));
-CREATE INDEX IF NOT EXISTS catalog_by_edition ON chain_events(chain_id, name, json_extract(args, '$.editionId'));
-CREATE INDEX IF NOT EXISTS catalog_by_token ON chain_events(chain_id, name, json_extract(args, '$.tokenId'));
-CREATE INDEX IF NOT EXISTS catalog_by_to ON chain_events(chain_id, name, json_extract(args, '$.to'));
+CREATE INDEX IF NOT EXISTS catalog_by_hash ON chain_events(chain_id, name, json_extract(args, '$.contentHash'), block_number, log_index);
+CREATE INDEX IF NOT EXISTS catalog_by_edition ON chain_events(chain_id, name, json_extract(args, '$.editionId'), block_number, log_index);
+CREATE INDEX IF NOT EXISTS catalog_by_token ON chain_events(chain_id, name, json_extract(args, '$.tokenId'), block_number, log_index);
+CREATE INDEX IF NOT EXISTS catalog_by_to ON chain_events(chain_id, name, json_extract(args, '$.to'), block_number, log_index);
 `
 
 interface EventRow {
