@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
 import { getAddress, parseEther } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Address, Hex, WalletClient } from 'viem'
 
 import {
@@ -22,6 +23,7 @@ import { ChainIndexer } from '../../src/chain/indexer.ts'
 import { createLogger } from '../../src/core/logger.ts'
 import { openDb } from '../../src/storage/db.ts'
 import type { Db } from '../../src/storage/db.ts'
+import { rewardsDomain, signReceipt, signRegistration, stakingDomain } from '../../../test/helpers/receipts.ts'
 import { startNode, tempDir } from '../helpers.ts'
 import { chainConfig, deployProtocol } from './protocol.ts'
 import { startTestChain } from './test-chain.ts'
@@ -334,5 +336,41 @@ describe('catalog index and API', () => {
     assert.deepEqual(snapshotOf(live.catalog), snapshotOf(fresh.catalog))
     assert.equal(live.catalog.edition(2)?.edition.name, 'Canonical')
     assert.deepEqual(live.catalog.edition(2)?.collectors.map((c) => c.owner), [addr(buyer)])
+  })
+
+  it("shows a node's submitted receipts, the settled pool and its claim by epoch", async () => {
+    const { token, staking, rewards } = protocol.deployed
+    const [serverKey, clientKey, peerKey] = [0, 1, 2].map(() => privateKeyToAccount(generatePrivateKey()))
+    const operators = protocol.wallets.slice(4, 7) as unknown as (typeof artist)[]
+    const minStake = (await staking.read.minStake()) as bigint
+    for (const [i, key] of [serverKey, clientKey, peerKey].entries()) {
+      const op = operators[i]
+      if (i === 2) await token.write.transfer([op.account.address, minStake], as(operators[0]))
+      await token.write.approve([staking.address, minStake], as(op))
+      const sig = await signRegistration(key, stakingDomain(31337, staking.address), op.account.address)
+      await staking.write.registerNode([key.address, '/dns4/node.test/tcp/1', minStake, sig], as(op))
+    }
+    const epoch = Number(await rewards.read.currentEpoch())
+    const domain = rewardsDomain(31337, rewards.address)
+    const MiB = 1024n * 1024n
+    const receipt = await signReceipt(clientKey, domain, { server: serverKey.address, client: clientKey.address, epoch, cumulativeBytes: 300n * MiB, servedRoot: ZERO32, nonce: 1n })
+    await rewards.write.submitReceipts([serverKey.address, epoch, [receipt]], as(operators[0]))
+    const [, , settlesAt] = (await rewards.read.epochTimes([epoch])) as [bigint, bigint, bigint]
+    await chain.provider.request({ method: 'evm_setNextBlockTimestamp', params: [Number(settlesAt)] })
+    await chain.mine()
+    await rewards.write.claim([serverKey.address, epoch], as(operators[0]))
+    await node.chain?.indexer.sync()
+    const r = catalogRewardsResponseSchema.parse((await get(`/catalog/rewards/${serverKey.address}`)).body)
+    const claimed = (await chain.publicClient.getContractEvents({ address: protocol.contracts.BandwidthRewards, abi: contractAbis.BandwidthRewards, eventName: 'RewardClaimed', fromBlock: protocol.fromBlock }))[0]?.args.amount
+    assert.ok(claimed && claimed > 0n)
+    assert.equal(r.node, serverKey.address)
+    assert.equal(r.claimed_wei, String(claimed))
+    assert.equal(r.epochs.length, 1)
+    const e = r.epochs[0]
+    assert.equal(e.epoch, epoch)
+    assert.deepEqual(e.receipts, { batches: 1, count: 1, bytes_served: String(300n * MiB), clients: 1 })
+    assert.equal(e.claimed_wei, String(claimed))
+    assert.equal(e.claimed_by, addr(operators[0]))
+    assert.ok(e.pool_wei && BigInt(e.pool_wei) >= claimed, 'the settled pool')
   })
 })
