@@ -166,3 +166,4 @@ export const localConnectSchema = z.object({ host: hostSchema, port: portSchema 
 export const errorResponseSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() })
 export type ErrorResponse = z.infer<typeof errorResponseSchema>
 export * from './api/receipts.ts'
+export * from './api/catalog.ts'

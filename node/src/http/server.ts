@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts'
 import type { DcmxNode } from '../node.ts'
 import { statusOf } from './error-status.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
+import { registerCatalogRoutes } from './routes/catalog.ts'
 import { registerContentRoutes } from './routes/content.ts'
 import { registerIpfsRoutes } from './routes/ipfs.ts'
 import { registerLocalRoutes } from './routes/local.ts'
@@ -78,6 +79,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerLocalRoutes(scope, components)
     registerReceiptRoutes(scope, components)
     if (init.ipfs) registerIpfsRoutes(scope, components)
+    if (init.chain) registerCatalogRoutes(scope, components)
   })
   return app
 }
