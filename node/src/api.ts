@@ -167,3 +167,4 @@ export const errorResponseSchema = z.object({ error: z.string(), message: z.stri
 export type ErrorResponse = z.infer<typeof errorResponseSchema>
 export * from './api/receipts.ts'
 export * from './api/catalog.ts'
+export * from './api/stake.ts'

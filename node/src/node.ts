@@ -7,6 +7,8 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
 import { RewardsService } from './chain/rewards.ts'
+import { NodeStake } from './chain/stake.ts'
+import { registerChainMetrics } from './chain/metrics.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
@@ -70,6 +72,8 @@ export class DcmxNode {
   readonly chain: ChainService | undefined
   /** Bandwidth receipts, uptime and claims; undefined off chain. */
   readonly rewards: RewardsService | undefined
+  /** Staking this node (single-key operator through the outbox, or a signature for a separate operator wallet). */
+  readonly stake: NodeStake | undefined
   #startedAt = Date.now()
   #log: Logger
   #pending = new Set<Promise<unknown>>()
@@ -129,6 +133,8 @@ export class DcmxNode {
         )
       : undefined
     this.rewards = this.chain ? new RewardsService({ db: this.db, account: this.account, logger, chain: this.chain, peers: this.peers }, { ...init.rewards, pollMs: init.chain?.pollMs ?? 2000 }) : undefined
+    this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
+    if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, node: this.account.address })
     this.server = buildServer({ node: this, logger }, init)
   }
 

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
-import { receiptSubmissionSchema, rewardsActionSchema, uptimeAttestationSchema } from '../../api.ts'
+import { receiptSubmissionSchema, rewardsActionSchema, stakeRequestSchema, stakeSignatureQuerySchema, uptimeAttestationSchema } from '../../api.ts'
+import type { StakeSignatureResponse } from '../../api.ts'
 import { ForbiddenError } from '../../core/errors.ts'
 import type { ServeGate } from '../../chain/receipts.ts'
 import type { DcmxNode } from '../../node.ts'
@@ -30,6 +32,16 @@ export function registerReceiptRoutes(app: FastifyInstance, { node }: ServerComp
   app.post('/rewards/claim', operator, async (req) => {
     const { epoch } = validate(rewardsActionSchema, req.body ?? {}, 'rewards request')
     return rewards().claim(epoch)
+  })
+  app.post('/stake', operator, async (req) => {
+    const body = validate(stakeRequestSchema, req.body, 'stake request')
+    rewards()
+    return node.stake?.stake(BigInt(body.amount), body.endpoint ?? node.url, body.request_id ?? randomUUID())
+  })
+  app.get('/stake/signature', operator, async (req): Promise<StakeSignatureResponse> => {
+    const { operator: wallet } = validate(stakeSignatureQuerySchema, req.query, 'query')
+    rewards()
+    return { node: node.account.address, operator: wallet, signature: (await node.stake?.registrationSignature(wallet as `0x${string}`)) ?? '' }
   })
 }
 
