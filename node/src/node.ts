@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
+import { RegistrationService } from './chain/registration.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
@@ -21,7 +22,7 @@ import { KuboPinner } from './ipfs/kubo-pinner.ts'
 import { IpfsService } from './ipfs/service.ts'
 import { Announcer } from './mesh/announcer.ts'
 import { ChunkVerifier } from './mesh/chunk-verifier.ts'
-import { ContentFetcher } from './mesh/fetcher.ts'
+import { ContentFetcher, mediaTypeOf } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
 import { PeerTable } from './mesh/peer-table.ts'
@@ -67,6 +68,8 @@ export class DcmxNode {
   readonly server: FastifyInstance
   /** The node on chain; undefined when started without an RPC URL. */
   readonly chain: ChainService | undefined
+  /** On-chain registration of tracks (commit-reveal through the outbox); with the chain only. */
+  readonly registration: RegistrationService | undefined
   #startedAt = Date.now()
   #log: Logger
   #pending = new Set<Promise<unknown>>()
@@ -118,13 +121,15 @@ export class DcmxNode {
       },
     )
     this.chunkVerifier = new ChunkVerifier()
-    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
+    const anchor = (hash: string) => this.registration?.anchoredRoot(hash) ?? Promise.resolve(undefined)
+    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier, anchor }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
     this.chain = init.chain
       ? new ChainService(
           { db: this.db, account: this.account, logger },
           { ...init.chain, contracts: init.chain.contracts as Partial<ProtocolContracts> | undefined },
         )
       : undefined
+    this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -146,6 +151,7 @@ export class DcmxNode {
     this.#startedAt = Date.now()
     await this.store.start()
     await this.chain?.start()
+    this.registration?.start()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -158,6 +164,7 @@ export class DcmxNode {
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.registration?.stop()
     await this.chain?.stop()
     await Promise.allSettled([...this.#pending])
     await this.server.close()
@@ -194,6 +201,7 @@ export class DcmxNode {
         size: manifest.size,
         manifest_root: manifest.root,
         created_at: new Date().toISOString(),
+        media_type: await mediaTypeOf(this.store, manifest.contentHash),
       },
       true,
     )
@@ -202,6 +210,9 @@ export class DcmxNode {
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
+    if (created && this.config.chain?.registerAsOperator && this.registration) {
+      this.#background(this.registration.request(track.content_hash, {}, { operator: true }))
+    }
     if (created) this.#background(this.gossip.announce([track]))
     return { track, created }
   }

@@ -14,6 +14,7 @@ import { registerIpfsRoutes } from './routes/ipfs.ts'
 import { registerLocalRoutes } from './routes/local.ts'
 import { registerMetricsRoutes } from './routes/metrics.ts'
 import { registerProtocolRoutes } from './routes/protocol.ts'
+import { registerRegistrationRoutes } from './routes/registration.ts'
 import { registerTrackRoutes } from './routes/tracks.ts'
 
 export interface ServerComponents {
@@ -72,6 +73,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerProtocolRoutes(scope, components)
     registerContentRoutes(scope, components)
     registerTrackRoutes(scope, components, init)
+    registerRegistrationRoutes(scope, components)
     registerMetricsRoutes(scope, components)
     registerAuditRoutes(scope, components)
     registerLocalRoutes(scope, components)
