@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 import { typedData } from '@dcmx/deployments'
-import { encodeAbiParameters, encodeFunctionData, keccak256, verifyTypedData, zeroAddress } from 'viem'
+import { encodeAbiParameters, encodeFunctionData, getAddress, keccak256, verifyTypedData, zeroAddress } from 'viem'
 import type { Address, Hex } from 'viem'
 
 import type { RegistrationRequest, TrackRegistration } from '../api.ts'
@@ -139,7 +139,7 @@ export class RegistrationService {
     let deadline: bigint | null = null
     if (input.signature !== undefined) {
       if (!input.artist || input.deadline === undefined) throw new ValidationError('A signed registration needs `artist` and `deadline`')
-      artist = input.artist as Address
+      artist = getAddress(input.artist)
       deadline = BigInt(input.deadline)
       await this.#verifySignature(reg, artist, deadline, input.signature as Hex)
       mode = 'relayed'
@@ -391,9 +391,11 @@ export class RegistrationService {
     )
     if (committedAt === 0) return this.#newRound(row, 'commitment not found on chain (reorged out?)')
     const ages = await this.#commitAges()
-    const block = await chain.publicClient.getBlock({ blockTag: 'latest' })
-    // The reveal lands in a later block: its time is at least the head's and, on a live chain, about the clock's.
-    const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
+    // The reveal lands in a later block: the pending block's time where the RPC knows it, else the head's or the
+    // clock's, whichever is later.
+    const latest = await chain.publicClient.getBlock({ blockTag: 'latest' })
+    const pending = await chain.publicClient.getBlock({ blockTag: 'pending' }).catch(() => latest)
+    const now = Math.max(Number(pending.timestamp), Number(latest.timestamp), Math.floor(Date.now() / 1000))
     const margin = Math.min(this.#init.revealMarginSec, Math.floor((ages.max - ages.min) / 2))
     if (now + margin > committedAt + ages.max) return this.#newRound(row, 'commitment expired before its reveal')
     if (now < committedAt + ages.min) return // re-driven by the timer
