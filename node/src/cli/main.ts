@@ -7,6 +7,7 @@ import { registerAudit } from './commands/audit.ts'
 import { registerGet } from './commands/get.ts'
 import { registerInfo } from './commands/info.ts'
 import { registerLogs } from './commands/logs.ts'
+import { registerRegister } from './commands/register.ts'
 import { registerStart } from './commands/start.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './options.ts'
 
@@ -24,6 +25,7 @@ registerGet(program)
 registerInfo(program)
 registerLogs(program)
 registerAudit(program)
+registerRegister(program)
 
 try {
   await program.parseAsync(process.argv)
