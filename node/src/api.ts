@@ -4,6 +4,10 @@
  */
 import { z } from 'zod'
 
+import { trackRegistrationSchema } from './api/registration.ts'
+
+export * from './api/registration.ts'
+
 export const contentHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
 export const peerIdSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 20-byte 0x address')
 export const hostSchema = z.string().min(1).max(253).regex(/^[A-Za-z0-9.\-:]+$/, 'invalid host')
@@ -38,6 +42,10 @@ export const trackSchema = z.object({
   created_at: z.string().max(40).default(() => new Date().toISOString()),
   /** IPFS root CID (UnixFS, CIDv1) of the audio, set by the node that stores it; informative in gossip. */
   cid: z.string().max(128).optional(),
+  /** Media type detected from the audio's first bytes (set by the node that stores it). */
+  media_type: z.string().max(100).optional(),
+  /** On-chain registration state, on the node that registers the track. */
+  registration: trackRegistrationSchema.optional(),
 })
 export type Track = z.output<typeof trackSchema>
 

@@ -9,6 +9,7 @@ import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
 import { RewardsService } from './chain/rewards.ts'
 import { NodeStake } from './chain/stake.ts'
 import { registerChainMetrics } from './chain/metrics.ts'
+import { RegistrationService } from './chain/registration.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
@@ -24,7 +25,7 @@ import { KuboPinner } from './ipfs/kubo-pinner.ts'
 import { IpfsService } from './ipfs/service.ts'
 import { Announcer } from './mesh/announcer.ts'
 import { ChunkVerifier } from './mesh/chunk-verifier.ts'
-import { ContentFetcher } from './mesh/fetcher.ts'
+import { ContentFetcher, mediaTypeOf } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
 import { PeerTable } from './mesh/peer-table.ts'
@@ -74,6 +75,8 @@ export class DcmxNode {
   readonly rewards: RewardsService | undefined
   /** Staking this node (single-key operator through the outbox, or a signature for a separate operator wallet). */
   readonly stake: NodeStake | undefined
+  /** On-chain registration of tracks (commit-reveal through the outbox); with the chain only. */
+  readonly registration: RegistrationService | undefined
   #startedAt = Date.now()
   #log: Logger
   #pending = new Set<Promise<unknown>>()
@@ -125,7 +128,11 @@ export class DcmxNode {
       },
     )
     this.chunkVerifier = new ChunkVerifier()
-    this.fetcher = new ContentFetcher({ ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier, receipts: () => this.rewards?.receipts }, { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes })
+    const anchor = (hash: string) => this.registration?.anchoredRoot(hash) ?? Promise.resolve(undefined)
+    this.fetcher = new ContentFetcher(
+      { ...c, store: this.store, audit: this.audit, verifier: this.chunkVerifier, receipts: () => this.rewards?.receipts, anchor },
+      { raceWidth: init.raceWidth, maxContentBytes: init.maxUploadBytes },
+    )
     this.chain = init.chain
       ? new ChainService(
           { db: this.db, account: this.account, logger },
@@ -135,6 +142,7 @@ export class DcmxNode {
     this.rewards = this.chain ? new RewardsService({ db: this.db, account: this.account, logger, chain: this.chain, peers: this.peers }, { ...init.rewards, pollMs: init.chain?.pollMs ?? 2000 }) : undefined
     this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
     if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, node: this.account.address })
+    this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -157,6 +165,7 @@ export class DcmxNode {
     await this.store.start()
     await this.chain?.start()
     await this.rewards?.start()
+    this.registration?.start()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -170,6 +179,7 @@ export class DcmxNode {
   async stop(): Promise<void> {
     await this.gossip.stop()
     await this.rewards?.stop()
+    await this.registration?.stop()
     await this.chain?.stop()
     await Promise.allSettled([...this.#pending])
     await this.server.close()
@@ -206,6 +216,7 @@ export class DcmxNode {
         size: manifest.size,
         manifest_root: manifest.root,
         created_at: new Date().toISOString(),
+        media_type: await mediaTypeOf(this.store, manifest.contentHash),
       },
       true,
     )
@@ -214,6 +225,9 @@ export class DcmxNode {
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
+    if (created && this.config.chain?.registerAsOperator && this.registration) {
+      this.#background(this.registration.request(track.content_hash, {}, { operator: true }))
+    }
     if (created) this.#background(this.gossip.announce([track]))
     return { track, created }
   }

@@ -8,6 +8,7 @@ import { registerGet } from './commands/get.ts'
 import { registerInfo } from './commands/info.ts'
 import { registerLogs } from './commands/logs.ts'
 import { registerRewards } from './commands/rewards.ts'
+import { registerRegister } from './commands/register.ts'
 import { registerStart } from './commands/start.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './options.ts'
 
@@ -26,6 +27,7 @@ registerInfo(program)
 registerLogs(program)
 registerAudit(program)
 registerRewards(program)
+registerRegister(program)
 
 try {
   await program.parseAsync(process.argv)

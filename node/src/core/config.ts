@@ -61,6 +61,8 @@ export const nodeConfigSchema = z.object({
       /** Contract addresses overriding `@dcmx/deployments` for this chain. */
       contracts: z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)).optional(),
       fromBlock: z.coerce.bigint().nonnegative().optional(),
+      /** Register every track uploaded here on chain with the node itself as the artist (src/chain/registration.ts). */
+      registerAsOperator: z.boolean().default(false),
     })
     .optional(),
   /** Bandwidth receipts, uptime and rewards (only with `chain`); see node/README.md. */

@@ -16,6 +16,7 @@ import { registerLocalRoutes } from './routes/local.ts'
 import { registerMetricsRoutes } from './routes/metrics.ts'
 import { registerProtocolRoutes } from './routes/protocol.ts'
 import { registerReceiptRoutes } from './routes/receipts.ts'
+import { registerRegistrationRoutes } from './routes/registration.ts'
 import { registerTrackRoutes } from './routes/tracks.ts'
 
 export interface ServerComponents {
@@ -74,6 +75,7 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
     registerProtocolRoutes(scope, components)
     registerContentRoutes(scope, components)
     registerTrackRoutes(scope, components, init)
+    registerRegistrationRoutes(scope, components)
     registerMetricsRoutes(scope, components)
     registerAuditRoutes(scope, components)
     registerLocalRoutes(scope, components)

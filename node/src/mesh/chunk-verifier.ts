@@ -90,11 +90,12 @@ export class ChunkVerifier {
   #sessions = new Map<number, VerifySession>()
   #nextId = 1
 
-  begin(m: Manifest): VerifySession {
+  /** `wholeFile: false` (anchored content): only the chunk hashes are computed and `end()` answers ''. */
+  begin(m: Manifest, opts: { wholeFile?: boolean } = {}): VerifySession {
     const w = this.#ensure()
     const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer))
     this.#sessions.set(s.id, s)
-    w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks, chunkSize: m.chunkSize, size: m.size } satisfies ToWorker)
+    w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks, chunkSize: m.chunkSize, size: m.size, wholeFile: opts.wholeFile ?? true } satisfies ToWorker)
     return s
   }
 

@@ -4,6 +4,7 @@ import type { Manifest, Track } from '../api.ts'
 import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { assertManifestConsistent, chunkCount } from '../core/manifest.ts'
+import { detectMediaType, SNIFF_BYTES } from '../core/media-type.ts'
 import type { NodeMetrics } from '../core/metrics.ts'
 import type { AuditLog } from '../storage/audit-log.ts'
 import type { ContentStore, TempWrite } from '../storage/content-store.ts'
@@ -23,12 +24,30 @@ export interface FetcherComponents {
   logger: Logger
   /** Bandwidth receipts for the serving peer (on chain only): identifies this node and signs as bytes verify. */
   receipts?: () => ReceiptHooks | undefined
+  /**
+   * The manifest root the chain anchors for a hash (TrackRegistry), if any. An anchored track accepts only that
+   * manifest and needs no whole-file SHA-256: each chunk is bound to the artist's registration by the root.
+   */
+  anchor?: (hash: string) => Promise<string | undefined>
 }
 
 /** What the fetcher needs from the receipt service (src/chain/receipts.ts). */
 export interface ReceiptHooks {
   contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>>
   verified(server: string, hash: string, bytes: number, final?: boolean): void
+}
+
+/** The media type of stored content, sniffed from its first bytes. */
+export async function mediaTypeOf(store: ContentStore, hash: string): Promise<string> {
+  const f = await store.openRead(hash)
+  if (!f) return 'application/octet-stream'
+  try {
+    const head = Buffer.alloc(Math.min(SNIFF_BYTES, f.size))
+    if (head.length > 0) await f.handle.read(head, 0, head.length, 0)
+    return detectMediaType(head)
+  } finally {
+    await f.close()
+  }
 }
 
 export interface FetcherInit {
@@ -163,10 +182,13 @@ export class ContentFetcher {
     const known = this.#c.tracks.get(hash)
     let tmp: TempWrite | undefined
     try {
-      const { manifest, source } = await this.#getManifest(hash, candidates, known?.manifest_root ?? undefined, signal)
+      // The chain's root, when it holds one, overrides whatever root gossip taught us.
+      const anchored = await this.#c.anchor?.(hash)
+      const { manifest, source } = await this.#getManifest(hash, candidates, anchored ?? known?.manifest_root ?? undefined, signal)
       tmp = await this.#c.store.beginWrite()
-      const from = await this.#download(manifest, candidates, tmp, signal, source)
+      const from = await this.#download(manifest, candidates, tmp, signal, source, anchored !== undefined)
       const created = await tmp.commit(hash)
+      const media_type = await mediaTypeOf(this.#c.store, hash)
       const track: Track = known ?? {
         title: 'Unknown',
         artist: 'Unknown',
@@ -178,13 +200,13 @@ export class ContentFetcher {
         created_at: new Date().toISOString(),
       }
       this.#c.tracks.putManifest(manifest)
-      this.#c.tracks.upsert({ ...track, manifest_root: manifest.root }, true)
+      this.#c.tracks.upsert({ ...track, manifest_root: manifest.root, media_type }, true)
       const ms = performance.now() - t0
       this.#c.metrics.contentRetrievalLatency.observe(ms)
       this.#c.metrics.downloadedBytes.inc(manifest.size)
-      this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created })
-      this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms) }, 'content fetched')
-      return { track: { ...track, manifest_root: manifest.root }, manifest, from }
+      this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created, anchored: anchored !== undefined })
+      this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms), anchored: anchored !== undefined }, 'content fetched')
+      return { track: { ...track, manifest_root: manifest.root, media_type }, manifest, from }
     } catch (err) {
       await tmp?.abort()
       this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })
@@ -223,9 +245,17 @@ export class ContentFetcher {
     throw new ContentUnavailableError(hash, `no peer served a valid manifest (${errors.join('; ')})`)
   }
 
-  async #download(m: Manifest, candidates: PeerEntry[], tmp: TempWrite, signal: AbortSignal | undefined, manifestSource: string): Promise<string> {
+  async #download(
+    m: Manifest,
+    candidates: PeerEntry[],
+    tmp: TempWrite,
+    signal: AbortSignal | undefined,
+    manifestSource: string,
+    anchored: boolean,
+  ): Promise<string> {
     const n = chunkCount(m.size, m.chunkSize)
-    const session = this.#c.verifier.begin(m)
+    // Anchored: the chunk hashes are bound to the chain, so the worker skips the whole-file SHA-256.
+    const session = this.#c.verifier.begin(m, { wholeFile: !anchored })
     const queue = [...candidates]
     let lastPeer = ''
     const errors: string[] = []
@@ -289,7 +319,7 @@ export class ContentFetcher {
         }
       }
       const actual = await session.end()
-      if (actual !== m.contentHash) {
+      if (!anchored && actual !== m.contentHash) {
         // Every chunk matched the manifest yet the whole file does not: the manifest lied.
         const liar = this.#c.peers.get(manifestSource)
         if (liar) this.#penalize(liar, new HashMismatchError(m.contentHash, actual))

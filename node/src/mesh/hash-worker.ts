@@ -9,7 +9,7 @@ import type { Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 
 export type ToWorker =
-  | { type: 'begin'; id: number; chunks: string[]; chunkSize: number; size: number }
+  | { type: 'begin'; id: number; chunks: string[]; chunkSize: number; size: number; wholeFile: boolean }
   | { type: 'pieces'; id: number; offset: number; bufs: ArrayBuffer[] }
   | { type: 'settle'; id: number }
   | { type: 'end'; id: number }
@@ -31,9 +31,10 @@ interface Session {
   index: number
   inChunk: number
   chunkHash: Hash
-  whole: Hash
+  /** Whole-file hash; null when the manifest is anchored on chain (the chunk hashes suffice). */
+  whole: Hash | null
   /** Whole-file hash state at the start of the current chunk (restored after a bad chunk). */
-  snapshot: Hash
+  snapshot: Hash | null
   pending: Map<number, ArrayBuffer[]>
   failed: boolean
 }
@@ -52,7 +53,7 @@ function process(id: number, s: Session, data: Uint8Array): void {
     const take = Math.min(chunkLen(s) - s.inChunk, data.byteLength - off)
     const part = take === data.byteLength ? data : data.subarray(off, off + take)
     s.chunkHash.update(part)
-    s.whole.update(part)
+    s.whole?.update(part)
     s.inChunk += take
     off += take
     if (s.inChunk === chunkLen(s)) {
@@ -66,7 +67,7 @@ function process(id: number, s: Session, data: Uint8Array): void {
       s.index += 1
       s.inChunk = 0
       s.chunkHash = createHash('sha256')
-      s.snapshot = s.whole.copy()
+      s.snapshot = s.whole?.copy() ?? null
     }
   }
   s.offset += data.byteLength
@@ -85,7 +86,7 @@ function drain(id: number, s: Session): void {
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'begin') {
-    const whole = createHash('sha256')
+    const whole = m.wholeFile ? createHash('sha256') : null
     sessions.set(m.id, {
       chunks: m.chunks,
       chunkSize: m.chunkSize,
@@ -95,7 +96,7 @@ port.on('message', (m: ToWorker) => {
       inChunk: 0,
       chunkHash: createHash('sha256'),
       whole,
-      snapshot: whole.copy(),
+      snapshot: whole?.copy() ?? null,
       pending: new Map(),
       failed: false,
     })
@@ -111,13 +112,13 @@ port.on('message', (m: ToWorker) => {
     // Roll back to the last verified chunk boundary; the next stream resumes there.
     s.failed = false
     s.pending.clear()
-    s.whole = s.snapshot.copy()
+    s.whole = s.snapshot?.copy() ?? null
     s.chunkHash = createHash('sha256')
     s.inChunk = 0
     s.offset = s.index * s.chunkSize
     port.postMessage({ type: 'settled', id: m.id, next: s.index } satisfies FromWorker)
   } else if (m.type === 'end') {
-    port.postMessage({ type: 'digest', id: m.id, hex: s.whole.digest('hex') } satisfies FromWorker)
+    port.postMessage({ type: 'digest', id: m.id, hex: s.whole?.digest('hex') ?? '' } satisfies FromWorker)
     sessions.delete(m.id)
   } else if (m.type === 'drop') {
     sessions.delete(m.id)

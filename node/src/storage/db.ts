@@ -65,13 +65,44 @@ CREATE TABLE IF NOT EXISTS ipfs_roots (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ipfs_roots_content ON ipfs_roots(content_hash);
+
+-- On-chain registration (src/chain/registration.ts). The salt and the artist's signature never leave the node
+-- before the reveal; the wire type shows only the state.
+CREATE TABLE IF NOT EXISTS registrations (
+  content_hash TEXT PRIMARY KEY,
+  mode TEXT NOT NULL,
+  artist TEXT NOT NULL,
+  registration TEXT NOT NULL,
+  deadline TEXT,
+  signature TEXT,
+  salt TEXT NOT NULL,
+  round INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL,
+  reason TEXT,
+  commit_tx TEXT,
+  register_tx TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS registrations_state ON registrations(state);
 `
+
+/** Columns added after a table first shipped: added in place on databases created before them. */
+const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [{ table: 'tracks', column: 'media_type', type: 'TEXT' }]
+
+function migrate(db: Db): void {
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const cols = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>
+    if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`)
+  }
+}
 
 /** Opens (and migrates) the node's metadata database at `<dataDir>/node.db`. */
 export function openDb(dataDir: string): Db {
   const db = new DatabaseSync(join(dataDir, 'node.db'))
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
   db.exec(SCHEMA)
+  migrate(db)
   return db
 }
 

@@ -1,4 +1,4 @@
-import type { Track } from '../api.ts'
+import type { RegistrationState, Track } from '../api.ts'
 import type { ContentHash } from '../core/hash.ts'
 import type { Manifest } from '../core/manifest.ts'
 import type { Db } from './db.ts'
@@ -16,10 +16,22 @@ interface TrackRow {
   created_at: string
   local: number
   cid: string | null
+  media_type: string | null
+  r_state: string | null
+  r_mode: string | null
+  r_artist: string | null
+  r_round: number | null
+  r_reason: string | null
+  r_commit_tx: string | null
+  r_register_tx: string | null
+  r_updated_at: number | null
 }
 
-/** A track row plus its IPFS root CID (computed for local content, src/ipfs/). */
-const SELECT = `SELECT t.*, (SELECT r.cid FROM ipfs_roots r WHERE r.content_hash = t.content_hash AND r.kind = 'track') AS cid FROM tracks t`
+/** A track row plus its IPFS root CID (computed for local content, src/ipfs/) and its registration state. */
+const SELECT = `SELECT t.*, (SELECT r.cid FROM ipfs_roots r WHERE r.content_hash = t.content_hash AND r.kind = 'track') AS cid,
+  g.state AS r_state, g.mode AS r_mode, g.artist AS r_artist, g.round AS r_round, g.reason AS r_reason,
+  g.commit_tx AS r_commit_tx, g.register_tx AS r_register_tx, g.updated_at AS r_updated_at
+  FROM tracks t LEFT JOIN registrations g ON g.content_hash = t.content_hash`
 
 function toTrack(r: TrackRow): Track {
   return {
@@ -32,6 +44,21 @@ function toTrack(r: TrackRow): Track {
     manifest_root: r.manifest_root,
     created_at: r.created_at,
     ...(r.cid ? { cid: r.cid } : {}),
+    ...(r.media_type ? { media_type: r.media_type } : {}),
+    ...(r.r_state
+      ? {
+          registration: {
+            state: r.r_state as RegistrationState,
+            mode: r.r_mode as 'relayed' | 'operator',
+            artist: r.r_artist as string,
+            round: r.r_round as number,
+            reason: r.r_reason,
+            commit_tx: r.r_commit_tx,
+            register_tx: r.r_register_tx,
+            updated_at: new Date(r.r_updated_at as number).toISOString(),
+          },
+        }
+      : {}),
   }
 }
 
@@ -53,14 +80,32 @@ export class TrackStore {
   upsert(track: Track, local: boolean): void {
     this.#db
       .prepare(
-        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local, media_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(content_hash) DO UPDATE SET
            local = max(tracks.local, excluded.local),
+           media_type = coalesce(excluded.media_type, tracks.media_type),
            manifest_root = CASE WHEN excluded.local = 1 THEN excluded.manifest_root
                                 ELSE coalesce(tracks.manifest_root, excluded.manifest_root) END`,
       )
-      .run(track.content_hash, track.title, track.artist, track.album, track.duration, track.size, track.manifest_root, track.created_at, local ? 1 : 0)
+      .run(
+        track.content_hash,
+        track.title,
+        track.artist,
+        track.album,
+        track.duration,
+        track.size,
+        track.manifest_root,
+        track.created_at,
+        local ? 1 : 0,
+        local ? (track.media_type ?? null) : null,
+      )
+  }
+
+  /** The media type detected from the stored bytes (`application/octet-stream` when unknown or not recorded). */
+  mediaType(hash: ContentHash): string | undefined {
+    const r = this.#db.prepare('SELECT media_type FROM tracks WHERE content_hash = ?').get(hash) as { media_type: string | null } | undefined
+    return r?.media_type ?? undefined
   }
 
   /** Learned metadata never overwrites what we already have. */

@@ -62,8 +62,16 @@ export function registerInfo(program: Command): void {
       if (tracks.length === 0) return void process.stdout.write('no tracks\n')
       process.stdout.write(
         table([
-          ['CONTENT_HASH', 'ARTIST', 'TITLE', 'ALBUM', 'SIZE', ...(o.all ? ['LOCAL'] : [])],
-          ...tracks.map((t) => [t.content_hash, t.artist, t.title, t.album ?? '-', fmtBytes(t.size), ...(o.all ? [t.local ? 'yes' : 'no'] : [])]),
+          ['CONTENT_HASH', 'ARTIST', 'TITLE', 'ALBUM', 'SIZE', 'ON_CHAIN', ...(o.all ? ['LOCAL'] : [])],
+          ...tracks.map((t) => [
+            t.content_hash,
+            t.artist,
+            t.title,
+            t.album ?? '-',
+            fmtBytes(t.size),
+            t.registration ? `${t.registration.state}${t.registration.reason && t.registration.state === 'failed' ? ` (${t.registration.reason})` : ''}` : '-',
+            ...(o.all ? [t.local ? 'yes' : 'no'] : []),
+          ]),
         ]),
       )
     })

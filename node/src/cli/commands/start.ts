@@ -45,6 +45,7 @@ export function registerStart(program: Command): void {
     .option('--rpc-url <url...>', 'JSON-RPC endpoint(s) of the chain; several = fallback in order (omit to run off chain)')
     .option('--chain-id <id>', 'refuse an RPC that serves another chain')
     .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
+    .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
     .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
@@ -72,6 +73,7 @@ export function registerStart(program: Command): void {
                 chainId: o.chainId === undefined ? undefined : parseFlag(intFlag(1, Number.MAX_SAFE_INTEGER), o.chainId, '--chain-id'),
                 confirmations: parseFlag(intFlag(1, 1000), o.confirmations, '--confirmations'),
                 contracts: o.contracts === undefined ? undefined : parseFlag(contractsFlag, o.contracts, '--contracts'),
+                registerAsOperator: (o.registerAsOperator as unknown) === true,
               }
             : undefined,
           kuboRpcUrl: o.kuboRpcUrl,

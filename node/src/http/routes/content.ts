@@ -32,7 +32,8 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
         throw err
       })
       reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'public, max-age=31536000, immutable')
-      reply.header('content-type', 'application/octet-stream')
+      // The media type sniffed from the bytes when they were stored (wallets pick a player by it); never guessed.
+      reply.header('content-type', node.tracks.mediaType(hash) ?? 'application/octet-stream').header('x-content-type-options', 'nosniff')
       if (req.headers['if-none-match'] === etag && !range) {
         await file.close()
         return reply.status(304).send()

@@ -5,11 +5,14 @@ import {
   localConnectSchema,
   localContentInfoSchema,
   localHashSchema,
+  localRegisterFileSchema,
   localRequestFileSchema,
 } from '../../api.ts'
+import type { VerifyFileResponse } from '../../api.ts'
 import { ContentNotFoundError, PeerRequestError } from '../../core/errors.ts'
 import { requireLoopback, requireOperator } from '../auth.ts'
 import type { ServerComponents } from '../server.ts'
+import { registrationOf } from './registration.ts'
 import { validate } from '../validate.ts'
 
 /**
@@ -49,6 +52,49 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
       const b = validate(localRequestFileSchema, req.body, 'local_request_file request')
       const r = await node.getContent(b.content_hash, { copyTo: b.path })
       return { track: r.track, manifest_root: r.manifest.root, from: r.from ?? null, path: b.path ?? node.store.pathOf(b.content_hash) }
+    })
+
+    /** Registers a local file on chain: relayed with the artist's signature, else as the operator. */
+    local.post('/local/register_file_on_chain', async (req, reply) => {
+      const { content_hash, wait, ...input } = validate(localRegisterFileSchema, req.body, 'local_register_file_on_chain request')
+      const service = registrationOf(node)
+      const r = await service.request(content_hash, input, { operator: true })
+      const registration = wait ? await service.settled(content_hash, { timeoutMs: 120_000 }) : r.registration
+      reply.status(r.created && !wait ? 202 : 200)
+      return { content_hash, registration, created: r.created }
+    })
+
+    /** The on-chain record (TrackRegistry.getTrack) against the local file, field by field. */
+    local.post('/local/verify_file_on_chain', async (req): Promise<VerifyFileResponse> => {
+      const { content_hash } = validate(localHashSchema, req.body, 'local_verify_file_on_chain request')
+      const service = registrationOf(node)
+      const manifest = node.tracks.getManifest(content_hash)
+      const size = await node.store.sizeOf(content_hash)
+      if (!manifest || size === undefined) throw new ContentNotFoundError(content_hash)
+      const chain = await service.onChain(content_hash)
+      const ours = service.get(content_hash)?.artist ?? null
+      const check = (local: string | null, onChain: string | null, eq = (a: string, b: string) => a === b) => ({
+        local,
+        chain: onChain,
+        match: local !== null && onChain !== null && eq(local, onChain),
+      })
+      // The store is content-addressed (the name is the SHA-256 of the bytes, checked at ingest and fetch).
+      const fields = {
+        content_hash: check(content_hash, chain ? content_hash : null),
+        manifest_root: check(`0x${manifest.root}`, chain?.manifestRoot.toLowerCase() ?? null),
+        size: check(String(size), chain ? String(chain.size) : null),
+        // The artist this node registered for; a track it did not register has no local artist to compare.
+        artist: ours === null
+          ? { local: null, chain: chain?.artist ?? null, match: chain !== undefined }
+          : check(ours, chain?.artist ?? null, (a, b) => a.toLowerCase() === b.toLowerCase()),
+      }
+      return {
+        content_hash,
+        registered: chain !== undefined,
+        match: chain !== undefined && Object.values(fields).every((f) => f.match),
+        fields,
+        on_chain: chain ? { artist: chain.artist, size: String(chain.size), duration: chain.duration, manifest_root: chain.manifestRoot } : null,
+      }
     })
 
     local.post('/local/list_content', async () => ({ local: node.tracks.localHashes(), known: [...node.knownHashes()] }))

@@ -1,0 +1,160 @@
+/**
+ * Node-on-chain benchmark (issue 8): verified fetch of a track anchored on TrackRegistry between two nodes, against
+ * `curl -o f && sync f && openssl dgst -sha256 f` from the same node and against one core's SHA-256 speed, all in the
+ * same run. Run: `npm run bench:node-chain -w @dcmx/node`. Prints one JSON object on stdout (the integrator commits
+ * it); progress goes to stderr. BENCH_QUICK=1: 16 MiB and fewer repetitions (smoke run).
+ */
+import { execFile } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import type { Hex } from 'viem'
+import { parseEther } from 'viem'
+
+import { createLogger } from '../src/core/logger.ts'
+import { createNode } from '../src/node.ts'
+import type { DcmxNode } from '../src/node.ts'
+import { chainConfig, deployProtocol } from '../test/chain/protocol.ts'
+import { startTestChain } from '../test/chain/test-chain.ts'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const FILE_MIB = QUICK ? 16 : 100
+const REPS = QUICK ? 2 : 5
+const TOKEN = 'bench-operator-token-0123456789abcdef'
+
+const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+const mibps = (bytes: number, ms: number): number => round(bytes / (1 << 20) / (ms / 1000))
+
+function sh(cmd: string, args: string[]): Promise<string> {
+  return new Promise((res, rej) => execFile(cmd, args, { maxBuffer: 1 << 24 }, (err, out) => (err ? rej(err) : res(out))))
+}
+
+async function node(dataDir: string, extra: Record<string, unknown> = {}): Promise<DcmxNode> {
+  const n = await createNode(
+    { host: '127.0.0.1', port: 0, autoGossip: false, rateLimitMax: 0, apiToken: TOKEN, ipfs: false, maxUploadBytes: 1 << 30, dataDir, ...extra },
+    { logger: createLogger({ level: 'silent' }) },
+  )
+  await n.start()
+  return n
+}
+
+/** Bytes/s of one core's SHA-256: `openssl speed -evp sha256` (16 KiB blocks) and node:crypto over the file. */
+async function sha256Speed(bytes: Buffer): Promise<{ openssl_mibps: number; node_crypto_mibps: number }> {
+  const out = await sh('openssl', ['speed', '-seconds', '2', '-bytes', '16384', '-evp', 'sha256']).catch(() => '')
+  // Last line: "sha256   <bytes/s in k>k" for the one block size asked.
+  const m = /sha256\s+([\d.]+)k\s*$/m.exec(out)
+  const openssl = m ? (Number(m[1]) * 1000) / (1 << 20) : Number.NaN
+  const times: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now()
+    createHash('sha256').update(bytes).digest()
+    times.push(performance.now() - t0)
+  }
+  return { openssl_mibps: round(openssl), node_crypto_mibps: mibps(bytes.length, median(times)) }
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'dcmx-bench-chain-'))
+  const chain = await startTestChain()
+  try {
+    const protocol = await deployProtocol(chain)
+    const cfg = chainConfig(chain, protocol, { pollMs: 100 })
+    const bytes = randomBytes(FILE_MIB << 20)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    log(`${FILE_MIB} MiB track ${hash.slice(0, 12)}..`)
+
+    const server = await node(join(work, 'server'))
+    const res = await fetch(`${server.url}/tracks?title=Bench&artist=Bench`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` },
+      body: bytes,
+    })
+    if (res.status !== 201) throw new Error(`upload failed: ${res.status}`)
+    const root = server.tracks.getManifest(hash)?.root as string
+
+    // Anchor it: the artist (Hardhat account 1) commits and registers directly.
+    const registry = protocol.deployed.trackRegistry
+    const artist = (protocol.wallets[1] as (typeof protocol.wallets)[number]).account
+    const salt = `0x${randomBytes(32).toString('hex')}` as Hex
+    await registry.write.commit([await registry.read.commitmentOf([`0x${hash}`, artist.address, salt])], { account: artist })
+    await chain.provider.request({ method: 'evm_increaseTime', params: [2] })
+    await registry.write.register(
+      [{ contentHash: `0x${hash}`, manifestRoot: `0x${root}`, size: BigInt(bytes.length), duration: 0, title: 'Bench', artistName: 'Bench', album: '', metadataURI: '' }, salt],
+      { account: artist },
+    )
+
+    const fetchOnce = async (anchored: boolean, i: number): Promise<number> => {
+      const dir = join(work, `client-${anchored ? 'a' : 'u'}-${i}`)
+      const client = await node(dir, anchored ? { chain: cfg } : {})
+      try {
+        if (anchored) {
+          await (protocol.wallets[0] as (typeof protocol.wallets)[number]).sendTransaction({ to: client.account.address, value: parseEther('1') })
+          // Warm the anchor cache outside the timing, as a running node would have it.
+          if ((await client.registration?.anchoredRoot(hash)) !== root) throw new Error('the track is not anchored')
+        }
+        if (!(await client.gossip.exchange(server.announcer.address))) throw new Error('could not reach the server node')
+        const t0 = performance.now()
+        await client.getContent(hash)
+        return performance.now() - t0
+      } finally {
+        await client.stop()
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
+
+    const curlOnce = async (i: number): Promise<number> => {
+      const f = join(work, `curl-${i}`)
+      const t0 = performance.now()
+      await sh('sh', ['-c', `curl -s -f -o "${f}" "${server.url}/content/${hash}" && sync "${f}" && openssl dgst -sha256 "${f}"`])
+      const ms = performance.now() - t0
+      await rm(f, { force: true })
+      return ms
+    }
+
+    const anchored: number[] = []
+    const unanchored: number[] = []
+    const curl: number[] = []
+    for (let i = 0; i < REPS; i++) {
+      anchored.push(await fetchOnce(true, i))
+      unanchored.push(await fetchOnce(false, i))
+      curl.push(await curlOnce(i))
+      log(`rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms`)
+    }
+    const sha = await sha256Speed(bytes)
+    await server.stop()
+
+    const size = bytes.length
+    const anchoredMibps = mibps(size, median(anchored))
+    const oneCore = Number.isFinite(sha.openssl_mibps) ? sha.openssl_mibps : sha.node_crypto_mibps
+    const out = {
+      bench: 'node-chain',
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      file_mib: FILE_MIB,
+      reps: REPS,
+      anchored_fetch_ms: round(median(anchored), 0),
+      anchored_fetch_mibps: anchoredMibps,
+      unanchored_fetch_ms: round(median(unanchored), 0),
+      unanchored_fetch_mibps: mibps(size, median(unanchored)),
+      curl_sync_dgst_ms: round(median(curl), 0),
+      curl_sync_dgst_mibps: mibps(size, median(curl)),
+      sha256_one_core_openssl_mibps: sha.openssl_mibps,
+      sha256_one_core_node_crypto_mibps: sha.node_crypto_mibps,
+      ratio_anchored_vs_curl: round(median(curl) / median(anchored)),
+      ratio_unanchored_vs_curl: round(median(curl) / median(unanchored)),
+      ratio_anchored_vs_one_core_sha256: round(anchoredMibps / oneCore),
+      targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5 },
+    }
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+  } finally {
+    await chain.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { trackRegistryAbi, typedData } from '@dcmx/deployments'
+import { encodeFunctionData, getAddress, parseEther, parseEventLogs } from 'viem'
+import type { Address, Hex } from 'viem'
+
+import { registrationResponseSchema, trackSchema, verifyFileResponseSchema } from '../../src/api.ts'
+import type { Track, TrackRegistration } from '../../src/api.ts'
+import type { DcmxNode } from '../../src/node.ts'
+import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
+import { chainConfig, deployProtocol } from './protocol.ts'
+import { startTestChain } from './test-chain.ts'
+import type { TestChain } from './test-chain.ts'
+
+type TestNode = DcmxNode & { cleanup: () => Promise<void> }
+
+describe('registering tracks on chain', () => {
+  let chain: TestChain
+  let protocol: Awaited<ReturnType<typeof deployProtocol>>
+  let seed = 100
+  before(async () => {
+    chain = await startTestChain()
+    protocol = await deployProtocol(chain)
+  })
+  after(() => chain.close())
+
+  const registry = () => protocol.deployed.trackRegistry
+  const wallet = (i: number) => protocol.wallets[i] as (typeof protocol.wallets)[number]
+  const addr = (i: number) => getAddress(wallet(i).account.address)
+
+  /** Governance (the timelock, impersonated) sets the registry's commit ages. */
+  async function setCommitAges(min: number, max: number): Promise<void> {
+    const timelock = protocol.contracts.DCMXTimelock
+    await chain.provider.request({ method: 'hardhat_impersonateAccount', params: [timelock] })
+    await chain.provider.request({ method: 'hardhat_setBalance', params: [timelock, '0xde0b6b3a7640000'] })
+    const data = encodeFunctionData({ abi: trackRegistryAbi, functionName: 'setCommitAges', args: [min, max] })
+    await chain.provider.request({ method: 'eth_sendTransaction', params: [{ from: timelock, to: registry().address, data }] })
+    await chain.provider.request({ method: 'hardhat_stopImpersonatingAccount', params: [timelock] })
+  }
+
+  async function chainNode(opts: { dataDir?: string } = {}): Promise<TestNode> {
+    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), ...opts })
+    if ((await chain.publicClient.getBalance({ address: node.account.address })) === 0n) {
+      await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
+    }
+    return node
+  }
+
+  async function addTrack(node: DcmxNode, bytes = randomBytesOf(300_000, seed++)): Promise<Track> {
+    const res = await upload(node, bytes, { title: 'Night Drive', artist: 'Ada' })
+    assert.equal(res.status, 201)
+    return trackSchema.parse(((await res.json()) as { track: unknown }).track)
+  }
+
+  /** What the artist signs (the fields the node will relay) and the request body carrying the signature. */
+  async function signed(node: DcmxNode, track: Track, signer: number, claimed?: Address) {
+    const artist = claimed ?? wallet(signer).account.address
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+    const nonce = (await registry().read.nonces([artist])) as bigint
+    const message = {
+      contentHash: `0x${track.content_hash}` as Hex,
+      manifestRoot: `0x${track.manifest_root}` as Hex,
+      size: BigInt(track.size),
+      duration: 200,
+      title: track.title,
+      artistName: 'Ada Lovelace',
+      album: '',
+      metadataURI: 'ipfs://meta',
+      artist,
+      nonce,
+      deadline,
+    }
+    const signature = await wallet(signer).signTypedData({
+      account: wallet(signer).account,
+      domain: { ...typedData.register.domain, chainId: 31337, verifyingContract: registry().address },
+      types: typedData.register.types,
+      primaryType: 'Register',
+      message,
+    })
+    return { artist, deadline: String(deadline), signature, duration: 200, title: track.title, artist_name: 'Ada Lovelace', metadata_uri: 'ipfs://meta' }
+  }
+
+  async function post(node: DcmxNode, hash: string, body: unknown, token?: string): Promise<Response> {
+    return fetch(`${node.url}/tracks/${hash}/registration`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    })
+  }
+
+  /** Registers directly from a wallet (commit, wait, reveal), as an artist without a node would. */
+  async function registerDirect(signer: number, hash: string, root: string, size: number): Promise<void> {
+    const account = wallet(signer).account
+    const salt = `0x${randomBytes(32).toString('hex')}` as Hex
+    const commitment = (await registry().read.commitmentOf([`0x${hash}`, account.address, salt])) as Hex
+    await registry().write.commit([commitment], { account })
+    await chain.provider.request({ method: 'evm_increaseTime', params: [2] })
+    const reg = { contentHash: `0x${hash}`, manifestRoot: `0x${root}`, size: BigInt(size), duration: 1, title: 't', artistName: 'a', album: '', metadataURI: '' }
+    await registry().write.register([reg, salt], { account })
+  }
+
+  async function logs() {
+    return chain.publicClient.getLogs({ address: registry().address, fromBlock: protocol.fromBlock, toBlock: 'latest' })
+  }
+  const registeredEvents = async () => parseEventLogs({ abi: trackRegistryAbi, logs: await logs(), eventName: 'TrackRegistered' })
+  const committedEvents = async () => parseEventLogs({ abi: trackRegistryAbi, logs: await logs(), eventName: 'RegistrationCommitted' })
+
+  async function settled(node: DcmxNode, hash: string): Promise<TrackRegistration> {
+    return (node.registration as NonNullable<DcmxNode['registration']>).settled(hash, { timeoutMs: 30_000 })
+  }
+
+  it('relays an artist-signed registration once, even asked twice and restarted between commit and reveal', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dcmx-reg-'))
+    let node = await chainNode({ dataDir })
+    try {
+      const track = await addTrack(node)
+      const body = await signed(node, track, 1)
+      // A 4 s reveal delay, so the restart below falls between commit and reveal.
+      await setCommitAges(4, 86400)
+
+      const first = await post(node, track.content_hash, body)
+      assert.equal(first.status, 202)
+      const r1 = registrationResponseSchema.parse(await first.json())
+      assert.equal(r1.created, true)
+      assert.equal(r1.registration.mode, 'relayed')
+      assert.equal(r1.registration.artist, addr(1))
+      const second = await post(node, track.content_hash, body)
+      assert.equal(second.status, 200)
+      assert.equal(registrationResponseSchema.parse(await second.json()).created, false)
+
+      for (;;) {
+        if (node.registration?.get(track.content_hash)?.state === 'committed') break
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      assert.equal(node.chain?.outbox.get(`register:${track.content_hash}`), undefined, 'the salt has not left the node')
+      await node.cleanup()
+
+      node = await chainNode({ dataDir })
+      const done = await settled(node, track.content_hash)
+      await setCommitAges(1, 86400)
+      assert.equal(done.state, 'registered')
+      assert.match(done.commit_tx ?? '', /^0x[0-9a-f]{64}$/)
+      assert.match(done.register_tx ?? '', /^0x[0-9a-f]{64}$/)
+      assert.equal(await registry().read.artistOf([`0x${track.content_hash}`]), addr(1))
+      const mine = (await registeredEvents()).filter((e) => e.args.contentHash === `0x${track.content_hash}`)
+      assert.equal(mine.length, 1)
+      assert.equal(mine[0]?.args.title, 'Night Drive')
+      assert.equal(mine[0]?.args.metadataURI, 'ipfs://meta')
+      assert.equal((await committedEvents()).filter((e) => e.transactionHash === done.commit_tx).length, 1)
+
+      // GET /tracks shows the state; never the salt nor the signature.
+      const listed = (await (await fetch(`${node.url}/tracks`)).json()) as unknown[]
+      const t = trackSchema.parse(listed.find((x) => (x as Track).content_hash === track.content_hash))
+      assert.equal(t.registration?.state, 'registered')
+      assert.equal(t.registration?.register_tx, done.register_tx)
+      assert.doesNotMatch(JSON.stringify(listed), /salt|signature/)
+
+      // verify_file_on_chain: every field matches.
+      const v = verifyFileResponseSchema.parse(
+        await (
+          await fetch(`${node.url}/local/verify_file_on_chain`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+            body: JSON.stringify({ content_hash: track.content_hash }),
+          })
+        ).json(),
+      )
+      assert.equal(v.registered, true)
+      assert.equal(v.match, true)
+      assert.deepEqual(v.fields.manifest_root, { local: `0x${track.manifest_root}`, chain: `0x${track.manifest_root}`, match: true })
+      assert.equal(v.fields.artist.chain, addr(1))
+    } finally {
+      await node.cleanup()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a forged artist signature with 401 before anything is stored or queued', async () => {
+    const node = await chainNode()
+    try {
+      const track = await addTrack(node)
+      // Signed by wallet 2, claiming wallet 1 as the artist.
+      const body = await signed(node, track, 2, addr(1))
+      const res = await post(node, track.content_hash, body)
+      assert.equal(res.status, 401)
+      assert.equal(((await res.json()) as { error: string }).error, 'UnauthorizedError')
+      assert.equal(node.chain?.outbox.list().length, 0)
+      assert.equal(node.registration?.get(track.content_hash), undefined)
+      // A signed body whose fields differ from what was signed is forged too.
+      const tampered = await post(node, track.content_hash, { ...(await signed(node, track, 1)), title: 'Other' })
+      assert.equal(tampered.status, 401)
+      // No signature and no token: refused; a manifest root that is not the stored one: 400.
+      assert.equal((await post(node, track.content_hash, {})).status, 401)
+      assert.equal((await post(node, track.content_hash, { manifest_root: `0x${'11'.repeat(32)}` }, TOKEN)).status, 400)
+      assert.equal(node.chain?.outbox.list().length, 0)
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('closes as registered when the same artist already registered the track', async () => {
+    const node = await chainNode()
+    try {
+      const track = await addTrack(node)
+      await registerDirect(1, track.content_hash, track.manifest_root as string, track.size)
+      assert.equal((await post(node, track.content_hash, await signed(node, track, 1))).status, 202)
+      const done = await settled(node, track.content_hash)
+      assert.equal(done.state, 'registered')
+      assert.equal(done.reason, null)
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('fails with the decoded reason when another artist registered the track first; verify shows the mismatch', async () => {
+    const node = await chainNode()
+    try {
+      const track = await addTrack(node)
+      // Wallet 3 registers the same audio with a bogus root and size.
+      await registerDirect(3, track.content_hash, 'ab'.repeat(32), 7)
+      assert.equal((await post(node, track.content_hash, await signed(node, track, 1))).status, 202)
+      const done = await settled(node, track.content_hash)
+      assert.equal(done.state, 'failed')
+      assert.equal(done.reason, `TrackAlreadyRegistered(0x${track.content_hash}, ${addr(3)})`)
+      const res = await fetch(`${node.url}/local/verify_file_on_chain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ content_hash: track.content_hash }),
+      })
+      const v = verifyFileResponseSchema.parse(await res.json())
+      assert.equal(v.registered, true)
+      assert.equal(v.match, false)
+      assert.equal(v.fields.content_hash.match, true)
+      assert.deepEqual(v.fields.manifest_root, { local: `0x${track.manifest_root}`, chain: `0x${'ab'.repeat(32)}`, match: false })
+      assert.deepEqual(v.fields.size, { local: String(track.size), chain: '7', match: false })
+      assert.deepEqual(v.fields.artist, { local: addr(1), chain: addr(3), match: false })
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('registers as the operator through the local API, and reports an unregistered file', async () => {
+    const node = await chainNode()
+    try {
+      const track = await addTrack(node)
+      const call = (cmd: string, body: unknown) =>
+        fetch(`${node.url}/local/${cmd}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify(body),
+        })
+      const before = verifyFileResponseSchema.parse(await (await call('verify_file_on_chain', { content_hash: track.content_hash })).json())
+      assert.equal(before.registered, false)
+      assert.equal(before.match, false)
+      const res = await call('register_file_on_chain', { content_hash: track.content_hash, wait: true })
+      assert.equal(res.status, 200)
+      const r = (await res.json()) as { registration: TrackRegistration }
+      assert.equal(r.registration.state, 'registered')
+      assert.equal(r.registration.mode, 'operator')
+      assert.equal(await registry().read.artistOf([`0x${track.content_hash}`]), node.account.address)
+      const v = verifyFileResponseSchema.parse(await (await call('verify_file_on_chain', { content_hash: track.content_hash })).json())
+      assert.equal(v.match, true)
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('accepts only the manifest the chain anchors: a peer whose manifest disagrees is refused and penalized', async () => {
+    const bytes = randomBytesOf(700_000, seed++)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    // Same bytes, another chunking: a manifest that is self-consistent and matches the whole file, but not the chain.
+    const honest = await startNode({ chunkSize: 256 * 1024 })
+    const liar = await startNode({ chunkSize: 64 * 1024 })
+    const client = await chainNode()
+    try {
+      await addTrack(honest, bytes)
+      await addTrack(liar, bytes)
+      const root = honest.tracks.getManifest(hash)?.root as string
+      assert.notEqual(liar.tracks.getManifest(hash)?.root, root)
+      await registerDirect(4, hash, root, bytes.length)
+
+      assert.ok(await client.gossip.exchange(liar.announcer.address))
+      await assert.rejects(client.getContent(hash), /no peer served a valid manifest/)
+      assert.ok((client.peers.get(liar.peerId)?.score ?? 0) < 0, 'the liar was penalized')
+
+      assert.ok(await client.gossip.exchange(honest.announcer.address))
+      const r = await client.getContent(hash)
+      assert.equal(r.from, honest.peerId)
+      assert.equal(r.manifest.root, root)
+      const got = Buffer.from(await (await fetch(`${client.url}/content/${hash}`)).arrayBuffer())
+      assert.equal(createHash('sha256').update(got).digest('hex'), hash)
+    } finally {
+      await Promise.all([honest.cleanup(), liar.cleanup(), client.cleanup()])
+    }
+  })
+})
