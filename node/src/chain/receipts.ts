@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+
 import { typedData } from '@dcmx/deployments'
 import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress } from 'viem'
 import type { Address, Hex } from 'viem'
@@ -96,8 +98,8 @@ export function servedRootOf(hashes: Iterable<string>): Hex {
 }
 
 /** The message a client signs to identify itself on GET /content (bound to server, content, offset and time). */
-export function contentAuthMessage(server: string, hash: string, start: number, ts: number): string {
-  return `DCMX content ${server.toLowerCase()} ${hash} ${start} ${ts}`
+export function contentAuthMessage(server: string, hash: string, start: number, ts: number, nonce: string): string {
+  return `DCMX content ${server.toLowerCase()} ${hash} ${start} ${ts} ${nonce}`
 }
 
 interface Held {
@@ -243,15 +245,15 @@ export class ReceiptService {
   }
 
   async #authenticate(value: string, hash: string, start: number): Promise<Address> {
-    const m = /^(0x[0-9a-fA-F]{40}):([0-9]{1,12}):(0x[0-9a-fA-F]{130})$/.exec(value)
+    const m = /^(0x[0-9a-fA-F]{40}):([0-9]{1,12}):([0-9a-f]{16}):(0x[0-9a-fA-F]{130})$/.exec(value)
     if (!m) throw new ValidationError(`Malformed ${CLIENT_AUTH_HEADER} header`)
-    const [, claimed, tsText, sig] = m as unknown as [string, Address, string, Hex]
+    const [, claimed, tsText, nonce, sig] = m as unknown as [string, Address, string, string, Hex]
     const ts = Number(tsText)
     const now = Date.now() / 1000
     if (Math.abs(now - ts) > AUTH_MAX_SKEW_SEC) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header expired`)
     for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
     if (this.#seenAuth.has(sig.toLowerCase())) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
-    const signer = await recoverMessageAddress({ message: contentAuthMessage(this.#c.account.address, hash, start, ts), signature: sig }).catch(() => undefined)
+    const signer = await recoverMessageAddress({ message: contentAuthMessage(this.#c.account.address, hash, start, ts, nonce), signature: sig }).catch(() => undefined)
     if (!signer || signer.toLowerCase() !== claimed.toLowerCase()) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
     this.#seenAuth.set(sig.toLowerCase(), ts + 2 * AUTH_MAX_SKEW_SEC)
     return claimed
@@ -482,8 +484,10 @@ export class ReceiptService {
     const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
     if (!self || self.active === ZERO) return {}
     const ts = Math.floor(Date.now() / 1000)
-    const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts) })
-    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${sig}` }
+    // A fresh nonce: the same range asked twice in one second must not read as a replay (signatures are deterministic).
+    const nonce = randomBytes(8).toString('hex')
+    const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts, nonce) })
+    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}` }
   }
 
   /** `bytes` more of `hash` from `server` were verified; signs and sends a receipt every `signEveryBytes` (or now if `final`). */

@@ -21,6 +21,9 @@ const WINDOW = 8 * MiB
 const FREE_RATE = 4 * MiB
 const SIZE = 20 * MiB
 
+/** The nonce a client header carries; hand-made headers in this file reuse one on purpose (replays). */
+const NONCE = '0123456789abcdef'
+
 describe('bandwidth receipts between real nodes', () => {
   let chain: TestChain
   let protocol: Awaited<ReturnType<typeof deployProtocol>>
@@ -146,12 +149,12 @@ describe('bandwidth receipts between real nodes', () => {
   it("refuses a client header signed by another key or replayed: nobody spends another client's window", async () => {
     const forger = privateKeyToAccount(generatePrivateKey())
     const ts = Math.floor(Date.now() / 1000)
-    const sig = await forger.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
-    const r1 = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${sig}` } })
+    const sig = await forger.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts, NONCE) })
+    const r1 = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${NONCE}:${sig}` } })
     assert.equal(r1.status, 403)
     await r1.body?.cancel()
-    const good = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
-    const h = { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${good}`, range: 'bytes=0-0' }
+    const good = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts, NONCE) })
+    const h = { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${NONCE}:${good}`, range: 'bytes=0-0' }
     const r2 = await fetch(`${a.url}/content/${hash}`, { headers: h })
     assert.equal(r2.status, 206)
     await r2.arrayBuffer()
@@ -161,10 +164,10 @@ describe('bandwidth receipts between real nodes', () => {
   })
 
   it('cuts off a staked client that stops signing after the window', async () => {
-    const ts = Math.floor(Date.now() / 1000) - 1
-    const sig = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts) })
+    const ts = Math.floor(Date.now() / 1000)
+    const sig = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts, 'fedcba9876543210') })
     const before = a.rewards?.receipts.stats.cutOff ?? 0
-    const res = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${sig}` } })
+    const res = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${'fedcba9876543210'}:${sig}` } })
     assert.equal(res.status, 200)
     let got = 0
     try {
