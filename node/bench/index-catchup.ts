@@ -22,6 +22,7 @@ import { createLogger } from '../src/core/logger.ts'
 import { openDb } from '../src/storage/db.ts'
 import { deployProtocol } from '../test/chain/protocol.ts'
 import { startTestChain } from '../test/chain/test-chain.ts'
+import { saveResults } from './results.ts'
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 10_000)
 const PER_BLOCK = Number(process.env.BENCH_EVENTS_PER_BLOCK ?? 4)
@@ -72,9 +73,7 @@ try {
   const queryMs = (performance.now() - t2) / (QUERIES * 3)
   db.close()
 
-  console.log(
-    JSON.stringify(
-      {
+  await saveResults('index-catchup', {
         bench: 'index-catchup',
         date: new Date().toISOString(),
         cpus: cpus().length,
@@ -88,11 +87,7 @@ try {
         blocks_per_s: round(blocks / indexS),
         events_per_s: round(events / indexS),
         catalog_query_ms: round(queryMs, 3),
-      },
-      null,
-      2,
-    ),
-  )
+      })
 } finally {
   await chain.close()
   await rm(dir, { recursive: true, force: true })

@@ -19,6 +19,8 @@ import type { DcmxNode } from '../src/node.ts'
 import { chainConfig, deployProtocol } from '../test/chain/protocol.ts'
 import { startTestChain } from '../test/chain/test-chain.ts'
 
+import { saveResults } from './results.ts'
+
 const QUICK = process.env.BENCH_QUICK === '1'
 const FILE_MIB = QUICK ? 16 : 100
 const REPS = QUICK ? 2 : 5
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
       ratio_anchored_vs_one_core_sha256: round(anchoredMibps / oneCore),
       targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5 },
     }
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+    await saveResults('node-chain', out)
   } finally {
     await chain.close()
     await rm(work, { recursive: true, force: true })
