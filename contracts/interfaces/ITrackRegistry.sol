@@ -156,9 +156,11 @@ interface ITrackRegistry {
     function setCommitAges(uint32 minCommitAge, uint32 maxCommitAge) external;
 
     /// @notice Moves a track to another artist after a dispute (a stolen or mistaken registration). Only the owner.
-    /// @dev Editions cache a track's artist: the reassigning proposal SHOULD batch `Editions.syncArtist` for every
-    /// edition of the track so that sales and royalties follow at once (artist-only Editions functions already
-    /// follow the registry). Proceeds already credited to the previous artist stay theirs.
+    /// @dev From this call on, Editions sells nothing more of the track's editions on the previous artist's terms and
+    /// pays resale royalties to the new artist (both read the registry live); `Editions.syncArtist` then closes each
+    /// edition (the reassigning proposal SHOULD batch it). Proceeds already credited to the previous artist stay
+    /// theirs. IMPORTANT: this closes every edition of the track, so it is for disputes, not for an artist's key
+    /// rotation, and a reassignment undone later (A to B to A) does not reopen editions someone synced meanwhile.
     /// @param contentHash The registered track.
     /// @param newArtist The rightful artist, non-zero and different from the current one.
     /// @param disputeRef A reference to the dispute record (e.g. the hash of the evidence or of a forum post).

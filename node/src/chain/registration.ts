@@ -51,6 +51,9 @@ export interface RegistrationServiceInit {
   negativeCacheMs?: number
 }
 
+
+/** Seconds a signed registration must stay valid beyond the earliest reveal (confirmations, a busy chain). */
+const REVEAL_MARGIN_SEC = 120
 type Mode = 'relayed' | 'operator'
 type State = TrackRegistration['state']
 
@@ -133,6 +136,11 @@ export class RegistrationService {
   async request(hash: string, input: RegistrationRequest, opts: { operator: boolean }): Promise<{ registration: TrackRegistration; created: boolean }> {
     const existing = this.#row(hash)
     if (existing && existing.state !== 'failed') return { registration: this.#toWire(existing) as TrackRegistration, created: false }
+    // A failed registration starts over only on the operator's word: otherwise anyone could make the node pay for
+    // commit after commit with signatures that are bound to fail (an expired deadline, a taken hash).
+    if (existing && !opts.operator) {
+      throw new UnauthorizedError('This registration failed; only the operator can start it again', { details: existing.reason ?? undefined })
+    }
     const reg = this.#registrationFor(hash, input)
     let mode: Mode
     let artist: Address
@@ -274,6 +282,15 @@ export class RegistrationService {
     const { chain } = this.#c
     const nowSec = BigInt(Math.floor(Date.now() / 1000))
     if (deadline <= nowSec) throw new ValidationError('The signed registration has expired', { details: `deadline ${deadline} <= now ${nowSec}` })
+    // The reveal lands no sooner than minCommitAge after the commit: a deadline before that (plus a margin for
+    // confirmations) would only make the node pay for a commit that can never be revealed.
+    const ages = await this.#commitAges()
+    const earliest = nowSec + BigInt(ages.min) + BigInt(REVEAL_MARGIN_SEC)
+    if (deadline < earliest) {
+      throw new ValidationError('The signed registration expires before it can be revealed', {
+        details: `deadline ${deadline} < now + minCommitAge + ${REVEAL_MARGIN_SEC} s = ${earliest}`,
+      })
+    }
     const nonce = (await chain.publicClient.readContract({
       address: chain.contracts.TrackRegistry,
       abi: chain.abi,

@@ -58,9 +58,9 @@ describe('registering tracks on chain', () => {
   }
 
   /** What the artist signs (the fields the node will relay) and the request body carrying the signature. */
-  async function signed(node: DcmxNode, track: Track, signer: number, claimed?: Address) {
+  async function signed(node: DcmxNode, track: Track, signer: number, claimed?: Address, validForSec = 3600) {
     const artist = claimed ?? wallet(signer).account.address
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + validForSec)
     const nonce = (await registry().read.nonces([artist])) as bigint
     const message = {
       contentHash: `0x${track.content_hash}` as Hex,
@@ -198,6 +198,28 @@ describe('registering tracks on chain', () => {
       assert.equal((await post(node, track.content_hash, {})).status, 401)
       assert.equal((await post(node, track.content_hash, { manifest_root: `0x${'11'.repeat(32)}` }, TOKEN)).status, 400)
       assert.equal(node.chain?.outbox.list().length, 0)
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('refuses to pay for registrations bound to fail: a deadline before the earliest reveal, a signed retry of a failed one', async () => {
+    const node = await chainNode()
+    try {
+      const track = await addTrack(node)
+      // Expires before minCommitAge + the margin: the commit could never be revealed.
+      const short = await post(node, track.content_hash, await signed(node, track, 1, undefined, 5))
+      assert.equal(short.status, 400)
+      assert.match(((await short.json()) as { message: string }).message, /expires before it can be revealed/)
+      assert.equal(node.chain?.outbox.list().length, 0)
+      // Another artist took the hash: this registration fails; a fresh signature cannot make the node commit again.
+      await registerDirect(2, track.content_hash, track.manifest_root as string, track.size)
+      assert.equal((await post(node, track.content_hash, await signed(node, track, 1))).status, 202)
+      assert.equal((await settled(node, track.content_hash)).state, 'failed')
+      const commits = node.chain?.outbox.list().length
+      const retry = await post(node, track.content_hash, await signed(node, track, 1))
+      assert.equal(retry.status, 401)
+      assert.equal(node.chain?.outbox.list().length, commits)
     } finally {
       await node.cleanup()
     }
