@@ -5,7 +5,9 @@ export const CLIENT_AUTH_HEADER = 'x-dcmx-client'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/)
-const uint = z.string().regex(/^[0-9]{1,20}$/)
+/** A uint64 the node keeps as a JS number: bounded to 2^53 - 1 so it can never round (a rounded nonce would break the
+ * signature on chain). */
+const uint = z.string().regex(/^[0-9]{1,16}$/).refine((v) => BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER), 'at most 2^53 - 1')
 
 /** A client's cumulative EIP-712 `Receipt` for a server, with its 65-byte signature (uint64 fields as strings). */
 export const signedReceiptSchema = z.object({

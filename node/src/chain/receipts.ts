@@ -11,6 +11,7 @@ import { ForbiddenError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { PeerTable } from '../mesh/peer-table.ts'
 import type { Db } from '../storage/db.ts'
+import { assertCanonicalSignature } from './signatures.ts'
 import { transaction } from '../storage/db.ts'
 import { protocolAbi } from './contracts.ts'
 import type { ChainService } from './service.ts'
@@ -100,6 +101,14 @@ export function servedRootOf(hashes: Iterable<string>): Hex {
 /** The message a client signs to identify itself on GET /content (bound to server, content, offset and time). */
 export function contentAuthMessage(server: string, hash: string, start: number, ts: number, nonce: string): string {
   return `DCMX content ${server.toLowerCase()} ${hash} ${start} ${ts} ${nonce}`
+}
+
+/** Caches keyed by peer-chosen values stay bounded: past the limit, the oldest entries go. */
+const CACHE_LIMIT = 10_000
+function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key)
+  map.set(key, value)
+  while (map.size > CACHE_LIMIT) map.delete(map.keys().next().value as K)
 }
 
 interface Held {
@@ -215,7 +224,7 @@ export class ReceiptService {
       publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'operatorOf', args: [node as Address] }),
     ])) as [Address, Address]
     const v = { active, operator, at: Date.now() }
-    this.#stake.set(key, v)
+    boundedSet(this.#stake, key, v)
     return v
   }
 
@@ -241,7 +250,8 @@ export class ReceiptService {
       const s = await this.stakeOf(client).catch(() => undefined)
       if (s && s.active !== ZERO && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
     }
-    return this.#freeGate(client ?? ip)
+    // Unearning clients share their IP's bucket: a fresh key per request must not buy a fresh free allowance.
+    return this.#freeGate(ip)
   }
 
   async #authenticate(value: string, hash: string, start: number): Promise<Address> {
@@ -362,7 +372,7 @@ export class ReceiptService {
           const b = this.#buckets.get(key) ?? { tokens: rate, at: now }
           b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate)
           b.at = now
-          this.#buckets.set(key, b)
+          boundedSet(this.#buckets, key, b)
           if (b.tokens >= need) {
             b.tokens -= need
             return need
@@ -391,6 +401,7 @@ export class ReceiptService {
       throw new ValidationError('contents must be ascending and distinct')
     }
     if (servedRootOf(sorted) !== r.servedRoot.toLowerCase()) throw new ForbiddenError('servedRoot does not commit to the listed contents')
+    assertCanonicalSignature(r.signature as Hex)
     const signer = await recoverTypedDataAddress({
       ...this.#typed(r),
       signature: r.signature as Hex,

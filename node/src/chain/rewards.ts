@@ -33,6 +33,15 @@ export interface RewardsInit extends ReceiptsInit {
 /** Gas of `submitReceipts` beyond its receipts, and per receipt (measured on the local chain, rounded up). */
 export const SUBMIT_BASE_GAS = 80_000
 export const SUBMIT_GAS_PER_RECEIPT = 45_000
+/** Automatic submission waits this long after an epoch ends (at most a quarter of the settlement delay). */
+const SUBMIT_GRACE_SEC = 600
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+
+function popcount(x: bigint): number {
+  let n = 0
+  for (let v = x; v > 0n; v &= v - 1n) n++
+  return n
+}
 
 function compact(sig: Hex): { r: Hex; vs: Hex } {
   const c = signatureToCompactSignature(parseSignature(sig))
@@ -127,7 +136,7 @@ export class RewardsService {
       })
       jobs.push(key)
     }
-    const attestations = this.uptime.received(e)
+    const attestations = await this.#eligibleAttestations(e)
     if (attestations.length >= 2) {
       const key = `uptime:${e}`
       outbox.enqueue({
@@ -158,7 +167,8 @@ export class RewardsService {
       data: encodeFunctionData({ abi: protocolAbi, functionName: 'claim', args: [this.#c.account.address, e] }),
       doneErrors: ['BandwidthRewardsAlreadyClaimed'],
       retryErrors: ['BandwidthRewardsEpochNotSettled'],
-      after: outbox.get(`uptime:${e}`) ? `uptime:${e}` : last,
+      // Not after the uptime job: an uptime batch that fails must not cost the epoch's claim.
+      after: last,
     })
     return { epoch: e, jobs: [key] }
   }
@@ -168,19 +178,48 @@ export class RewardsService {
     const current = this.receipts.epoch
     if (current === undefined) return
     const now = this.receipts.chainNow()
-    const outbox = this.#c.chain.outbox
     for (const { epoch } of this.receipts.heldEpochs()) {
       if (epoch >= current) continue
-      const t = await this.#times(epoch)
-      const submitted = outbox.get(`receipts:${epoch}:0`) !== undefined
-      if (!submitted && now >= t.end) await this.submit(epoch)
-      if (!submitted && now > t.settlesAt - this.#init.warnBeforeSec && !this.#warned.has(epoch)) {
-        this.#warned.add(epoch)
-        this.windowWarnings++
-        this.#log.warn({ epoch, settlesAt: t.settlesAt }, 'receipts not yet on chain and the submission window closes soon')
+      // One epoch's trouble (a bad stored signature, an RPC error) must not stop the others.
+      try {
+        await this.#autoEpoch(epoch, now)
+      } catch (err) {
+        this.#log.warn({ epoch, err: (err as Error).message.split('\n')[0] }, 'automatic rewards step failed for this epoch')
       }
-      if (now >= t.settlesAt && !outbox.get(`claim:${epoch}`)) await this.claim(epoch)
     }
+  }
+
+  async #autoEpoch(epoch: number, now: number): Promise<void> {
+    const outbox = this.#c.chain.outbox
+    const t = await this.#times(epoch)
+    const submitted = outbox.get(`receipts:${epoch}:0`) !== undefined
+    // Clients' final receipts arrive after the epoch ends: submit a little later, well inside the window.
+    const submitAt = t.end + Math.min((t.settlesAt - t.end) / 4, SUBMIT_GRACE_SEC)
+    if (!submitted && now >= submitAt) await this.submit(epoch)
+    if (!submitted && now > t.settlesAt - this.#init.warnBeforeSec && !this.#warned.has(epoch)) {
+      this.#warned.add(epoch)
+      this.windowWarnings++
+      this.#log.warn({ epoch, settlesAt: t.settlesAt }, 'receipts not yet on chain and the submission window closes soon')
+    }
+    if (now >= t.settlesAt && !outbox.get(`claim:${epoch}`)) await this.claim(epoch)
+  }
+
+  /**
+   * Attestations the contract will take: from peers still active, one per operator (the one with the most slots).
+   * `submitUptime` reverts the whole batch on a duplicate operator or an inactive attester.
+   */
+  async #eligibleAttestations(epoch: number): Promise<{ peer: Address; slots: bigint; signature: Hex }[]> {
+    const best = new Map<string, { peer: Address; slots: bigint; signature: Hex; count: number }>()
+    const mine = await this.receipts.stakeOf(this.#c.account.address)
+    for (const a of this.uptime.received(epoch)) {
+      const stake = await this.receipts.stakeOf(a.peer).catch(() => undefined)
+      if (!stake || stake.active === ZERO_ADDRESS || stake.active.toLowerCase() === mine.operator.toLowerCase()) continue
+      const count = popcount(a.slots)
+      const key = stake.active.toLowerCase()
+      const held = best.get(key)
+      if (!held || count > held.count) best.set(key, { ...a, count })
+    }
+    return [...best.values()].map(({ peer, slots, signature }) => ({ peer, slots, signature })).sort((x, y) => (x.peer.toLowerCase() < y.peer.toLowerCase() ? -1 : 1))
   }
 
   async status(): Promise<RewardsStatus> {

@@ -8,6 +8,7 @@ import { ForbiddenError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { PeerTable } from '../mesh/peer-table.ts'
 import type { Db } from '../storage/db.ts'
+import { assertCanonicalSignature } from './signatures.ts'
 import type { ChainService } from './service.ts'
 import type { ReceiptService } from './receipts.ts'
 
@@ -135,6 +136,12 @@ export class UptimeService {
     const self = this.#c.account.address
     if (a.node.toLowerCase() !== self.toLowerCase()) throw new ForbiddenError(`Attestation is for ${a.node}, not this node`)
     if (a.peer.toLowerCase() === self.toLowerCase()) throw new ForbiddenError('A node cannot attest itself')
+    // Only epochs that can still be submitted: a peer must not fill the table with rows for any of 2^32 epochs.
+    const current = this.#c.receipts.epoch
+    if (current === undefined || (a.epoch !== current && a.epoch !== current - 1)) {
+      throw new ForbiddenError(`Epoch ${a.epoch} is not open for attestations (current ${current ?? 'unknown'})`)
+    }
+    assertCanonicalSignature(a.signature as Hex)
     const signer = await recoverTypedDataAddress({ ...this.#typed(self, a.epoch, BigInt(a.slots)), signature: a.signature as Hex }).catch(() => undefined)
     if (!signer || signer.toLowerCase() !== a.peer.toLowerCase()) throw new ForbiddenError(`Attestation signature is not ${a.peer}'s`)
     const [peer, mine] = await Promise.all([this.#c.receipts.stakeOf(a.peer), this.#c.receipts.stakeOf(self)])

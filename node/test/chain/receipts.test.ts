@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
 import { typedData } from '@dcmx/deployments'
-import { parseEther } from 'viem'
+import { parseEther, parseSignature, serializeSignature } from 'viem'
 import type { Address } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
@@ -136,6 +136,14 @@ describe('bandwidth receipts between real nodes', () => {
       // Replayed older receipt: a lower nonce and fewer bytes than the one held.
       const older = await svc.sign(c.account, { ...base, cumulativeBytes: String(MiB), nonce: '1' })
       assert.equal((await post({ receipt: older, contents: [hash] })).status, 403)
+      // The high-s twin of a valid signature (viem recovers it, the contract's compact form cannot carry it): 400.
+      const valid = await svc.sign(c.account, { ...base, cumulativeBytes: String(SIZE), nonce: '2000' })
+      const sig = parseSignature(valid.signature as `0x${string}`)
+      const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+      const twin = serializeSignature({ r: sig.r, s: `0x${(N - BigInt(sig.s)).toString(16).padStart(64, '0')}`, yParity: sig.yParity === 0 ? 1 : 0 })
+      assert.equal((await post({ receipt: { ...valid, signature: twin }, contents: [hash] })).status, 400)
+      // A nonce a JS number would round: 400 before anything else.
+      assert.equal((await post({ receipt: { ...valid, nonce: '9007199254740993' }, contents: [hash] })).status, 400)
       // Wrong content list for the root.
       assert.equal((await post({ receipt: inflated, contents: ['00'.repeat(32)] })).status, 403)
       const still = (a.rewards?.receipts.held(epoch) ?? []).find((r) => r.client.toLowerCase() === c.account.address.toLowerCase())
