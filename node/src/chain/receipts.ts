@@ -150,6 +150,8 @@ export class ReceiptService {
   #held = new Map<string, Held>()
   #signed = new Map<string, Signed>()
   #buckets = new Map<string, { tokens: number; at: number }>()
+  /** Whether this node was an active staked node at its last content request (clients only sign when it is). */
+  #selfActive = false
   #seenAuth = new Map<string, number>()
   #refreshing: Promise<void> | undefined
   /** Counters for metrics. */
@@ -493,6 +495,7 @@ export class ReceiptService {
   /** Headers identifying this node on GET /content to `server` (none unless this node is an active staked node). */
   async contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>> {
     const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
+    this.#selfActive = self !== undefined && self.active !== ZERO
     if (!self || self.active === ZERO) return {}
     const ts = Math.floor(Date.now() / 1000)
     // A fresh nonce: the same range asked twice in one second must not read as a replay (signatures are deterministic).
@@ -504,7 +507,8 @@ export class ReceiptService {
   /** `bytes` more of `hash` from `server` were verified; signs and sends a receipt every `signEveryBytes` (or now if `final`). */
   verified(server: string, hash: string, bytes: number, final = false): void {
     const epoch = this.#epoch
-    if (epoch === undefined || (bytes <= 0 && !final)) return
+    // An unstaked node earns its servers nothing: no receipts to sign or send (as found by `contentHeaders`).
+    if (epoch === undefined || !this.#selfActive || (bytes <= 0 && !final)) return
     const s = this.#signedState(epoch, server)
     if (bytes > 0) {
       s.cumulative += bytes
