@@ -105,6 +105,8 @@ export function contentAuthMessage(server: string, hash: string, start: number, 
 
 /** Caches keyed by peer-chosen values stay bounded: past the limit, the oldest entries go. */
 const CACHE_LIMIT = 10_000
+/** How long a failed stake lookup (the RPC is down) makes the next ones fail at once. */
+const STAKE_FAILURE_CACHE_MS = 5_000
 function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): void {
   map.delete(key)
   map.set(key, value)
@@ -153,6 +155,9 @@ export class ReceiptService {
   /** Whether this node was an active staked node at its last content request (clients only sign when it is). */
   #selfActive = false
   #seenAuth = new Map<string, number>()
+  #seenAuthSweptAt = 0
+  /** Until when stake lookups fail at once after an RPC failure. */
+  #stakeDownUntil = 0
   #refreshing: Promise<void> | undefined
   /** Counters for metrics. */
   readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0 }
@@ -220,11 +225,20 @@ export class ReceiptService {
     const key = node.toLowerCase()
     const hit = this.#stake.get(key)
     if (hit && Date.now() - hit.at < this.#init.stakeCacheMs) return hit
+    // While the chain is unreachable, fail fast: serving must not wait on an RPC timeout for every request.
+    if (Date.now() < this.#stakeDownUntil) throw new Error('chain unreachable (cached)')
     const { publicClient, contracts } = this.#c.chain
-    const [active, operator] = (await Promise.all([
-      publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'activeOperatorOf', args: [node as Address] }),
-      publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'operatorOf', args: [node as Address] }),
-    ])) as [Address, Address]
+    let active: Address
+    let operator: Address
+    try {
+      ;[active, operator] = (await Promise.all([
+        publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'activeOperatorOf', args: [node as Address] }),
+        publicClient.readContract({ address: contracts.NodeStaking, abi: protocolAbi, functionName: 'operatorOf', args: [node as Address] }),
+      ])) as [Address, Address]
+    } catch (err) {
+      this.#stakeDownUntil = Date.now() + STAKE_FAILURE_CACHE_MS
+      throw err
+    }
     const v = { active, operator, at: Date.now() }
     boundedSet(this.#stake, key, v)
     return v
@@ -263,7 +277,11 @@ export class ReceiptService {
     const ts = Number(tsText)
     const now = Date.now() / 1000
     if (Math.abs(now - ts) > AUTH_MAX_SKEW_SEC) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header expired`)
-    for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
+    // Expired entries are swept at most once a second, not on every request.
+    if (now - this.#seenAuthSweptAt >= 1) {
+      this.#seenAuthSweptAt = now
+      for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
+    }
     if (this.#seenAuth.has(sig.toLowerCase())) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
     const signer = await recoverMessageAddress({ message: contentAuthMessage(this.#c.account.address, hash, start, ts, nonce), signature: sig }).catch(() => undefined)
     if (!signer || signer.toLowerCase() !== claimed.toLowerCase()) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)

@@ -210,7 +210,9 @@ export class RewardsService {
    */
   async #eligibleAttestations(epoch: number): Promise<{ peer: Address; slots: bigint; signature: Hex }[]> {
     const best = new Map<string, { peer: Address; slots: bigint; signature: Hex; count: number }>()
-    const mine = await this.receipts.stakeOf(this.#c.account.address)
+    // Without the chain there is no telling who is eligible: no uptime batch now (a later submit adds it).
+    const mine = await this.receipts.stakeOf(this.#c.account.address).catch(() => undefined)
+    if (!mine) return []
     for (const a of this.uptime.received(epoch)) {
       const stake = await this.receipts.stakeOf(a.peer).catch(() => undefined)
       if (!stake || stake.active === ZERO_ADDRESS || stake.active.toLowerCase() === mine.operator.toLowerCase()) continue
