@@ -1,5 +1,6 @@
 /**
- * Node-on-chain benchmark (issue 8): verified fetch of a track anchored on TrackRegistry between two nodes, against
+ * Node-on-chain benchmark (issue 8): verified fetch of a track anchored on TrackRegistry between two nodes (and the same
+ * fetch between two staked nodes exchanging receipts: receipts on vs off), against
  * `curl -o f && sync f && openssl dgst -sha256 f` from the same node and against one core's SHA-256 speed, all in the
  * same run. Run: `npm run bench:node-chain -w @dcmx/node`. Prints one JSON object on stdout (the integrator commits
  * it); progress goes to stderr. BENCH_QUICK=1: 16 MiB and fewer repetitions (smoke run).
@@ -119,15 +120,54 @@ async function main(): Promise<void> {
       return ms
     }
 
+    // Receipts on: a staked server metering a staked client (8 MiB window, receipts signed every MiB and checked
+    // before the window grows), against the same fetch from the off-chain server (receipts off).
+    const holder = protocol.wallets[2] as (typeof protocol.wallets)[number]
+    const staked = async (n: DcmxNode): Promise<void> => {
+      await holder.sendTransaction({ to: n.account.address, value: parseEther('1') })
+      await protocol.deployed.token.write.transfer([n.account.address, parseEther('10000')], { account: holder.account })
+      await n.stake?.stake(parseEther('10000'), n.url, 'bench')
+      await n.chain?.outbox.wait('stake:register')
+    }
+    const meteredServer = await node(join(work, 'metered-server'), { chain: cfg })
+    await staked(meteredServer)
+    const upload = await fetch(`${meteredServer.url}/tracks?title=Bench&artist=Bench`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` },
+      body: bytes,
+    })
+    if (upload.status !== 201) throw new Error(`upload failed: ${upload.status}`)
+    const receiptsOnce = async (i: number): Promise<number> => {
+      const dir = join(work, `client-r-${i}`)
+      const client = await node(dir, { chain: cfg })
+      try {
+        await staked(client)
+        await client.chain?.indexer.sync()
+        if (!(await client.gossip.exchange(meteredServer.announcer.address))) throw new Error('could not reach the metered server')
+        const t0 = performance.now()
+        await client.getContent(hash)
+        const ms = performance.now() - t0
+        await client.rewards?.receipts.flush()
+        return ms
+      } finally {
+        await client.stop()
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
+
     const anchored: number[] = []
     const unanchored: number[] = []
     const curl: number[] = []
+    const withReceipts: number[] = []
     for (let i = 0; i < REPS; i++) {
       anchored.push(await fetchOnce(true, i))
       unanchored.push(await fetchOnce(false, i))
       curl.push(await curlOnce(i))
-      log(`rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms`)
+      withReceipts.push(await receiptsOnce(i))
+      log(`rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms, with receipts ${round(withReceipts.at(-1) as number, 0)} ms`)
     }
+    const receiptsHeld = meteredServer.rewards?.receipts.heldEpochs().reduce((n, e) => n + e.clients, 0) ?? 0
+    await meteredServer.stop()
     const sha = await sha256Speed(bytes)
     await server.stop()
 
@@ -152,7 +192,10 @@ async function main(): Promise<void> {
       ratio_anchored_vs_curl: round(median(curl) / median(anchored)),
       ratio_unanchored_vs_curl: round(median(curl) / median(unanchored)),
       ratio_anchored_vs_one_core_sha256: round(anchoredMibps / oneCore),
-      targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5 },
+      with_receipts_fetch_ms: round(median(withReceipts), 0),
+      receipts_held_by_server: receiptsHeld,
+      ratio_receipts_on_vs_off: round(median(anchored) / median(withReceipts)),
+      targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9 },
     }
     await saveResults('node-chain', out)
   } finally {

@@ -312,8 +312,10 @@ describe('registering tracks on chain', () => {
 
       assert.ok(await client.gossip.exchange(honest.announcer.address))
       const r = await client.getContent(hash)
-      assert.equal(r.from, honest.peerId)
+      // The manifest is the chain's; the bytes may race in from either peer (the liar's bytes are the real file,
+      // only its chunking differs), and every chunk verifies against the anchored manifest.
       assert.equal(r.manifest.root, root)
+      assert.ok([honest.peerId, liar.peerId].includes(r.from as string))
       const got = Buffer.from(await (await fetch(`${client.url}/content/${hash}`)).arrayBuffer())
       assert.equal(createHash('sha256').update(got).digest('hex'), hash)
     } finally {
