@@ -82,6 +82,10 @@ export class RewardsService {
   async start(): Promise<void> {
     await this.receipts.start()
     await this.receipts.stakeOf(this.#c.account.address).catch(() => {})
+    // Once this node's own stake changes through the outbox, forget the cached (unstaked) answer at once.
+    this.#c.chain.outbox.on('job', (job) => {
+      if (job.key.startsWith('stake:') && job.status === 'done') this.receipts.forgetStake(this.#c.account.address)
+    })
     this.uptime.start()
     if (this.#init.auto) {
       this.#timer = setInterval(() => {
