@@ -31,11 +31,11 @@ function write(res: ServerResponse, chunk: Buffer): Promise<void> {
 }
 
 /**
- * Sends bytes [start, end] of an open file on `res` with two pooled buffers: the next read runs
- * while the previous chunk is being written; a buffer returns to the pool only after the socket
- * took it. Closes the file handle; resolves with the bytes sent (short if the client went away).
+ * Writes bytes [start, end] of an open file to `res` with two pooled buffers: the next read runs while the previous
+ * chunk is being written; a buffer returns to the pool only after the socket took it. Neither ends the response nor
+ * closes the file; resolves with the bytes written (short if the client went away).
  */
-export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
+export async function pipeFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
   const bufs = [pool.get(), pool.get()]
   let pos = start
   let sent = 0
@@ -43,7 +43,7 @@ export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: 
   let i = 0
   try {
     while (pos <= end && !res.destroyed) {
-      const buf = bufs[i]
+      const buf = bufs[i] as Buffer
       i ^= 1
       const want = Math.min(buf.length, end - pos + 1)
       const { bytesRead } = await fh.read(buf, 0, want, pos)
@@ -56,13 +56,26 @@ export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: 
       sent += bytesRead
     }
     if (pending) await pending
-    res.end()
-  } catch {
-    res.destroy()
   } finally {
     // Only return buffers once nothing can still be writing from them.
     if (pending) await pending.catch(() => {})
     for (const b of bufs) pool.put(b)
+  }
+  return sent
+}
+
+/**
+ * Sends bytes [start, end] of an open file on `res` (see `pipeFileRange`), ends the response and closes the file;
+ * resolves with the bytes sent (short if the client went away).
+ */
+export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
+  let sent = 0
+  try {
+    sent = await pipeFileRange(res, fh, start, end, pool)
+    res.end()
+  } catch {
+    res.destroy()
+  } finally {
     await fh.close().catch(() => {})
   }
   return sent

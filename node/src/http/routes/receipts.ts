@@ -10,7 +10,7 @@ import { ForbiddenError } from '../../core/errors.ts'
 import type { ServeGate } from '../../chain/receipts.ts'
 import type { DcmxNode } from '../../node.ts'
 import { requireOperator } from '../auth.ts'
-import { sendFileRange } from '../send-file.ts'
+import { pipeFileRange, sendFileRange } from '../send-file.ts'
 import type { BufferPool } from '../send-file.ts'
 import type { ServerComponents } from '../server.ts'
 import { validate } from '../validate.ts'
@@ -50,19 +50,12 @@ export async function admitContent(node: DcmxNode, req: FastifyRequest, hash: st
   return node.rewards?.receipts.admit(req.headers, req.ip, hash, start)
 }
 
-function write(res: ServerResponse, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    res.write(chunk, (err) => (err ? reject(err) : resolve()))
-  })
-}
-
 /**
  * Sends bytes [start, end] as the gate allows (whole file at once when open); a client the gate cuts off (no
  * receipt within the wait) gets a truncated response. Closes the file; resolves with the bytes sent.
  */
 export async function sendContent(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool, gate: ServeGate | undefined): Promise<number> {
   if (!gate || gate.mode === 'open') return sendFileRange(res, fh, start, end, pool)
-  const buf = pool.get()
   const ac = new AbortController()
   res.once('close', () => ac.abort())
   let pos = start
@@ -70,22 +63,19 @@ export async function sendContent(res: ServerResponse, fh: FileHandle, start: nu
     while (pos <= end && !res.destroyed) {
       const granted = await gate.grant(end - pos + 1, ac.signal)
       if (granted === 0) break
-      let left = granted
-      while (left > 0 && !res.destroyed) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), pos)
-        if (bytesRead === 0) break
-        await write(res, buf.subarray(0, bytesRead))
-        pos += bytesRead
-        left -= bytesRead
+      // Each granted span goes out double-buffered, as an unmetered response does.
+      const sent = await pipeFileRange(res, fh, pos, pos + granted - 1, pool)
+      pos += sent
+      if (sent < granted) {
+        gate.unsent(granted - sent)
+        break
       }
-      if (left > 0) gate.unsent(left)
     }
     if (pos > end) res.end()
     else res.destroy()
   } catch {
     res.destroy()
   } finally {
-    pool.put(buf)
     await fh.close().catch(() => {})
   }
   return pos - start
