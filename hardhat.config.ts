@@ -16,7 +16,7 @@ export default defineConfig({
         compilers: [{ version: SOLC_VERSION, path: soljson, settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } }],
         overrides: {
           // Editions carries the on-chain metadata renderer: fewer runs keep it under the 24 KiB code limit.
-          "contracts/Editions.sol": { version: SOLC_VERSION, path: soljson, settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "cancun" } },
+          "contracts/Editions.sol": { version: SOLC_VERSION, path: soljson, settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" } },
         },
       },
     },

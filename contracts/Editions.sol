@@ -53,6 +53,7 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     mapping(uint256 editionId => Presale presale) private _presales;
     mapping(uint256 editionId => mapping(address wallet => uint256 count)) private _presalePurchased;
     mapping(uint256 editionId => address receiver) private _royaltyReceivers;
+    mapping(uint256 editionId => Media media) private _media;
 
     /// @param registry_ The track registry.
     /// @param initialOwner The owner of the protocol parameters (the governance timelock).
@@ -184,6 +185,15 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IEditions
+    function setEditionMedia(uint256 editionId, string calldata audioCid, string calldata imageCid) external {
+        _authorizeArtist(editionId);
+        _checkCid(audioCid);
+        _checkCid(imageCid);
+        _media[editionId] = Media({audioCid: audioCid, imageCid: imageCid});
+        emit EditionMediaUpdated(editionId, audioCid, imageCid);
+    }
+
+    /// @inheritdoc IEditions
     function withdraw() external {
         _withdraw(payable(msg.sender));
     }
@@ -235,6 +245,11 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IEditions
     function presalePurchasedBy(uint256 editionId, address wallet) external view returns (uint256 count) {
         return _presalePurchased[editionId][wallet];
+    }
+
+    /// @inheritdoc IEditions
+    function mediaOf(uint256 editionId) external view returns (Media memory media) {
+        return _media[editionId];
     }
 
     /// @inheritdoc IEditions
@@ -318,7 +333,9 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
                 serial: tokenId & _SERIAL_MASK,
                 maxSupply: edition.maxSupply,
                 artist: edition.artist,
-                contentBaseURI: _contentBaseURI
+                contentBaseURI: _contentBaseURI,
+                audioCid: _media[tokenId >> _SERIAL_BITS].audioCid,
+                imageCid: _media[tokenId >> _SERIAL_BITS].imageCid
             })
         );
     }
@@ -486,6 +503,17 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         address current = registry.artistOf(edition.contentHash);
         if (current != artist) return current;
         return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : artist;
+    }
+
+    /// @dev A CIDv1 in base32: `b` then [a-z2-7], at most 100 characters; this also keeps it safe inside the JSON.
+    function _checkCid(string calldata cid) private pure {
+        bytes calldata raw = bytes(cid);
+        if (raw.length == 0) return;
+        if (raw.length > 100 || raw[0] != "b") revert EditionsInvalidCid(cid);
+        for (uint256 i = 1; i < raw.length; ++i) {
+            bytes1 c = raw[i];
+            if (!((c >= "a" && c <= "z") || (c >= "2" && c <= "7"))) revert EditionsInvalidCid(cid);
+        }
     }
 
     function _checkComment(string calldata comment) private pure {

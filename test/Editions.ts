@@ -388,6 +388,37 @@ describe("Editions", () => {
       assert.ok(svg.includes(`#2/100 \u00b7 ${hex.slice(0, 12)}`));
     });
 
+    it("points wallets at ipfs:// once the artist sets the audio and cover CIDs, keeping the gateway URL", async () => {
+      const { editions, artist, fan, stranger, releaseEdition } = await networkHelpers.loadFixture(fixture);
+      const { editionId, params, reg } = await releaseEdition("cid");
+      await editions.write.buy([editionId, 1n], { account: fan.account, value: params.price });
+      const audioCid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+      const imageCid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+      await viem.assertions.emitWithArgs(editions.write.setEditionMedia([editionId, audioCid, imageCid], { account: artist.account }), editions, "EditionMediaUpdated", [
+        editionId,
+        audioCid,
+        imageCid,
+      ]);
+      assert.deepEqual(await editions.read.mediaOf([editionId]), { audioCid, imageCid });
+      const json = JSON.parse(decodeDataURI(await editions.read.tokenURI([tokenIdOf(editionId, 1n)]), "data:application/json;base64,"));
+      assert.equal(json.animation_url, `ipfs://${audioCid}`);
+      assert.equal(json.image, `ipfs://${imageCid}`);
+      assert.equal(json.properties.audio_gateway_url, `https://gateway.dcmx.example/content/${reg.contentHash.slice(2)}`);
+      // Only the artist; only CIDv1 base32 (which also keeps the JSON intact).
+      await viem.assertions.revertWithCustomErrorWithArgs(editions.write.setEditionMedia([editionId, audioCid, ""], { account: stranger.account }), editions, "EditionNotArtist", [
+        editionId,
+        getAddress(stranger.account.address),
+      ]);
+      for (const bad of ['b", "image":"x', "Qmabc", `b${"a".repeat(100)}`]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(editions.write.setEditionMedia([editionId, bad, ""], { account: artist.account }), editions, "EditionsInvalidCid", [bad]);
+      }
+      // Clearing the audio CID falls back to the gateway URL.
+      await editions.write.setEditionMedia([editionId, "", imageCid], { account: artist.account });
+      const cleared = JSON.parse(decodeDataURI(await editions.read.tokenURI([tokenIdOf(editionId, 1n)]), "data:application/json;base64,"));
+      assert.equal(cleared.animation_url, `https://gateway.dcmx.example/content/${reg.contentHash.slice(2)}`);
+      assert.equal(cleared.properties, undefined);
+    });
+
     it("omits animation_url without a gateway and refuses unminted tokens", async () => {
       const { editions, owner, fan, releaseEdition } = await networkHelpers.loadFixture(fixture);
       const { editionId, params } = await releaseEdition();

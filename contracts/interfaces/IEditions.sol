@@ -53,6 +53,15 @@ interface IEditions {
         Presale presale;
     }
 
+    /// @notice IPFS content identifiers of an edition's media (empty: none). With them, `tokenURI` gives wallets
+    /// `ipfs://` URIs: the audio as `animation_url` (the mesh gateway URL stays in `properties.audio_gateway_url`) and
+    /// the cover as `image` (else the on-chain SVG). Each is a CIDv1 in base32 (`b` + [a-z2-7]), e.g. what a DCMX node
+    /// computes at upload (`track.cid`, `POST /ipfs` for cover art).
+    struct Media {
+        string audioCid;
+        string imageCid;
+    }
+
     /// @notice An edition as stored (four slots; the presale and a royalty receiver override live apart).
     /// @dev `artist` is the artist cached at creation or at the last `syncArtist`; it receives primary proceeds and
     /// royalties while it is still the registry's artist of the track. `hasRoyaltyReceiver` says whether the artist
@@ -105,6 +114,8 @@ interface IEditions {
     event EditionClosed(uint256 indexed editionId, uint32 finalSupply, uint40 endedAt);
     /// @notice Emitted when an edition's cached artist is brought in line with the track registry.
     event EditionArtistSynced(uint256 indexed editionId, address indexed previousArtist, address indexed newArtist);
+    /// @notice Emitted when the artist sets an edition's IPFS media identifiers.
+    event EditionMediaUpdated(uint256 indexed editionId, string audioCid, string imageCid);
     /// @notice Emitted when an account withdraws its accrued proceeds.
     event ProceedsWithdrawn(address indexed account, address indexed to, uint256 amount);
     /// @notice Emitted when governance sets the protocol fee on primary sales.
@@ -169,6 +180,8 @@ interface IEditions {
     error EditionPresaleCapExceeded(uint256 editionId, address wallet, uint32 cap);
     /// @notice The comment is longer than `MAX_COMMENT_LENGTH` bytes.
     error EditionCommentTooLong(uint256 length, uint256 maxLength);
+    /// @notice Not a CIDv1 in base32 (`b` followed by [a-z2-7], at most 100 characters).
+    error EditionsInvalidCid(string cid);
 
     /// @notice Creates a numbered limited edition of a track the caller registered.
     /// @param params The edition's terms.
@@ -235,6 +248,14 @@ interface IEditions {
     /// @return artist The edition's artist after the sync.
     function syncArtist(uint256 editionId) external returns (address artist);
 
+    /// @notice Sets the IPFS identifiers of an edition's audio and cover (empty clears one). Only the track's artist.
+    /// @dev Stored as given once validated (CIDv1 base32); `tokenURI` then points wallets at `ipfs://<cid>`. The
+    /// audio CID SHOULD be the one a DCMX node computes for the track, whose raw leaves are the mesh's chunks.
+    /// @param editionId The edition.
+    /// @param audioCid The audio's CID, or empty.
+    /// @param imageCid The cover art's CID, or empty.
+    function setEditionMedia(uint256 editionId, string calldata audioCid, string calldata imageCid) external;
+
     /// @notice Sends the caller's accrued proceeds to the caller.
     function withdraw() external;
 
@@ -278,6 +299,11 @@ interface IEditions {
     /// @param editionId The edition.
     /// @return receiver The royalty receiver (zero for an unknown edition).
     function royaltyReceiverOf(uint256 editionId) external view returns (address receiver);
+
+    /// @notice An edition's IPFS media identifiers (empty strings when unset).
+    /// @param editionId The edition.
+    /// @return media The audio and cover CIDs.
+    function mediaOf(uint256 editionId) external view returns (Media memory media);
 
     /// @notice The number of editions created so far (ids run 1..editionCount).
     /// @return count The count.

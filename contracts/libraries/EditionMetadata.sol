@@ -22,6 +22,9 @@ library EditionMetadata {
         uint256 maxSupply;
         address artist;
         string contentBaseURI;
+        /// @dev Validated CIDv1 base32 strings (JSON-safe), or empty.
+        string audioCid;
+        string imageCid;
     }
 
     /// @notice The token's metadata as a data URI.
@@ -42,10 +45,10 @@ library EditionMetadata {
             jsonName,
             '\\", a DCMX limited edition. The audio streams from the DCMX mesh, verified by its SHA-256 ',
             hashHex,
-            '.","image":"data:image/svg+xml;base64,',
-            Base64.encode(bytes(_svg(t, numbered, hashHex))),
+            '.","image":"',
+            _image(t, numbered, hashHex),
             '",',
-            _animationURL(t.contentBaseURI, hashHex),
+            _animationURL(t, hashHex),
             _attributes(t, hashHex),
             "}"
         );
@@ -84,9 +87,25 @@ library EditionMetadata {
         return string(bytes.concat(out, _slice(raw, start, raw.length)));
     }
 
-    function _animationURL(string memory base, string memory hashHex) private pure returns (string memory) {
-        if (bytes(base).length == 0) return "";
-        return string.concat('"animation_url":"', Strings.escapeJSON(base), hashHex, '",');
+    /// @dev `ipfs://<audioCid>` when the artist set one (wallets resolve it natively), the mesh gateway kept in
+    /// `properties`; else the gateway URL; nothing without either.
+    function _animationURL(Token memory t, string memory hashHex) private pure returns (string memory) {
+        bool gateway = bytes(t.contentBaseURI).length != 0;
+        string memory http = gateway ? string.concat(Strings.escapeJSON(t.contentBaseURI), hashHex) : "";
+        if (bytes(t.audioCid).length != 0) {
+            return string.concat(
+                '"animation_url":"ipfs://',
+                t.audioCid,
+                '",',
+                gateway ? string.concat('"properties":{"audio_gateway_url":"', http, '"},') : ""
+            );
+        }
+        return gateway ? string.concat('"animation_url":"', http, '",') : "";
+    }
+
+    function _image(Token memory t, string memory numbered, string memory hashHex) private pure returns (string memory) {
+        if (bytes(t.imageCid).length != 0) return string.concat("ipfs://", t.imageCid);
+        return string.concat("data:image/svg+xml;base64,", Base64.encode(bytes(_svg(t, numbered, hashHex))));
     }
 
     function _attributes(Token memory t, string memory hashHex) private pure returns (string memory) {
