@@ -449,6 +449,7 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
             edition.hasRoyaltyReceiver = false;
             delete _royaltyReceivers[editionId];
         }
+        delete _media[editionId];
         emit EditionArtistSynced(editionId, previous, artist);
         if (edition.maxSupply != edition.minted || edition.saleEnd == 0 || edition.saleEnd > block.timestamp) {
             _close(edition, editionId);

@@ -676,6 +676,7 @@ describe("Editions", () => {
       const price = sampleEdition(reg.contentHash).price;
       await m.editions.write.buy([editionId, 2n], { account: m.fan.account, value: price * 2n });
       await m.editions.write.setRoyaltyReceiver([editionId, m.stranger.account.address], { account: m.stranger.account });
+      await m.editions.write.setEditionMedia([editionId, "bafythief", "bafythiefcover"], { account: m.stranger.account });
       const thieves = allowlist([m.stranger.account.address, m.relayer.account.address]);
       const later = (await networkHelpers.time.latest()) + 365 * 86_400;
       const presale = { merkleRoot: thieves.root, price: 0n, start: 0, perWalletCap: 0 };
@@ -728,6 +729,7 @@ describe("Editions", () => {
       assert.equal(edition.artist, getAddress(artist.account.address));
       assert.equal(edition.hasRoyaltyReceiver, false);
       assert.equal(edition.maxSupply, 2, "the edition's size is final at what was sold: #k of 2");
+      assert.deepEqual(await editions.read.mediaOf([editionId]), { audioCid: "", imageCid: "" }, "the thief's media CIDs are gone");
       assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(artist.account.address), 1_000n]);
       await viem.assertions.revertWithCustomErrorWithArgs(
         editions.write.buy([editionId, 1n], { account: fan.account, value: price }),

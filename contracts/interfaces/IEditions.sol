@@ -240,8 +240,8 @@ interface IEditions {
     function setPrice(uint256 editionId, uint96 price) external;
 
     /// @notice Points an edition at its track's current artist in the registry (after governance reassigned the
-    /// track), resets any royalty receiver the previous artist set, and closes the edition (supply final at what was
-    /// sold, presale deleted). Anyone may call; a no-op when in sync.
+    /// track), resets any royalty receiver and media CIDs the previous artist set, and closes the edition (supply
+    /// final at what was sold, presale deleted). Anyone may call; a no-op when in sync.
     /// @dev Royalties on tokens already sold go to the new artist; proceeds already credited to the previous artist
     /// stay theirs (pull payments are per account). The new artist creates new editions on their own terms.
     /// @param editionId The edition.
