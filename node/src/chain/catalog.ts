@@ -368,8 +368,9 @@ export class Catalog {
       if (r.name === 'ReceiptsSubmitted') {
         e.receipts.batches++
         e.receipts.count += Number(a.count)
-        e.receipts.bytes_served = String(BigInt(e.receipts.bytes_served) + BigInt(a.bytesServed as string | number))
-        e.receipts.clients += Number(a.clients)
+        // The event carries the server's running totals for the epoch, not the batch's: the latest one is the total.
+        e.receipts.bytes_served = String(a.bytesServed)
+        e.receipts.clients = Number(a.clients)
       } else if (r.name === 'UptimeSubmitted') {
         e.uptime_slots = Number(a.slots)
       } else {

@@ -353,8 +353,14 @@ describe('catalog index and API', () => {
     const epoch = Number(await rewards.read.currentEpoch())
     const domain = rewardsDomain(31337, rewards.address)
     const MiB = 1024n * 1024n
-    const receipt = await signReceipt(clientKey, domain, { server: serverKey.address, client: clientKey.address, epoch, cumulativeBytes: 300n * MiB, servedRoot: ZERO32, nonce: 1n })
-    await rewards.write.submitReceipts([serverKey.address, epoch, [receipt]], as(operators[0]))
+    // Two batches (clients ascending across them): the event carries the server's running totals, not the batch's.
+    const [first, second] = [{ key: clientKey, bytes: 300n * MiB }, { key: peerKey, bytes: 100n * MiB }].sort((x, y) =>
+      x.key.address.toLowerCase() < y.key.address.toLowerCase() ? -1 : 1,
+    )
+    for (const { key, bytes } of [first, second]) {
+      const receipt = await signReceipt(key, domain, { server: serverKey.address, client: key.address, epoch, cumulativeBytes: bytes, servedRoot: ZERO32, nonce: 1n })
+      await rewards.write.submitReceipts([serverKey.address, epoch, [receipt]], as(operators[0]))
+    }
     const [, , settlesAt] = (await rewards.read.epochTimes([epoch])) as [bigint, bigint, bigint]
     await chain.provider.request({ method: 'evm_setNextBlockTimestamp', params: [Number(settlesAt)] })
     await chain.mine()
@@ -368,7 +374,7 @@ describe('catalog index and API', () => {
     assert.equal(r.epochs.length, 1)
     const e = r.epochs[0]
     assert.equal(e.epoch, epoch)
-    assert.deepEqual(e.receipts, { batches: 1, count: 1, bytes_served: String(300n * MiB), clients: 1 })
+    assert.deepEqual(e.receipts, { batches: 2, count: 2, bytes_served: String(400n * MiB), clients: 2 })
     assert.equal(e.claimed_wei, String(claimed))
     assert.equal(e.claimed_by, addr(operators[0]))
     assert.ok(e.pool_wei && BigInt(e.pool_wei) >= claimed, 'the settled pool')
