@@ -5,11 +5,12 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
-import type { AddTrackQuery, StatsResponse, Track } from './api.ts'
+import type { AddTrackQuery, CatalogHolder, StatsResponse, Track } from './api.ts'
 import { RewardsService } from './chain/rewards.ts'
 import { NodeStake } from './chain/stake.ts'
 import { registerChainMetrics } from './chain/metrics.ts'
 import { RegistrationService } from './chain/registration.ts'
+import { Catalog } from './chain/catalog.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
@@ -78,6 +79,7 @@ export class DcmxNode {
   /** On-chain registration of tracks (commit-reveal through the outbox); with the chain only. */
   readonly registration: RegistrationService | undefined
   #startedAt = Date.now()
+  #catalog: Catalog | undefined
   #log: Logger
   #pending = new Set<Promise<unknown>>()
 
@@ -141,9 +143,20 @@ export class DcmxNode {
       : undefined
     this.rewards = this.chain ? new RewardsService({ db: this.db, account: this.account, logger, chain: this.chain, peers: this.peers }, { ...init.rewards, pollMs: init.chain?.pollMs ?? 2000 }) : undefined
     this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
-    if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, node: this.account.address })
+    if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, catalog: () => this.catalog(), node: this.account.address })
     this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
     this.server = buildServer({ node: this, logger }, init)
+  }
+
+  /**
+   * The on-chain catalog this node indexed (SQL over `chain_events`). Built on first use: the indexer creates its
+   * tables when the chain service starts. Throws off chain.
+   */
+  catalog(): Catalog {
+    const chain = this.chain
+    if (!chain) throw new Error('the node runs without a chain')
+    this.#catalog ??= new Catalog({ db: this.db, holders: (hash) => this.#holdersOf(hash) }, { chainId: chain.chainId, contracts: chain.contracts })
+    return this.#catalog
   }
 
   get peerId(): string {
@@ -276,6 +289,17 @@ export class DcmxNode {
       gossip_rounds: this.gossip.rounds,
       ...(this.chain ? { chain: await this.chain.wallet().catch((err: unknown) => ({ chain_error: (err as Error).message.split('\n')[0] })) } : {}),
     }
+  }
+
+  /** Who holds a track: this node when it stores the bytes, then the peers that announced it. */
+  #holdersOf(hash: string): CatalogHolder[] {
+    const out: CatalogHolder[] = []
+    if (this.tracks.get(hash)?.local) {
+      const a = this.announcer.address
+      out.push({ peer_id: this.peerId, host: a.host, port: a.port, self: true })
+    }
+    for (const e of this.peers.candidatesFor(hash)) out.push({ peer_id: e.record.peer_id, host: e.record.host, port: e.record.port, self: false })
+    return out
   }
 
   #background(p: Promise<unknown>): void {

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
 import type { Address } from 'viem'
 
+import type { Catalog } from './catalog.ts'
 import { protocolAbi } from './contracts.ts'
 import type { RewardsService } from './rewards.ts'
 import type { ChainService } from './service.ts'
@@ -11,12 +12,15 @@ const WEI_PER_DCMX = 1e18
 /**
  * The node-on-chain gauges: receipts held, bytes proven on chain, DCMX pending and claimed, the last submitted
  * epoch, how far the index lags the chain head, and the outbox's depth and oldest job. Read at scrape time from the
- * services (and the indexed events), so they can never drift from what the node actually holds.
+ * services and the catalog, so they can never drift from what the node actually holds.
  */
-export function registerChainMetrics(registry: Registry, s: { chain: ChainService; rewards: RewardsService; node: Address }): void {
+export function registerChainMetrics(
+  registry: Registry,
+  s: { chain: ChainService; rewards: RewardsService; catalog: () => Catalog; node: Address },
+): void {
   const registers = [registry]
-  const mine = (name: string, field: string) =>
-    s.chain.indexer.events({ name }).filter((e) => String(e.args[field]).toLowerCase() === s.node.toLowerCase())
+  // Every epoch the node ever earned in (the catalog's default page is the newest 200).
+  const mine = () => s.catalog().rewards(s.node, Number.MAX_SAFE_INTEGER).epochs
   new Gauge({
     name: 'receipts_held',
     help: 'Client receipts held for epochs not yet claimed',
@@ -27,12 +31,10 @@ export function registerChainMetrics(registry: Registry, s: { chain: ChainServic
   })
   new Gauge({
     name: 'bytes_proven_total',
-    help: 'Bytes credited on chain to this node (latest ReceiptsSubmitted per epoch, summed)',
+    help: 'Bytes credited on chain to this node (its latest ReceiptsSubmitted per epoch, summed)',
     registers,
     collect() {
-      const byEpoch = new Map<string, number>()
-      for (const e of mine('ReceiptsSubmitted', 'server')) byEpoch.set(String(e.args.epoch), Number(e.args.bytesServed))
-      this.set([...byEpoch.values()].reduce((a, b) => a + b, 0))
+      this.set(mine().reduce((a, e) => a + Number(e.receipts.bytes_served), 0))
     },
   })
   new Gauge({
@@ -40,7 +42,7 @@ export function registerChainMetrics(registry: Registry, s: { chain: ChainServic
     help: 'DCMX claimed for this node (RewardClaimed, summed)',
     registers,
     collect() {
-      this.set(mine('RewardClaimed', 'node').reduce((a, e) => a + Number(e.args.amount) / WEI_PER_DCMX, 0))
+      this.set(Number(s.catalog().rewards(s.node).claimed_wei) / WEI_PER_DCMX)
     },
   })
   new Gauge({
@@ -48,10 +50,9 @@ export function registerChainMetrics(registry: Registry, s: { chain: ChainServic
     help: 'DCMX earned in submitted epochs not yet claimed (raw reward, before any emission-cap scaling)',
     registers,
     async collect() {
-      const claimed = new Set(mine('RewardClaimed', 'node').map((e) => String(e.args.epoch)))
-      const epochs = [...new Set(mine('ReceiptsSubmitted', 'server').map((e) => Number(e.args.epoch)))].filter((e) => !claimed.has(String(e)))
+      const epochs = mine().filter((e) => e.receipts.batches > 0 && e.claimed_wei === null).map((e) => e.epoch)
       let pending = 0
-      for (const epoch of epochs.slice(-16)) {
+      for (const epoch of epochs.slice(0, 16)) {
         const raw = (await s.chain.publicClient
           .readContract({ address: s.chain.contracts.BandwidthRewards, abi: protocolAbi, functionName: 'rawReward', args: [s.node, epoch] })
           .catch(() => 0n)) as bigint

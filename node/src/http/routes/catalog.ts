@@ -10,9 +10,7 @@ import {
   catalogSalesQuerySchema,
   catalogTracksQuerySchema,
 } from '../../api.ts'
-import type { CatalogHolder } from '../../api.ts'
-import { Catalog } from '../../chain/catalog.ts'
-import type { DcmxNode } from '../../node.ts'
+import type { Catalog } from '../../chain/catalog.ts'
 import type { ServerComponents } from '../server.ts'
 import { validate } from '../validate.ts'
 
@@ -21,14 +19,7 @@ import { validate } from '../validate.ts'
  * Registered only when the node runs with a chain. Public (no token), CORS as every route.
  */
 export function registerCatalogRoutes(app: FastifyInstance, { node }: ServerComponents): void {
-  let catalog: Catalog | undefined
-  // Built on first use: the indexer creates `chain_events` when the chain service starts, after the routes exist.
-  const cat = (): Catalog => {
-    const chain = node.chain
-    if (!chain) throw new Error('the node runs without a chain')
-    catalog ??= new Catalog({ db: node.db, holders: (hash) => holdersOf(node, hash) }, { chainId: chain.chainId, contracts: chain.contracts })
-    return catalog
-  }
+  const cat = (): Catalog => node.catalog()
   const notFound = (reply: FastifyReply, what: string) => reply.status(404).send({ error: 'NotFound', message: `${what} is not in the catalog` })
 
   app.get('/catalog/tracks', async (req) => cat().tracks(validate(catalogTracksQuerySchema, req.query, 'catalog query')))
@@ -66,12 +57,3 @@ export function registerCatalogRoutes(app: FastifyInstance, { node }: ServerComp
 }
 
 /** This node when it stores the track, then the peers that announced it (best first). */
-function holdersOf(node: DcmxNode, hash: string): CatalogHolder[] {
-  const out: CatalogHolder[] = []
-  if (node.tracks.get(hash)?.local) {
-    const a = node.announcer.address
-    out.push({ peer_id: node.peerId, host: a.host, port: a.port, self: true })
-  }
-  for (const e of node.peers.candidatesFor(hash)) out.push({ peer_id: e.record.peer_id, host: e.record.host, port: e.record.port, self: false })
-  return out
-}
