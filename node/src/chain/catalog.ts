@@ -1,4 +1,4 @@
-import { getAddress } from 'viem'
+import { getAddress, zeroAddress } from 'viem'
 import type { Address } from 'viem'
 
 import type {
@@ -66,7 +66,6 @@ interface EventRow {
 type Args = Record<string, unknown>
 
 const SERIAL_BITS = 32n
-const ZERO = '0x0000000000000000000000000000000000000000'
 /** Newest first, then the cursor's position (exclusive). */
 const AFTER_CURSOR = `(:cb IS NULL OR x.block_number < :cb OR (x.block_number = :cb AND x.log_index < :cl))`
 const LATER_THAN = (a: string, b: string) => `(${a}.block_number > ${b}.block_number OR (${a}.block_number = ${b}.block_number AND ${a}.log_index > ${b}.log_index))`
@@ -187,7 +186,7 @@ export class Catalog {
       const moved = lastTransfer.get(this.#chainId, String(tokenId), this.#c.editions) as { owner: string } | undefined
       const minted = batches.find((b) => BigInt(serial) >= b.first && BigInt(serial) < b.first + b.quantity)
       const owner = moved?.owner ?? minted?.buyer
-      if (owner && owner !== ZERO) collectors.push({ serial, token_id: String(tokenId), owner })
+      if (owner && owner !== zeroAddress) collectors.push({ serial, token_id: String(tokenId), owner })
     }
     const comments = this.#byEdition('EditionCommented', editionId, 200).map((c) => ({
       buyer: c.args.buyer as string,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 import { typedData } from '@dcmx/deployments'
-import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress } from 'viem'
+import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress, zeroAddress } from 'viem'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
@@ -63,7 +63,6 @@ export interface ServeGate {
   unsent(n: number): void
 }
 
-const ZERO = '0x0000000000000000000000000000000000000000'
 const AUTH_MAX_SKEW_SEC = 60
 const FREE_SLICE = 64 << 10
 const WINDOW_SLICE = 1 << 20
@@ -261,10 +260,10 @@ export class ReceiptService {
     const client = typeof raw === 'string' ? await this.#authenticate(raw, hash, start) : undefined
     const epoch = this.#epoch
     const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
-    if (epoch === undefined || !self || self.active === ZERO) return { mode: 'open', grant: async (want) => want, unsent: () => {} }
+    if (epoch === undefined || !self || self.active === zeroAddress) return { mode: 'open', grant: async (want) => want, unsent: () => {} }
     if (client && client.toLowerCase() !== this.#c.account.address.toLowerCase()) {
       const s = await this.stakeOf(client).catch(() => undefined)
-      if (s && s.active !== ZERO && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
+      if (s && s.active !== zeroAddress && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
     }
     // Unearning clients share their IP's bucket: a fresh key per request must not buy a fresh free allowance.
     return this.#freeGate(ip)
@@ -431,7 +430,7 @@ export class ReceiptService {
       throw new ForbiddenError(`Receipt signature is not ${r.client}'s`)
     }
     const [client, mine] = await Promise.all([this.stakeOf(r.client), this.stakeOf(self)])
-    if (client.active === ZERO) throw new ForbiddenError(`Client ${r.client} is not an active staked node`)
+    if (client.active === zeroAddress) throw new ForbiddenError(`Client ${r.client} is not an active staked node`)
     if (client.active.toLowerCase() === mine.operator.toLowerCase()) throw new ForbiddenError(`Client ${r.client} belongs to this node's operator`)
     const h = this.#heldState(r.epoch, r.client)
     const cumulative = Number(r.cumulativeBytes)
@@ -513,8 +512,8 @@ export class ReceiptService {
   /** Headers identifying this node on GET /content to `server` (none unless this node is an active staked node). */
   async contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>> {
     const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
-    this.#selfActive = self !== undefined && self.active !== ZERO
-    if (!self || self.active === ZERO) return {}
+    this.#selfActive = self !== undefined && self.active !== zeroAddress
+    if (!self || self.active === zeroAddress) return {}
     const ts = Math.floor(Date.now() / 1000)
     // A fresh nonce: the same range asked twice in one second must not read as a replay (signatures are deterministic).
     const nonce = randomBytes(8).toString('hex')

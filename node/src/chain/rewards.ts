@@ -1,4 +1,4 @@
-import { encodeFunctionData, parseSignature, signatureToCompactSignature } from 'viem'
+import { encodeFunctionData, parseSignature, signatureToCompactSignature, zeroAddress } from 'viem'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
@@ -35,7 +35,6 @@ export const SUBMIT_BASE_GAS = 80_000
 export const SUBMIT_GAS_PER_RECEIPT = 45_000
 /** Automatic submission waits this long after an epoch ends (at most a quarter of the settlement delay). */
 const SUBMIT_GRACE_SEC = 600
-const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
 
 function popcount(x: bigint): number {
   let n = 0
@@ -219,7 +218,7 @@ export class RewardsService {
     if (!mine) return []
     for (const a of this.uptime.received(epoch)) {
       const stake = await this.receipts.stakeOf(a.peer).catch(() => undefined)
-      if (!stake || stake.active === ZERO_ADDRESS || stake.active.toLowerCase() === mine.operator.toLowerCase()) continue
+      if (!stake || stake.active === zeroAddress || stake.active.toLowerCase() === mine.operator.toLowerCase()) continue
       const count = popcount(a.slots)
       const key = stake.active.toLowerCase()
       const held = best.get(key)

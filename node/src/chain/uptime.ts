@@ -1,5 +1,5 @@
 import { typedData } from '@dcmx/deployments'
-import { recoverTypedDataAddress } from 'viem'
+import { recoverTypedDataAddress, zeroAddress } from 'viem'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
@@ -13,7 +13,6 @@ import type { ChainService } from './service.ts'
 import type { ReceiptService } from './receipts.ts'
 
 const SLOTS = 256
-const ZERO = '0x0000000000000000000000000000000000000000'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS uptime_seen (epoch INTEGER NOT NULL, peer TEXT NOT NULL, slots TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (epoch, peer));
@@ -145,7 +144,7 @@ export class UptimeService {
     const signer = await recoverTypedDataAddress({ ...this.#typed(self, a.epoch, BigInt(a.slots)), signature: a.signature as Hex }).catch(() => undefined)
     if (!signer || signer.toLowerCase() !== a.peer.toLowerCase()) throw new ForbiddenError(`Attestation signature is not ${a.peer}'s`)
     const [peer, mine] = await Promise.all([this.#c.receipts.stakeOf(a.peer), this.#c.receipts.stakeOf(self)])
-    if (peer.active === ZERO || peer.active.toLowerCase() === mine.operator.toLowerCase()) throw new ForbiddenError(`${a.peer} is not a staked node of another operator`)
+    if (peer.active === zeroAddress || peer.active.toLowerCase() === mine.operator.toLowerCase()) throw new ForbiddenError(`${a.peer} is not a staked node of another operator`)
     this.#c.db
       .prepare('INSERT INTO uptime_received (epoch, peer, slots, signature) VALUES (?, ?, ?, ?) ON CONFLICT (epoch, peer) DO UPDATE SET slots = excluded.slots, signature = excluded.signature')
       .run(a.epoch, a.peer.toLowerCase(), a.slots, a.signature)
