@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { parseEther } from 'viem'
 
 import { tempDir } from '../helpers.ts'
-import { deployProtocol } from './protocol.ts'
-import { startTestChain } from './test-chain.ts'
+import { fund, protocolChain, until } from './protocol.ts'
 import type { TestChain } from './test-chain.ts'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
@@ -42,36 +41,18 @@ function jobOnDisk(dataDir: string, key: string): { status: string; attempts: st
   }
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const t0 = Date.now()
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe('a node killed between signing and broadcasting', () => {
-  let chain: TestChain
-  let protocol: Awaited<ReturnType<typeof deployProtocol>>
-  before(async () => {
-    chain = await startTestChain()
-    protocol = await deployProtocol(chain)
-  })
-  after(() => chain.close())
+  const ctx = protocolChain()
 
   it('lands the stored transaction exactly once after a SIGKILL and a restart', async () => {
     await using dir = await tempDir('dcmx-crash-')
-    const contracts = protocol.contracts as unknown as Record<string, string>
-    let node = await startProcess(dir.path, chain, contracts)
+    const contracts = ctx.protocol.contracts as unknown as Record<string, string>
+    let node = await startProcess(dir.path, ctx.chain, contracts)
     try {
       const peerId = ((await (await fetch(`${node.url}/ping`)).json()) as { peer_id: `0x${string}` }).peer_id
-      const [, holder] = protocol.wallets
-      await holder.sendTransaction({ to: peerId, value: parseEther('1') })
-      await protocol.deployed.token.write.transfer([peerId, parseEther('10000')], { account: holder.account })
+      await fund(ctx.protocol, peerId, { eth: '1', dcmx: '10000' })
       // The RPC accepts everything but broadcasts: the approve gets signed and stored, then the process dies.
-      chain.refuse.add('eth_sendRawTransaction')
+      ctx.chain.refuse.add('eth_sendRawTransaction')
       const token = (await readFile(join(dir.path, 'api-token'), 'utf8')).trim()
       const res = await fetch(`${node.url}/stake`, {
         method: 'POST',
@@ -85,19 +66,19 @@ describe('a node killed between signing and broadcasting', () => {
       })
       node.proc.kill('SIGKILL')
       await once(node.proc, 'exit')
-      chain.refuse.delete('eth_sendRawTransaction')
-      assert.equal(await chain.publicClient.getTransactionCount({ address: peerId }), 0, 'nothing reached the chain')
+      ctx.chain.refuse.delete('eth_sendRawTransaction')
+      assert.equal(await ctx.chain.publicClient.getTransactionCount({ address: peerId }), 0, 'nothing reached the chain')
 
-      node = await startProcess(dir.path, chain, contracts)
+      node = await startProcess(dir.path, ctx.chain, contracts)
       await until('the stake to land', async () => {
-        const n = (await protocol.deployed.staking.read.nodeOf([peerId])) as { stake: bigint }
+        const n = (await ctx.protocol.deployed.staking.read.nodeOf([peerId])) as { stake: bigint }
         return n.stake === parseEther('10000') ? true : undefined
       })
       const approve = jobOnDisk(dir.path, 'stake:approve:crash')
       assert.equal(JSON.parse(approve?.attempts ?? '[]')[0].hash, JSON.parse(signed.attempts)[0].hash, 'the stored bytes were sent, not a new transaction')
-      assert.equal(await chain.publicClient.getTransactionCount({ address: peerId }), 2, 'approve and register, once each')
+      assert.equal(await ctx.chain.publicClient.getTransactionCount({ address: peerId }), 2, 'approve and register, once each')
     } finally {
-      chain.refuse.delete('eth_sendRawTransaction')
+      ctx.chain.refuse.delete('eth_sendRawTransaction')
       node.proc.kill('SIGTERM')
       await once(node.proc, 'exit').catch(() => {})
     }

@@ -1,8 +1,11 @@
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
+import { parseEther } from 'viem'
 import type { Address, Hex } from 'viem'
 
 import type { ProtocolContracts } from '../../src/chain/contracts.ts'
+import { startTestChain } from './test-chain.ts'
 import type { TestChain } from './test-chain.ts'
 
 /** A deployed contract as hardhat-viem returns it (viem's `getContract`). */
@@ -51,5 +54,41 @@ export function chainConfig(chain: TestChain, protocol: { contracts: ProtocolCon
     pollMs: extra.pollMs ?? 100,
     contracts: protocol.contracts as Record<string, Address>,
     fromBlock: protocol.fromBlock,
+  }
+}
+
+export type Protocol = Awaited<ReturnType<typeof deployProtocol>>
+
+/**
+ * For a `describe`: a fresh test chain with the protocol deployed before its tests, closed after them. Read
+ * `ctx.chain` and `ctx.protocol` inside the tests (they are set by the `before` hook).
+ */
+export function protocolChain(): { chain: TestChain; protocol: Protocol } {
+  const ctx = {} as { chain: TestChain; protocol: Protocol }
+  before(async () => {
+    ctx.chain = await startTestChain()
+    ctx.protocol = await deployProtocol(ctx.chain)
+  })
+  after(() => ctx.chain.close())
+  return ctx
+}
+
+/** Gives `to` ETH for gas and DCMX from demo holder `holder` (Hardhat account 1..5). */
+export async function fund(protocol: Protocol, to: Address, amounts: { eth: string; dcmx: string }, holder = 1): Promise<void> {
+  const wallet = protocol.wallets[holder] as Protocol['wallets'][number]
+  await wallet.sendTransaction({ to, value: parseEther(amounts.eth) })
+  await protocol.deployed.token.write.transfer([to, parseEther(amounts.dcmx)], { account: wallet.account })
+}
+
+/** Polls `probe` until it answers something truthy, which it returns (running `step` between tries, e.g. mining a
+ * block); fails after `ms`. */
+export async function until<T>(what: string, probe: () => T | Promise<T>, opts: { step?: () => Promise<unknown>; ms?: number } = {}): Promise<NonNullable<T>> {
+  const t0 = Date.now()
+  for (;;) {
+    const v = await probe()
+    if (v) return v as NonNullable<T>
+    if (Date.now() - t0 > (opts.ms ?? 30_000)) throw new Error(`timed out waiting for ${what}`)
+    if (opts.step) await opts.step()
+    await new Promise((r) => setTimeout(r, 25))
   }
 }

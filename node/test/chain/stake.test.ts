@@ -6,27 +6,17 @@ import { typedData } from '@dcmx/deployments'
 
 import { stakeResponseSchema, stakeSignatureResponseSchema } from '../../src/api.ts'
 import { startNode, TOKEN } from '../helpers.ts'
-import { chainConfig, deployProtocol } from './protocol.ts'
-import { startTestChain } from './test-chain.ts'
-import type { TestChain } from './test-chain.ts'
+import { chainConfig, fund, protocolChain } from './protocol.ts'
 
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
 
 describe('staking a node and its chain metrics', () => {
-  let chain: TestChain
-  let protocol: Awaited<ReturnType<typeof deployProtocol>>
-  before(async () => {
-    chain = await startTestChain()
-    protocol = await deployProtocol(chain)
-  })
-  after(() => chain.close())
+  const ctx = protocolChain()
 
   it('stakes from the node wallet once (approve, then registerNode), even when the request is retried', async () => {
-    const node = await startNode({ chain: chainConfig(chain, protocol) })
+    const node = await startNode({ chain: chainConfig(ctx.chain, ctx.protocol) })
     try {
-      const [, holder] = protocol.wallets
-      await holder.sendTransaction({ to: node.account.address, value: parseEther('1') })
-      await protocol.deployed.token.write.transfer([node.account.address, parseEther('12000')], { account: holder.account })
+      await fund(ctx.protocol, node.account.address, { eth: '1', dcmx: '12000' })
       const request = { amount: String(parseEther('10000')), request_id: 'first-stake' }
       const first = stakeResponseSchema.parse(await (await fetch(`${node.url}/stake`, { method: 'POST', headers: auth, body: JSON.stringify(request) })).json())
       assert.deepEqual(first.jobs, ['stake:approve:first-stake', 'stake:register'])
@@ -34,14 +24,14 @@ describe('staking a node and its chain metrics', () => {
       for (const key of first.jobs) {
         for (let i = 0; i < 50 && node.chain?.outbox.get(key)?.status !== 'done'; i++) {
           await node.chain?.outbox.tick()
-          await chain.mine()
+          await ctx.chain.mine()
         }
         assert.equal(node.chain?.outbox.get(key)?.status, 'done', key)
       }
-      const staked = (await protocol.deployed.staking.read.nodeOf([node.account.address])) as { operator: string; stake: bigint }
+      const staked = (await ctx.protocol.deployed.staking.read.nodeOf([node.account.address])) as { operator: string; stake: bigint }
       assert.equal(staked.operator, node.account.address)
       assert.equal(staked.stake, parseEther('10000'))
-      assert.equal(await protocol.deployed.token.read.balanceOf([node.account.address]), parseEther('2000'))
+      assert.equal(await ctx.protocol.deployed.token.read.balanceOf([node.account.address]), parseEther('2000'))
 
       await node.chain?.indexer.sync()
       const metrics = await (await fetch(`${node.url}/metrics`)).text()
@@ -55,14 +45,14 @@ describe('staking a node and its chain metrics', () => {
   })
 
   it('gives a separate operator wallet the node key\'s registration signature, and refuses bad requests', async () => {
-    const node = await startNode({ chain: chainConfig(chain, protocol) })
+    const node = await startNode({ chain: chainConfig(ctx.chain, ctx.protocol) })
     try {
-      const [, , operator] = protocol.wallets
+      const [, , operator] = ctx.protocol.wallets
       const res = await fetch(`${node.url}/stake/signature?operator=${operator.account.address}`, { headers: auth })
       const { signature } = stakeSignatureResponseSchema.parse(await res.json())
       const valid = await verifyTypedData({
         address: node.account.address,
-        domain: { ...typedData.nodeRegistration.domain, chainId: 31337, verifyingContract: protocol.contracts.NodeStaking },
+        domain: { ...typedData.nodeRegistration.domain, chainId: 31337, verifyingContract: ctx.protocol.contracts.NodeStaking },
         types: typedData.nodeRegistration.types,
         primaryType: typedData.nodeRegistration.primaryType,
         message: { node: node.account.address, operator: operator.account.address },

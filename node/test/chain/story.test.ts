@@ -9,23 +9,12 @@ import type { Hex } from 'viem'
 import { catalogTrackResponseSchema, trackSchema } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
-import { chainConfig, deployProtocol } from './protocol.ts'
-import { startTestChain } from './test-chain.ts'
-import type { TestChain } from './test-chain.ts'
+import { chainConfig, fund, protocolChain, until } from './protocol.ts'
 
 const MiB = 1 << 20
 const SIZE = 6 * MiB
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
 type Node = DcmxNode & { cleanup: () => Promise<void> }
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, step?: () => Promise<unknown>, ms = 30_000): Promise<void> {
-  const t0 = Date.now()
-  while (!(await probe())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-    if (step) await step()
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 /**
  * The whole story on a real chain with real nodes: deploy, stake three nodes, an artist signs a registration that
@@ -34,35 +23,26 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, step
  * formula for the bytes served; the catalog shows the track registered to the artist.
  */
 describe('the node on chain, end to end', () => {
-  let chain: TestChain
-  let protocol: Awaited<ReturnType<typeof deployProtocol>>
+  const ctx = protocolChain()
   const nodes: Node[] = []
-
-  before(async () => {
-    chain = await startTestChain()
-    protocol = await deployProtocol(chain)
-  })
   after(async () => {
     for (const n of nodes) await n.cleanup()
-    await chain.close()
   })
 
   async function advance(seconds: number): Promise<void> {
-    await chain.provider.request({ method: 'evm_increaseTime', params: [seconds] })
-    await chain.mine()
+    await ctx.chain.provider.request({ method: 'evm_increaseTime', params: [seconds] })
+    await ctx.chain.mine()
   }
 
   /** A node on chain, funded by a demo holder, staking 10,000 DCMX from its own wallet (its own operator). */
   async function stakedNode(holderIndex: number, peers: Node[] = []): Promise<Node> {
     const node = (await startNode({
-      chain: chainConfig(chain, protocol),
+      chain: chainConfig(ctx.chain, ctx.protocol),
       rewards: { auto: false, stakeCacheMs: 0, receiptWaitMs: 1500 },
       peers: peers.map((p) => ({ host: '127.0.0.1', port: Number(new URL(p.url).port) })),
     })) as Node
     nodes.push(node)
-    const holder = protocol.wallets[holderIndex] as (typeof protocol.wallets)[number]
-    await holder.sendTransaction({ to: node.account.address, value: parseEther('5') })
-    await protocol.deployed.token.write.transfer([node.account.address, parseEther('10000')], { account: holder.account })
+    await fund(ctx.protocol, node.account.address, { eth: '5', dcmx: '10000' }, holderIndex)
     const res = await fetch(`${node.url}/stake`, { method: 'POST', headers: auth, body: JSON.stringify({ amount: String(parseEther('10000')), request_id: 'story' }) })
     assert.equal(res.status, 200)
     await node.chain?.outbox.wait('stake:register')
@@ -79,8 +59,8 @@ describe('the node on chain, end to end', () => {
     const up = await upload(a, bytes, { title: 'Tidal', artist: 'Mara' })
     assert.equal(up.status, 201)
     const track = trackSchema.parse(((await up.json()) as { track: unknown }).track)
-    const artist = protocol.wallets[6] as (typeof protocol.wallets)[number]
-    const registry = protocol.deployed.trackRegistry
+    const artist = ctx.protocol.wallets[6] as (typeof ctx.protocol.wallets)[number]
+    const registry = ctx.protocol.deployed.trackRegistry
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
     const message = {
       contentHash: `0x${track.content_hash}` as Hex,
@@ -108,11 +88,11 @@ describe('the node on chain, end to end', () => {
       body: JSON.stringify({ artist: artist.account.address, deadline: String(deadline), signature, duration: 180, title: 'Tidal', artist_name: 'Mara' }),
     })
     assert.equal(reg.status, 202, await reg.clone().text())
-    await until('the registration to land', async () => (await a.registration?.get(track.content_hash))?.state === 'registered', () => chain.mine())
+    await until('the registration to land', async () => (await a.registration?.get(track.content_hash))?.state === 'registered', { step: () => ctx.chain.mine() })
     assert.equal(getAddress(((await registry.read.getTrack([`0x${track.content_hash}`])) as { artist: string }).artist), getAddress(artist.account.address))
 
     // B and C fetch from A, verified against the manifest root on chain (the whole-file pass is skipped).
-    const rewards = protocol.deployed.rewards
+    const rewards = ctx.protocol.deployed.rewards
     const epoch = Number(await rewards.read.currentEpoch())
     for (const client of [b, c]) {
       await client.gossip.round()
@@ -131,7 +111,7 @@ describe('the node on chain, end to end', () => {
     await advance(p.epochLength)
     await a.rewards?.receipts.refresh()
     const { jobs } = (await a.rewards?.submit(epoch)) as { jobs: string[] }
-    chain.down = true
+    ctx.chain.down = true
     try {
       await a.chain?.outbox.tick()
       await a.chain?.outbox.tick()
@@ -141,10 +121,10 @@ describe('the node on chain, end to end', () => {
       assert.equal(res.status, 206)
       assert.equal((await res.arrayBuffer()).byteLength, 1024)
     } finally {
-      chain.down = false
+      ctx.chain.down = false
     }
     for (const key of jobs) await a.chain?.outbox.wait(key)
-    const submitted = await protocol.deployed.rewards.read.serverEpoch([a.account.address, epoch])
+    const submitted = await ctx.protocol.deployed.rewards.read.serverEpoch([a.account.address, epoch])
     assert.equal((submitted as { bytesServed: bigint; clients: number }).bytesServed, BigInt(2 * SIZE))
     assert.equal((submitted as { clients: number }).clients, 2)
     // Resubmitting is a no-op: the same job keys.
@@ -153,12 +133,12 @@ describe('the node on chain, end to end', () => {
     // After settlement A claims; its wallet (its own operator) gets exactly the formula: 2 clients of 10 for diversity.
     await advance(p.settlementDelay)
     await a.rewards?.receipts.refresh()
-    const before = (await protocol.deployed.token.read.balanceOf([a.account.address])) as bigint
+    const before = (await ctx.protocol.deployed.token.read.balanceOf([a.account.address])) as bigint
     await a.rewards?.claim(epoch)
     await a.chain?.outbox.wait(`claim:${epoch}`)
     const target = BigInt(p.diversityTarget)
     const expected = (BigInt(2 * SIZE) * p.rewardPerUnit * (10_000n * target + 2n * BigInt(p.diversityBonusBps))) / (10_000n * target * BigInt(100 * MiB))
-    assert.equal(((await protocol.deployed.token.read.balanceOf([a.account.address])) as bigint) - before, expected)
+    assert.equal(((await ctx.protocol.deployed.token.read.balanceOf([a.account.address])) as bigint) - before, expected)
 
     // Any node's catalog shows the track registered to the artist.
     await c.chain?.indexer.sync()
