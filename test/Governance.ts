@@ -263,6 +263,29 @@ describe("Governance", () => {
       return { proposalId, args, descriptionHash };
     }
 
+    /**
+     * A change of governance delays proposed before an unstake request, and a slash of all of node A proposed a minute
+     * before that request's unbonding ends; both voted for, queued at their earliest, and the change executed first.
+     */
+    async function slashRacing(f: Fixture, node: `0x${string}`, target: `0x${string}`, calldata: `0x${string}`, description: string) {
+      const change = await propose(f, target, calldata, description);
+      await f.staking.write.requestUnstake([node, 3n * MIN_STAKE], { account: f.operatorA.account });
+      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([node]);
+      await networkHelpers.time.increaseTo(unbondedAt - 60);
+      const slash = await propose(f, f.staking.address, slashCall(f, node, 3n * MIN_STAKE), "slash A");
+      await networkHelpers.time.increase(VOTING_DELAY + 1);
+      await f.governor.write.castVote([change.proposalId, Vote.For], { account: f.voter.account });
+      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([change.proposalId])) + 1);
+      await f.governor.write.queue([...change.args, change.descriptionHash]);
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
+      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
+      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
+      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([change.proposalId])));
+      await f.governor.write.execute([...change.args, change.descriptionHash]);
+      return { slash, unbondedAt, slashEta };
+    }
+
     const slashCall = (f: Fixture, node: `0x${string}`, amount: bigint) =>
       encodeFunctionData({ abi: f.staking.abi, functionName: "slash", args: [node, amount, f.timelock.address, keccak256(stringToHex("fraud"))] });
 
@@ -360,23 +383,14 @@ describe("Governance", () => {
     it("keeps the stake until an in-flight slash executes when governance shortens the voting period meanwhile", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const A = await slashable(f);
-      const lower = await propose(f, f.governor.address, encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }), "shorter votes");
-      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
-      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
       // Slash proposed within the unbonding delay, under the 3-day voting period (latency 5 days).
-      await networkHelpers.time.increaseTo(unbondedAt - 60);
-      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
-      await networkHelpers.time.increase(VOTING_DELAY + 1);
-      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
-      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
-      // Both queued at the earliest; the shorter period executes first.
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
-      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
-      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
-      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
-      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      const { slash, unbondedAt, slashEta } = await slashRacing(
+        f,
+        A.address,
+        f.governor.address,
+        encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] }),
+        "shorter votes",
+      );
       const changedAt = await networkHelpers.time.latest();
       // Live latency is 3 days now, but the slash in flight still runs on the 3-day period: 5 days hold.
       assert.equal(await f.governor.read.votingPeriod(), BigInt(DAY));
@@ -398,21 +412,13 @@ describe("Governance", () => {
     it("keeps the stake until a queued slash executes when governance lowers the timelock delay meanwhile", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const A = await slashable(f);
-      const lower = await propose(f, f.timelock.address, encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [0n] }), "no timelock delay");
-      await f.staking.write.requestUnstake([A.address, 3n * MIN_STAKE], { account: f.operatorA.account });
-      const [{ unbondedAt }] = await f.staking.read.unstakeRequestsOf([A.address]);
-      await networkHelpers.time.increaseTo(unbondedAt - 60);
-      const slash = await propose(f, f.staking.address, slashCall(f, A.address, 3n * MIN_STAKE), "slash A");
-      await networkHelpers.time.increase(VOTING_DELAY + 1);
-      await f.governor.write.castVote([lower.proposalId, Vote.For], { account: f.voter.account });
-      await f.governor.write.castVote([slash.proposalId, Vote.For], { account: f.voter.account });
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([lower.proposalId])) + 1);
-      await f.governor.write.queue([...lower.args, lower.descriptionHash]);
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalDeadline([slash.proposalId])) + 1);
-      await f.governor.write.queue([...slash.args, slash.descriptionHash]);
-      const slashEta = Number(await f.governor.read.proposalEta([slash.proposalId]));
-      await networkHelpers.time.increaseTo(Number(await f.governor.read.proposalEta([lower.proposalId])));
-      await f.governor.write.execute([...lower.args, lower.descriptionHash]);
+      const { slash, unbondedAt, slashEta } = await slashRacing(
+        f,
+        A.address,
+        f.timelock.address,
+        encodeFunctionData({ abi: f.timelock.abi, functionName: "updateDelay", args: [0n] }),
+        "no timelock delay",
+      );
       assert.equal(await f.timelock.read.getMinDelay(), 0n);
       // With the live latency (4 days) the stake would be withdrawable now, before the slash can execute.
       const now = await networkHelpers.time.latest();
@@ -464,12 +470,10 @@ describe("Governance", () => {
       await f.governor.write.execute([...slash.args, slash.descriptionHash]);
       assert.equal((await f.staking.read.nodeOf([A.address])).unbonding, 0n);
     });
+
     it("does not let anyone stretch an old latency hold by queueing proposals made after the change", async () => {
       const f = await networkHelpers.loadFixture(fixture);
-      const A = nodeKey("gov-hold");
-      await registerNode(f, f.operatorA, A, 3n * MIN_STAKE);
-      await f.token.write.transfer([f.voter.account.address, parseEther("5000000")]);
-      await f.token.write.delegate([f.voter.account.address], { account: f.voter.account });
+      const A = await slashable(f);
       const shorter = encodeFunctionData({ abi: f.governor.abi, functionName: "setVotingPeriod", args: [DAY] });
       await pass(f, f.governor.address, shorter, "shorter votes", [f.voter]);
       const changedAt = await networkHelpers.time.latest();
