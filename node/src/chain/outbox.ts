@@ -502,7 +502,7 @@ export class Outbox extends EventEmitter<{ job: [Job] }> {
 }
 
 /** Revert data from a viem error chain, if the node reverted (rather than being unreachable). */
-export function revertData(err: unknown): Hex | undefined {
+function revertData(err: unknown): Hex | undefined {
   if (!(err instanceof BaseError)) return undefined
   let data: Hex | undefined
   err.walk((e) => {
