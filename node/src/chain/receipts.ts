@@ -183,7 +183,10 @@ export class ReceiptService {
 
   async start(): Promise<void> {
     await this.refresh().catch((err: unknown) => this.#log.warn({ err: (err as Error).message.split('\n')[0] }, 'cannot read the epoch yet'))
-    this.#timer = setInterval(() => void this.refresh().catch(() => {}), this.#init.pollMs)
+    // The timer only refreshes when nothing is in flight, so a slow RPC does not pile reads up.
+    this.#timer = setInterval(() => {
+      if (!this.#refreshing) void this.refresh().catch(() => {})
+    }, this.#init.pollMs)
     this.#timer.unref()
   }
 
@@ -196,8 +199,16 @@ export class ReceiptService {
 
   /** Re-reads the current epoch, its times and the chain clock. */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined))
-    return this.#refreshing
+    // A caller gets a read that starts after its call: one already in flight may have read the chain before the
+    // caller's last transaction or time jump, so it is queued behind, not shared.
+    const run = (this.#refreshing ?? Promise.resolve()).catch(() => {}).then(() => this.#refresh())
+    this.#refreshing = run
+    void run
+      .finally(() => {
+        if (this.#refreshing === run) this.#refreshing = undefined
+      })
+      .catch(() => {})
+    return run
   }
 
   async #refresh(): Promise<void> {
