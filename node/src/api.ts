@@ -176,3 +176,4 @@ export type ErrorResponse = z.infer<typeof errorResponseSchema>
 export * from './api/receipts.ts'
 export * from './api/catalog.ts'
 export * from './api/stake.ts'
+export * from './api/uploads.ts'

@@ -63,6 +63,11 @@ export class PayloadTooLargeError extends DcmxError {
   }
 }
 
+/** A budget (bytes per wallet per day, ...) is used up; retry later. */
+export class QuotaExceededError extends DcmxError {
+  override name = 'QuotaExceededError'
+}
+
 export class HashMismatchError extends DcmxError {
   override name = 'HashMismatchError'
   constructor(expected: string, actual: string) {

@@ -13,6 +13,7 @@ import {
   PayloadTooLargeError,
   PeerRequestError,
   PeerTableFullError,
+  QuotaExceededError,
   RangeNotSatisfiableError,
   UnauthorizedError,
   ValidationError,
@@ -29,6 +30,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof NotCachedError) return 412
   if (err instanceof PayloadTooLargeError) return 413
   if (err instanceof RangeNotSatisfiableError) return 416
+  if (err instanceof QuotaExceededError) return 429
   if (err instanceof PeerRequestError) return 502
   if (err instanceof PeerTableFullError) return 503
   if (err instanceof DcmxError) return 500

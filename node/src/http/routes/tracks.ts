@@ -5,22 +5,29 @@ import { addTrackQuerySchema } from '../../api.ts'
 import type { AddTrackResponse } from '../../api.ts'
 import type { NodeConfig } from '../../core/config.ts'
 import { PayloadTooLargeError, ValidationError } from '../../core/errors.ts'
-import { requireOperator } from '../auth.ts'
 import type { ServerComponents } from '../server.ts'
+import { createUploadAuth } from '../upload-auth.ts'
 import { validate } from '../validate.ts'
 
 /**
  * POST /tracks?title=&artist=[&album=&duration=] with the raw audio as the body
- * (Content-Type application/octet-stream or audio/*). Operator token required.
+ * (Content-Type application/octet-stream or audio/*). The operator token, or a wallet's signed upload
+ * authorization (src/http/upload-auth.ts) within its daily budget.
  */
 export function registerTrackRoutes(app: FastifyInstance, { node }: ServerComponents, init: NodeConfig): void {
+  const authorize = createUploadAuth({
+    apiToken: node.apiToken,
+    peerId: node.peerId,
+    walletBytesPerDay: init.walletUploadBytesPerDay,
+    totalBytesPerDay: init.walletUploadTotalBytesPerDay,
+  })
   app.post('/tracks', {
     onRequest: [
-      requireOperator(node.apiToken),
       async (req) => {
         const declared = Number(req.headers['content-length'] ?? 0)
         if (declared > init.maxUploadBytes) throw new PayloadTooLargeError(init.maxUploadBytes)
       },
+      authorize,
     ],
     handler: async (req, reply): Promise<AddTrackResponse> => {
       const meta = validate(addTrackQuerySchema, req.query, 'track metadata')

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+
+import { UPLOAD_AUTH_MAX_SEC, UPLOAD_HEADERS, uploadAuthMessage } from '../../src/api.ts'
+import type { DcmxNode } from '../../src/node.ts'
+import { randomBytesOf, startNode, upload } from '../helpers.ts'
+
+type TestNode = DcmxNode & { cleanup: () => Promise<void> }
+
+const KIB = 1024
+
+describe('wallet-signed uploads (POST /tracks without the operator token)', () => {
+  let n: TestNode
+  let other: TestNode
+  const alice = privateKeyToAccount(generatePrivateKey())
+  const mallory = privateKeyToAccount(generatePrivateKey())
+  const now = () => Math.floor(Date.now() / 1000)
+
+  async function auth(account: PrivateKeyAccount, opts: { node?: string; wallet?: string; expires?: number } = {}): Promise<Record<string, string>> {
+    const wallet = opts.wallet ?? account.address
+    const expires = opts.expires ?? now() + 600
+    const signature = await account.signMessage({ message: uploadAuthMessage(opts.node ?? n.peerId, wallet, expires) })
+    return { [UPLOAD_HEADERS.wallet]: wallet, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature }
+  }
+  const send = (bytes: Uint8Array, headers: Record<string, string>, title = 'Song') =>
+    fetch(`${n.url}/tracks?title=${title}&artist=Alice`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body: bytes })
+
+  before(async () => {
+    n = await startNode({ walletUploadBytesPerDay: 300 * KIB, walletUploadTotalBytesPerDay: 500 * KIB })
+    other = await startNode()
+  })
+  after(async () => {
+    await n.cleanup()
+    await other.cleanup()
+  })
+
+  it('stores a track uploaded with a valid wallet signature', async () => {
+    const res = await send(randomBytesOf(100 * KIB, 1), await auth(alice))
+    assert.equal(res.status, 201)
+    const body = (await res.json()) as { track: { size: number } }
+    assert.equal(body.track.size, 100 * KIB)
+  })
+
+  it('refuses an upload with neither the token nor a signature (401)', async () => {
+    const res = await send(randomBytesOf(KIB, 2), {})
+    assert.equal(res.status, 401)
+    assert.match(((await res.json()) as { message: string }).message, /Upload authorization required/)
+  })
+
+  it("refuses a signature by another wallet, for another node, expired, or valid too long (401), and stores nothing", async () => {
+    const before = ((await (await fetch(`${n.url}/tracks`)).json()) as unknown[]).length
+    const cases = [
+      await auth(mallory, { wallet: alice.address }), // mallory signs claiming alice
+      await auth(alice, { node: other.peerId }), // alice's authorization for another node, replayed here
+      await auth(alice, { expires: now() - 1 }),
+      await auth(alice, { expires: now() + UPLOAD_AUTH_MAX_SEC + 120 }),
+    ]
+    for (const [i, headers] of cases.entries()) {
+      const res = await send(randomBytesOf(KIB, 10 + i), headers)
+      assert.equal(res.status, 401, `case ${i}`)
+    }
+    const tampered = await auth(alice)
+    tampered[UPLOAD_HEADERS.expires] = String(Number(tampered[UPLOAD_HEADERS.expires]) + 1)
+    assert.equal((await send(randomBytesOf(KIB, 20), tampered)).status, 401)
+    const malformed = await send(randomBytesOf(KIB, 21), { ...(await auth(alice)), [UPLOAD_HEADERS.signature]: '0x1234' })
+    assert.equal(malformed.status, 400)
+    assert.equal(((await (await fetch(`${n.url}/tracks`)).json()) as unknown[]).length, before)
+  })
+
+  it("enforces each wallet's daily budget and the node's total (429), while the operator token still works", async () => {
+    // alice used 100 KiB; 250 more would pass 300 KiB
+    const over = await send(randomBytesOf(250 * KIB, 30), await auth(alice))
+    assert.equal(over.status, 429)
+    assert.equal((await send(randomBytesOf(150 * KIB, 31), await auth(alice))).status, 201)
+    // a fresh wallet has its own budget, but the node's total (500 KiB) caps them together: 250 used so far
+    const bob = privateKeyToAccount(generatePrivateKey())
+    assert.equal((await send(randomBytesOf(200 * KIB, 32), await auth(bob))).status, 201)
+    assert.equal((await send(randomBytesOf(100 * KIB, 33), await auth(bob))).status, 429)
+    assert.equal((await upload(n, randomBytesOf(100 * KIB, 34))).status, 201)
+  })
+
+  it('a node with wallet uploads off answers 403', async () => {
+    const closed = await startNode({ walletUploadBytesPerDay: 0 })
+    try {
+      const expires = now() + 600
+      const signature = await alice.signMessage({ message: uploadAuthMessage(closed.peerId, alice.address, expires) })
+      const res = await fetch(`${closed.url}/tracks?title=x&artist=y`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: alice.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature },
+        body: randomBytesOf(KIB, 40),
+      })
+      assert.equal(res.status, 403)
+    } finally {
+      await closed.cleanup()
+    }
+  })
+})
