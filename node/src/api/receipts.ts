@@ -66,3 +66,6 @@ export const rewardsStatusSchema = z.object({
 })
 export type RewardsStatus = z.infer<typeof rewardsStatusSchema>
 export const rewardsActionSchema = z.object({ epoch: z.number().int().min(0).optional() })
+/** POST /rewards/submit and /rewards/claim answer: the epoch acted on and the outbox jobs queued for it. */
+export const rewardsActionResponseSchema = z.object({ epoch: z.number().int(), jobs: z.array(z.string()) })
+export type RewardsActionResponse = z.infer<typeof rewardsActionResponseSchema>

@@ -1,0 +1,34 @@
+'use client'
+
+import Link from 'next/link'
+import { usePathname } from 'next/navigation'
+
+import { WalletButton } from './wallet.tsx'
+
+const LINKS = [
+  ['/', 'Listen'],
+  ['/market', 'Market'],
+  ['/collection', 'My collection'],
+  ['/studio', 'Studio'],
+  ['/operate', 'Operate'],
+  ['/govern', 'Govern'],
+] as const
+
+export function Nav() {
+  const path = usePathname()
+  return (
+    <header className="nav">
+      <Link href="/" className="brand">
+        DCMX
+      </Link>
+      <nav aria-label="Main">
+        {LINKS.map(([href, label]) => (
+          <Link key={href} href={href} aria-current={path === href ? 'page' : undefined}>
+            {label}
+          </Link>
+        ))}
+      </nav>
+      <WalletButton />
+    </header>
+  )
+}
