@@ -7,11 +7,12 @@ import { devWalletProvider } from './dev-wallet.ts'
 
 /** Demo accounts the dev wallet offers on the local chain (Hardhat's accounts; roles as `npm start` prints them). */
 export const DEV_WALLET_ACCOUNTS = [
-  { index: 0, label: 'Deployer' },
-  { index: 1, label: 'Artist' },
-  { index: 2, label: 'Collector 1' },
-  { index: 3, label: 'Collector 2' },
-  { index: 4, label: 'Operator' },
+  { index: 4, label: 'Artist' },
+  { index: 5, label: 'Collector 1' },
+  { index: 6, label: 'Collector 2' },
+  { index: 1, label: 'Operator 1' },
+  { index: 2, label: 'Operator 2' },
+  { index: 3, label: 'Operator 3' },
 ] as const
 
 export function appChain(app: AppConfig): Chain {

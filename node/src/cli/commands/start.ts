@@ -46,6 +46,7 @@ export function registerStart(program: Command): void {
     .option('--rpc-url <url...>', 'JSON-RPC endpoint(s) of the chain; several = fallback in order (omit to run off chain)')
     .option('--chain-id <id>', 'refuse an RPC that serves another chain')
     .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
+    .option('--no-auto-rewards', 'do not submit receipts and claim rewards by itself (use dcmx rewards submit|claim or the web app)')
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
     .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
@@ -78,6 +79,7 @@ export function registerStart(program: Command): void {
                 registerAsOperator: (o.registerAsOperator as unknown) === true,
               }
             : undefined,
+          rewards: { auto: (o.autoRewards as unknown) !== false },
           kuboRpcUrl: o.kuboRpcUrl,
           ipfs: (o.ipfs as unknown) !== false,
         },
