@@ -1,9 +1,10 @@
 'use client'
 
+import dynamic from 'next/dynamic'
 import Link from 'next/link'
 import { usePathname } from 'next/navigation'
 
-import { WalletButton } from './wallet.tsx'
+const WalletArea = dynamic(() => import('./wallet-area.tsx'), { ssr: false, loading: () => <span className="muted">Wallet…</span> })
 
 const LINKS = [
   ['/', 'Listen'],
@@ -28,7 +29,7 @@ export function Nav() {
           </Link>
         ))}
       </nav>
-      <WalletButton />
+      <WalletArea />
     </header>
   )
 }

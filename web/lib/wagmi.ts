@@ -50,6 +50,17 @@ export function getConfig(app: AppConfig) {
   })
 }
 
+const shared = new Map<string, ReturnType<typeof getConfig>>()
+
+/** One config per app config in the browser, so every WalletProvider shares the connection. On the server a fresh
+ * one per render: a shared store there would carry one visitor's cookie state into another's page. */
+export function sharedConfig(app: AppConfig): ReturnType<typeof getConfig> {
+  if (typeof window === 'undefined') return getConfig(app)
+  const key = JSON.stringify(app)
+  if (!shared.has(key)) shared.set(key, getConfig(app))
+  return shared.get(key)!
+}
+
 declare module 'wagmi' {
   interface Register {
     config: ReturnType<typeof getConfig>

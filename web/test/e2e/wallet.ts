@@ -29,7 +29,7 @@ function typedDataFromJson(json: string): TypedDataDefinition {
     types: rest,
     primaryType,
     message: fix(primaryType, message) as Record<string, unknown>,
-  } as TypedDataDefinition
+  } as unknown as TypedDataDefinition
 }
 
 export interface TestWallet {
