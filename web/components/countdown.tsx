@@ -1,17 +1,3 @@
-'use client'
-
-import { useEffect, useState } from 'react'
-
-/** Seconds now, ticking every second (the chain's clock can differ from the browser's by the block time). */
-export function useNow(): number {
-  const [now, setNow] = useState(() => Math.floor(Date.now() / 1000))
-  useEffect(() => {
-    const t = setInterval(() => setNow(Math.floor(Date.now() / 1000)), 1000)
-    return () => clearInterval(t)
-  }, [])
-  return now
-}
-
 export function relative(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds))
   const d = Math.floor(s / 86400)

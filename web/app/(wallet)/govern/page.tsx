@@ -9,6 +9,7 @@ import { useConnection, usePublicClient, useReadContract, useReadContracts } fro
 import { useAppConfig } from '@/app/providers.tsx'
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
+import { useChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { LOCAL_CHAIN_ID } from '@/lib/config.ts'
@@ -24,7 +25,8 @@ export default function GovernPage() {
   const client = usePublicClient()
   const can = useCanWrite()
   const tx = useTx()
-  const votes = useReadContract({ address: deployment?.DCMXGovernor, abi: dcmxGovernorAbi, functionName: 'getVotes', args: address ? [address, BigInt(Math.floor(Date.now() / 1000) - 1)] : undefined, query: { enabled: !!address && !!deployment, refetchInterval: 3_000 } })
+  const { now } = useChainTime()
+  const votes = useReadContract({ address: deployment?.DCMXGovernor, abi: dcmxGovernorAbi, functionName: 'getVotes', args: address ? [address, BigInt(now - 2)] : undefined, query: { enabled: !!address && !!deployment, refetchInterval: 3_000 } })
   const delegate = useReadContract({ address: deployment?.DCMXToken, abi: dcmxTokenAbi, functionName: 'delegates', args: address ? [address] : undefined, query: { enabled: !!address && !!deployment, refetchInterval: 3_000 } })
   const proposals = useQuery({
     queryKey: ['proposals', deployment?.DCMXGovernor],

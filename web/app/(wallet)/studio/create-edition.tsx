@@ -8,6 +8,7 @@ import { useReadContract } from 'wagmi'
 
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
+import { useChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { allowlistRoot, parseAllowlist } from '@/lib/allowlist.ts'
@@ -16,6 +17,7 @@ const toUnix = (local: string) => (local ? Math.floor(new Date(local).getTime() 
 
 export function CreateEdition({ tracks, preselect }: { tracks: CatalogTrack[]; preselect?: string }) {
   const deployment = useDeployment()
+  const chainTime = useChainTime()
   const can = useCanWrite()
   const tx = useTx()
   const maxRoyalty = useReadContract({ address: deployment?.Editions, abi: editionsAbi, functionName: 'maxRoyaltyBps', query: { enabled: !!deployment } })
@@ -47,9 +49,10 @@ export function CreateEdition({ tracks, preselect }: { tracks: CatalogTrack[]; p
       return setError('Prices are amounts of ETH such as 0.05.')
     }
     if (allow.invalid.length) return setError(`Not addresses: ${allow.invalid.slice(0, 3).join(', ')}`)
-    const saleStart = toUnix(start) || Math.floor(Date.now() / 1000)
+    const chainNow = await chainTime.latest()
+    const saleStart = toUnix(start) || chainNow
     const presale = allow.addresses.length
-      ? { merkleRoot: allowlistRoot(allow.addresses), price: presaleWei, start: toUnix(presaleStart) || Math.floor(Date.now() / 1000), perWalletCap: Number(presaleCap) }
+      ? { merkleRoot: allowlistRoot(allow.addresses), price: presaleWei, start: toUnix(presaleStart) || chainNow, perWalletCap: Number(presaleCap) }
       : { merkleRoot: zeroHash, price: 0n, start: 0, perWalletCap: 0 }
     await tx.send('Create edition', {
       address: deployment.Editions,

@@ -8,6 +8,7 @@ import { readContract, signMessage, signTypedData } from 'wagmi/actions'
 
 import { useAppConfig } from '@/app/providers.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
+import { useChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { describeError } from '@/lib/errors.ts'
 import { formatBytes } from '@/lib/format.ts'
@@ -28,6 +29,7 @@ type Step =
 export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => void }) {
   const app = useAppConfig()
   const config = useConfig()
+  const chainTime = useChainTime()
   const deployment = useDeployment()
   const { address } = useConnection()
   const can = useCanWrite()
@@ -57,7 +59,7 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
       const t = uploaded.track
       setS({ step: 'signing', hash: t.content_hash })
       const nonce = await readContract(config, { address: deployment.TrackRegistry, abi: trackRegistryAbi, functionName: 'nonces', args: [address] })
-      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+      const deadline = BigInt((await chainTime.latest()) + 3600)
       const message = {
         contentHash: `0x${t.content_hash}`,
         manifestRoot: `0x${t.manifest_root}`,

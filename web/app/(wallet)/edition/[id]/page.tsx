@@ -5,10 +5,11 @@ import Link from 'next/link'
 import { use, useState } from 'react'
 import { useConnection } from 'wagmi'
 
-import { relative, useNow } from '@/components/countdown.tsx'
+import { relative } from '@/components/countdown.tsx'
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
 import { useCatalogEdition } from '@/hooks/use-catalog.ts'
+import { useChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { allowlistProof, parseAllowlist } from '@/lib/allowlist.ts'
@@ -18,7 +19,7 @@ import { formatEth, shortAddress } from '@/lib/format.ts'
 export default function EditionPage({ params }: { params: Promise<{ id: string }> }) {
   const id = Number(use(params).id)
   const q = useCatalogEdition(id)
-  const now = useNow()
+  const { now } = useChainTime()
   const deployment = useDeployment()
   const { address } = useConnection()
   const can = useCanWrite()
