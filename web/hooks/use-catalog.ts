@@ -40,9 +40,11 @@ function useNodeQuery<S extends z.ZodType>(key: readonly unknown[], path: string
 
 export const useCatalogTracks = (q: string) =>
   useNodeQuery(['tracks', q], `/catalog/tracks?limit=100${q ? `&q=${encodeURIComponent(q)}` : ''}`, catalogTracksResponseSchema, 5_000)
-export const useCatalogTrack = (hash: string) => useNodeQuery(['track', hash], `/catalog/tracks/${hash}`, catalogTrackResponseSchema, 5_000)
+/** `hash` comes from the URL: only a well-formed content hash reaches the node. */
+export const useCatalogTrack = (hash: string) =>
+  useNodeQuery(['track', hash], /^[0-9a-f]{64}$/.test(hash) ? `/catalog/tracks/${hash}` : null, catalogTrackResponseSchema, 5_000)
 export const useCatalogEdition = (id: number) => useNodeQuery(['edition', id], `/catalog/editions/${id}?limit=200`, catalogEditionResponseSchema, 3_000)
-export const useListings = (query = 'active=true') => useNodeQuery(['listings', query], `/catalog/listings?limit=200&${query}`, catalogListingsResponseSchema, 3_000)
+export const useListings = (query: string | null) => useNodeQuery(['listings', query], query === null ? null : `/catalog/listings?limit=200&${query}`, catalogListingsResponseSchema, 3_000)
 export const useOwnedTokens = (address?: string) =>
   useNodeQuery(['owner', address], address ? `/catalog/owners/${address}` : null, catalogOwnerResponseSchema, 3_000)
 export const useArtistSales = (address?: string) =>

@@ -7,13 +7,17 @@ export function allowlistLeaf(address: string): Hex {
 
 const hashPair = (a: Hex, b: Hex): Hex => (BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a])))
 
-/** Parses pasted addresses or CSV (any separators; the first column of each line). Returns unique addresses and the
- * lines that are not addresses. */
+/** Parses pasted addresses or CSV: the first column of each line (a header line `address` is skipped; several
+ * addresses on one line separated by spaces are accepted too). Returns unique addresses and what is not one. */
 export function parseAllowlist(text: string): { addresses: `0x${string}`[]; invalid: string[] } {
   const seen = new Set<string>()
   const addresses: `0x${string}`[] = []
   const invalid: string[] = []
-  for (const raw of text.split(/[\n,;\s]+/)) {
+  const fields = text.split(/\r?\n/).flatMap((line) => {
+    const first = line.split(/[,;\t]/)[0] ?? ''
+    return first.trim().split(/\s+/)
+  })
+  for (const raw of fields) {
     const v = raw.trim().replace(/^"|"$/g, '')
     if (!v || /^address$/i.test(v)) continue
     if (!isAddress(v, { strict: false })) {

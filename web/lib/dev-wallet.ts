@@ -12,9 +12,22 @@ export type Eip1193Provider = {
   removeListener(event: string, listener: Listener): void
 }
 
+/** What the dev wallet passes to the chain: reads, sends and signatures; never test-node controls (hardhat_*, evm_*). */
+const FORWARDED = /^(eth_|net_version$|web3_clientVersion$|personal_sign$)/
+
 export function devWalletProvider(rpcUrl: string, index: number, chainId: number): Eip1193Provider {
   const listeners = new Map<string, Set<Listener>>()
   let id = 0
+  let checked: Promise<void> | null = null
+  /** The RPC itself must be the local chain: a production app with a forgotten DCMX_CHAIN_ID offers no dev wallet
+   * that works against a real node's unlocked accounts. */
+  function checkChain(): Promise<void> {
+    checked ??= rpc('eth_chainId', []).then((hex) => {
+      if (Number(hex) !== chainId || chainId !== 31337) throw Object.assign(new Error('The dev wallet works only against the local Hardhat chain'), { code: 4900 })
+    })
+    checked.catch(() => (checked = null))
+    return checked
+  }
   async function rpc(method: string, params: unknown): Promise<unknown> {
     const res = await fetch(rpcUrl, {
       method: 'POST',
@@ -33,6 +46,7 @@ export function devWalletProvider(rpcUrl: string, index: number, chainId: number
   }
   return {
     async request({ method, params }) {
+      await checkChain()
       switch (method) {
         case 'eth_requestAccounts':
         case 'eth_accounts':
@@ -48,6 +62,7 @@ export function devWalletProvider(rpcUrl: string, index: number, chainId: number
         case 'wallet_revokePermissions':
           return [{ parentCapability: 'eth_accounts' }]
         default:
+          if (!FORWARDED.test(method)) throw Object.assign(new Error(`The dev wallet does not support ${method}`), { code: 4200 })
           return rpc(method, params)
       }
     },

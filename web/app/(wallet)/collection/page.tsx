@@ -87,7 +87,8 @@ function TokenRow({ token, listedPrice }: { token: { token_id: string; edition_i
 export default function CollectionPage() {
   const { address } = useConnection()
   const owned = useOwnedTokens(address)
-  const listings = useListings(address ? `active=true&seller=${address}` : 'active=true')
+  const deployment = useDeployment()
+  const listings = useListings(address && deployment ? `active=true&seller=${address}&nft=${deployment.Editions}` : null)
   if (!address) return <p className="muted">Connect a wallet to see your collection.</p>
   const listed = new Map(listings.data?.listings.map((l) => [l.token_id, l.price_wei]))
   return (

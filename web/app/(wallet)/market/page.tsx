@@ -18,7 +18,7 @@ function ListingRow({ l }: { l: CatalogListing }) {
   const { address } = useConnection()
   const can = useCanWrite()
   const tx = useTx()
-  const royalty = useReadContract({ address: l.nft as `0x${string}`, abi: editionsAbi, functionName: 'royaltyInfo', args: [BigInt(l.token_id), BigInt(l.price_wei)] })
+  const royalty = useReadContract({ address: deployment?.Editions, abi: editionsAbi, functionName: 'royaltyInfo', args: [BigInt(l.token_id), BigInt(l.price_wei)] })
   const mine = address?.toLowerCase() === l.seller.toLowerCase()
   const [receiver, amount] = royalty.data ?? [undefined, undefined]
   return (
@@ -30,14 +30,14 @@ function ListingRow({ l }: { l: CatalogListing }) {
         </p>
       )}
       {mine ? (
-        <button className="secondary" disabled={!can.ok} onClick={() => deployment && tx.send('Cancel listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'cancel', args: [l.nft as `0x${string}`, BigInt(l.token_id)] })}>
+        <button className="secondary" disabled={!can.ok} onClick={() => deployment && tx.send('Cancel listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'cancel', args: [deployment.Editions, BigInt(l.token_id)] })}>
           Cancel listing
         </button>
       ) : (
         <button
           disabled={!can.ok}
           data-testid="buy-listing"
-          onClick={() => deployment && tx.send('Buy listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'buy', args: [l.nft as `0x${string}`, BigInt(l.token_id)], value: BigInt(l.price_wei) })}
+          onClick={() => deployment && tx.send('Buy listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'buy', args: [deployment.Editions, BigInt(l.token_id)], value: BigInt(l.price_wei) })}
         >
           Buy for {formatEth(l.price_wei)}
         </button>
@@ -48,7 +48,9 @@ function ListingRow({ l }: { l: CatalogListing }) {
 }
 
 export default function MarketPage() {
-  const q = useListings()
+  const deployment = useDeployment()
+  // Only DCMX editions: anyone can list a look-alike ERC-721 on the Marketplace, and its "royalty" would be its own.
+  const q = useListings(deployment ? `active=true&nft=${deployment.Editions}` : null)
   const can = useCanWrite()
   return (
     <>
@@ -59,7 +61,9 @@ export default function MarketPage() {
       {q.error && <p className="bad">{describeError(q.error).message}</p>}
       {q.data?.listings.length === 0 && <p className="muted">No active listings.</p>}
       <ul style={{ listStyle: 'none', padding: 0 }}>
-        {q.data?.listings.map((l) => <ListingRow key={`${l.nft}-${l.token_id}`} l={l} />)}
+        {q.data?.listings
+          .filter((l) => l.nft.toLowerCase() === deployment?.Editions.toLowerCase())
+          .map((l) => <ListingRow key={`${l.nft}-${l.token_id}`} l={l} />)}
       </ul>
     </>
   )

@@ -1,7 +1,7 @@
 'use client'
 
 import { trackRegistryAbi, typedData } from '@dcmx/deployments'
-import { pingResponseSchema, registrationResponseSchema, uploadAuthMessage, type TrackRegistration } from '@dcmx/node/api'
+import { manifestSchema, pingResponseSchema, registrationResponseSchema, uploadAuthMessage, type TrackRegistration } from '@dcmx/node/api'
 import { useState } from 'react'
 import { useConfig, useConnection } from 'wagmi'
 import { readContract, signMessage, signTypedData } from 'wagmi/actions'
@@ -11,7 +11,8 @@ import { useCanWrite } from '@/components/wallet.tsx'
 import { useChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { describeError } from '@/lib/errors.ts'
-import { formatBytes } from '@/lib/format.ts'
+import { formatBytes, shortAddress } from '@/lib/format.ts'
+import { hashFile } from '@/lib/local-hash.ts'
 import { nodeRequest } from '@/lib/node-client.ts'
 import { audioDuration, uploadTrack } from '@/lib/upload.ts'
 
@@ -20,6 +21,7 @@ type Step =
   | { step: 'authorizing' }
   | { step: 'uploading'; sent: number; total: number }
   | { step: 'hashing' }
+  | { step: 'verifying' }
   | { step: 'signing'; hash: string }
   | { step: 'registering'; hash: string; registration?: TrackRegistration }
   | { step: 'registered'; hash: string; registration: TrackRegistration }
@@ -57,17 +59,24 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
         (sent, total) => setS(sent >= total ? { step: 'hashing' } : { step: 'uploading', sent, total }),
       )
       const t = uploaded.track
-      setS({ step: 'signing', hash: t.content_hash })
+      // Sign only what this browser computed from the file: a node could answer with another hash or root.
+      setS({ step: 'verifying' })
+      const manifest = await nodeRequest(node, `/manifest/${t.content_hash}`, manifestSchema)
+      const local = await hashFile(file, manifest.chunkSize)
+      if (local.contentHash !== t.content_hash || manifest.contentHash !== local.contentHash || manifest.root !== local.root || manifest.size !== file.size) {
+        throw new Error(`The node at ${node} answered a hash or manifest that does not match your file; nothing was signed. Try another node.`)
+      }
+      setS({ step: 'signing', hash: local.contentHash })
       const nonce = await readContract(config, { address: deployment.TrackRegistry, abi: trackRegistryAbi, functionName: 'nonces', args: [address] })
       const deadline = BigInt((await chainTime.latest()) + 3600)
       const message = {
-        contentHash: `0x${t.content_hash}`,
-        manifestRoot: `0x${t.manifest_root}`,
-        size: BigInt(t.size),
-        duration: Math.round(t.duration),
-        title: t.title,
-        artistName: t.artist,
-        album: t.album ?? '',
+        contentHash: `0x${local.contentHash}`,
+        manifestRoot: `0x${local.root}`,
+        size: BigInt(file.size),
+        duration: Math.round(duration),
+        title,
+        artistName,
+        album,
         metadataURI: '',
         artist: address,
         nonce,
@@ -79,30 +88,33 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
         primaryType: 'Register',
         message,
       })
-      setS({ step: 'registering', hash: t.content_hash })
-      await nodeRequest(node, `/tracks/${t.content_hash}/registration`, registrationResponseSchema, {
+      setS({ step: 'registering', hash: local.contentHash })
+      const requested = await nodeRequest(node, `/tracks/${local.contentHash}/registration`, registrationResponseSchema, {
         body: {
           artist: address,
           deadline: deadline.toString(),
           signature,
           manifest_root: message.manifestRoot,
-          size: t.size,
+          size: file.size,
           duration: message.duration,
-          title: t.title,
-          artist_name: t.artist,
-          album: message.album,
+          title,
+          artist_name: artistName,
+          album,
           metadata_uri: '',
         },
       })
+      const claimedBy = (r: TrackRegistration) => (r.artist.toLowerCase() === address.toLowerCase() ? null : r.artist)
+      if (claimedBy(requested.registration)) throw new Error(`This track's registration is already under way for ${shortAddress(requested.registration.artist)}, not you.`)
       for (;;) {
-        const r = await nodeRequest(node, `/tracks/${t.content_hash}/registration`, registrationResponseSchema.pick({ content_hash: true, registration: true }))
+        const r = await nodeRequest(node, `/tracks/${local.contentHash}/registration`, registrationResponseSchema.pick({ content_hash: true, registration: true }))
+        if (claimedBy(r.registration)) throw new Error(`This track was registered for ${shortAddress(r.registration.artist)}, not you.`)
         if (r.registration.state === 'registered') {
-          setS({ step: 'registered', hash: t.content_hash, registration: r.registration })
-          onRegistered(t.content_hash)
+          setS({ step: 'registered', hash: local.contentHash, registration: r.registration })
+          onRegistered(local.contentHash)
           return
         }
         if (r.registration.state === 'failed') throw new Error(`Registration failed: ${r.registration.reason ?? 'unknown reason'}`)
-        setS({ step: 'registering', hash: t.content_hash, registration: r.registration })
+        setS({ step: 'registering', hash: local.contentHash, registration: r.registration })
         await new Promise((res) => setTimeout(res, 700))
       }
     } catch (error) {
@@ -151,7 +163,7 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
 }
 
 function StepView({ s }: { s: Step }) {
-  const steps = ['authorizing', 'uploading', 'hashing', 'signing', 'registering', 'registered'] as const
+  const steps = ['authorizing', 'uploading', 'hashing', 'verifying', 'signing', 'registering', 'registered'] as const
   if (s.step === 'idle') return null
   if (s.step === 'failed') return <p className={s.cancelled ? 'warn' : 'bad'} role="alert" data-testid="upload-status" data-step="failed">{s.cancelled ? 'Cancelled.' : s.message}</p>
   const at = steps.indexOf(s.step)
@@ -164,8 +176,9 @@ function StepView({ s }: { s: Step }) {
         <li className={at > 0 ? 'ok' : ''}>Authorize the upload (wallet signature)</li>
         <li className={at > 1 ? 'ok' : ''}>Upload</li>
         <li className={at > 2 ? 'ok' : ''}>Hashing and manifest (by the node)</li>
-        <li className={at > 3 ? 'ok' : ''}>Sign the registration (EIP-712)</li>
-        <li className={at > 4 ? 'ok' : ''}>
+        <li className={at > 3 ? 'ok' : ''}>Checking the node's hash and manifest against your file</li>
+        <li className={at > 4 ? 'ok' : ''}>Sign the registration (EIP-712)</li>
+        <li className={at > 5 ? 'ok' : ''}>
           On chain: {s.step === 'registering' && s.registration ? s.registration.state : s.step === 'registered' ? 'registered' : 'waiting'}
           {'registration' in s && s.registration?.register_tx && <span className="mono muted"> {s.registration.register_tx}</span>}
         </li>

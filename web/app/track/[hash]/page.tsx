@@ -11,6 +11,7 @@ import { formatBytes, formatDuration, formatEth, shortAddress } from '@/lib/form
 export default function TrackPage({ params }: { params: Promise<{ hash: string }> }) {
   const { hash } = use(params)
   const q = useCatalogTrack(hash)
+  if (!/^[0-9a-f]{64}$/.test(hash)) return <p className="bad">That is not a track address (64 hex characters).</p>
   if (q.isPending) return <p className="muted">Loading…</p>
   if (q.error) return <p className="bad">{describeError(q.error).message}</p>
   const { track, editions } = q.data
