@@ -38,9 +38,12 @@ export const nodeConfigSchema = z.object({
   raceWidth: z.number().int().min(1).default(3),
   chunkSize: z.number().int().min(1024).default(DEFAULT_CHUNK_SIZE),
   maxUploadBytes: z.number().int().min(1).default(512 * 1024 * 1024),
-  /** Wallet-signed uploads (POST /tracks without the operator token): bytes per wallet and in total per 24 h; 0 = off. */
-  walletUploadBytesPerDay: z.number().int().min(0).default(1024 * 1024 * 1024),
+  /** Wallet-signed uploads (POST /tracks without the operator token): bytes and uploads per wallet and in total per
+   * 24 h. Off by default (0): a fresh wallet costs nothing, so only an operator who wants public uploads opens them. */
+  walletUploadBytesPerDay: z.number().int().min(0).default(0),
   walletUploadTotalBytesPerDay: z.number().int().min(0).default(20 * 1024 * 1024 * 1024),
+  walletUploadsPerDay: z.number().int().min(1).default(50),
+  walletUploadTotalPerDay: z.number().int().min(1).default(2000),
   bodyLimitBytes: z.number().int().min(1024).default(1024 * 1024),
   requestTimeoutMs: z.number().int().min(0).default(30_000),
   rateLimitMax: z.number().int().min(0).default(1200),

@@ -8,6 +8,8 @@ import { UPLOAD_AUTH_MAX_SEC, UPLOAD_HEADERS, uploadAuthMessage } from '../api/u
 import { ForbiddenError, QuotaExceededError, UnauthorizedError, ValidationError } from '../core/errors.ts'
 
 const DAY_MS = 24 * 3600 * 1000
+/** Every upload is charged at least this much, so a budget in bytes also bounds the number of tracks. */
+export const MIN_UPLOAD_CHARGE = 64 * 1024
 
 const headersSchema = z.object({
   wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 20-byte 0x address'),
@@ -24,41 +26,61 @@ export interface UploadAuthInit {
   walletBytesPerDay: number
   /** Bytes all wallets together may upload per 24 h (bounds a swarm of fresh wallets). */
   totalBytesPerDay: number
+  /** Uploads one wallet may make per 24 h. */
+  walletUploadsPerDay: number
+  /** Uploads all wallets together may make per 24 h. */
+  totalUploadsPerDay: number
   now?: () => number
 }
 
+/** Who sent an upload: the operator, or the wallet that signed for it (and what it was charged). */
+export type Uploader = { kind: 'operator' } | { kind: 'wallet'; wallet: `0x${string}`; charged: number }
+
+type Usage = { since: number; bytes: number; uploads: number }
+
 /**
  * Who may upload: the operator (bearer token), or any wallet that signs `uploadAuthMessage` for this node, within
- * its own and the node's daily byte budgets. The budgets are charged by the declared Content-Length before a byte
- * is read (Node's HTTP parser never lets a body run past it), so a refused upload costs no disk.
+ * its own and the node's daily budgets (bytes and uploads). A wallet upload is charged by its declared
+ * Content-Length (at least MIN_UPLOAD_CHARGE) before a byte is read, as Node's HTTP parser never lets a body run
+ * past it; `refund` gives back what was not stored (an aborted, failed or duplicate upload).
  */
 export function createUploadAuth(init: UploadAuthInit) {
   const expected = Buffer.from(init.apiToken)
   const now = init.now ?? Date.now
-  const used = new Map<string, { since: number; bytes: number }>()
-  let total = { since: now(), bytes: 0 }
+  const used = new Map<string, Usage>()
+  let total: Usage = { since: now(), bytes: 0, uploads: 0 }
+  const charges = new WeakMap<FastifyRequest, Uploader>()
+
+  function roll(): void {
+    const t = now()
+    if (t - total.since < DAY_MS) return
+    total = { since: t, bytes: 0, uploads: 0 }
+    used.clear()
+  }
 
   function charge(wallet: string, bytes: number): void {
-    const t = now()
-    if (t - total.since >= DAY_MS) total = { since: t, bytes: 0 }
-    for (const [k, v] of used) if (t - v.since >= DAY_MS) used.delete(k)
-    const mine = used.get(wallet) ?? { since: t, bytes: 0 }
-    if (mine.bytes + bytes > init.walletBytesPerDay) {
-      throw new QuotaExceededError(`This wallet's upload budget on this node is used up (${init.walletBytesPerDay} bytes per 24 h)`)
-    }
-    if (total.bytes + bytes > init.totalBytesPerDay) {
+    roll()
+    const mine = used.get(wallet) ?? { since: total.since, bytes: 0, uploads: 0 }
+    if (mine.uploads + 1 > init.walletUploadsPerDay) throw new QuotaExceededError(`This wallet's uploads to this node are used up for today (${init.walletUploadsPerDay} per 24 h)`)
+    if (mine.bytes + bytes > init.walletBytesPerDay) throw new QuotaExceededError(`This wallet's upload budget on this node is used up (${init.walletBytesPerDay} bytes per 24 h)`)
+    if (total.uploads + 1 > init.totalUploadsPerDay || total.bytes + bytes > init.totalBytesPerDay) {
       throw new QuotaExceededError('This node accepts no more wallet-signed uploads today')
     }
     mine.bytes += bytes
+    mine.uploads += 1
     total.bytes += bytes
+    total.uploads += 1
     used.set(wallet, mine)
   }
 
-  return async (req: FastifyRequest): Promise<void> => {
+  async function authorize(req: FastifyRequest): Promise<void> {
     const h = req.headers.authorization
     if (h !== undefined) {
       const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7) : '')
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return
+      if (given.length === expected.length && timingSafeEqual(given, expected)) {
+        charges.set(req, { kind: 'operator' })
+        return
+      }
       throw new UnauthorizedError('Operator token required', { details: 'send Authorization: Bearer <token from <data-dir>/api-token>' })
     }
     if (req.headers[UPLOAD_HEADERS.signature] === undefined) {
@@ -67,6 +89,9 @@ export function createUploadAuth(init: UploadAuthInit) {
       })
     }
     if (init.walletBytesPerDay === 0) throw new ForbiddenError('This node does not accept wallet-signed uploads')
+    // Cheap checks before the signature's elliptic-curve work.
+    const declared = Number(req.headers['content-length'])
+    if (!Number.isSafeInteger(declared) || declared <= 0) throw new ValidationError('A wallet-signed upload must declare its Content-Length')
     const parsed = headersSchema.safeParse({
       wallet: req.headers[UPLOAD_HEADERS.wallet],
       expires: req.headers[UPLOAD_HEADERS.expires],
@@ -79,8 +104,27 @@ export function createUploadAuth(init: UploadAuthInit) {
     if (expires > nowSec + UPLOAD_AUTH_MAX_SEC) throw new UnauthorizedError(`An upload authorization may last at most ${UPLOAD_AUTH_MAX_SEC} s`)
     const ok = await verifyMessage({ address: wallet as Hex, message: uploadAuthMessage(init.peerId, wallet, expires), signature: signature as Hex }).catch(() => false)
     if (!ok) throw new UnauthorizedError('The upload authorization is not signed by that wallet for this node')
-    const declared = Number(req.headers['content-length'])
-    if (!Number.isSafeInteger(declared) || declared <= 0) throw new ValidationError('A wallet-signed upload must declare its Content-Length')
-    charge(wallet.toLowerCase(), declared)
+    const key = wallet.toLowerCase() as `0x${string}`
+    const charged = Math.max(declared, MIN_UPLOAD_CHARGE)
+    charge(key, charged)
+    charges.set(req, { kind: 'wallet', wallet: key, charged })
   }
+
+  /** Gives back `bytes` of what this request was charged (all of it when the upload stored nothing new). */
+  function refund(req: FastifyRequest, bytes?: number): void {
+    const c = charges.get(req)
+    if (c?.kind !== 'wallet') return
+    const back = Math.min(c.charged, bytes ?? c.charged)
+    c.charged -= back
+    const mine = used.get(c.wallet)
+    if (mine) mine.bytes = Math.max(0, mine.bytes - back)
+    total.bytes = Math.max(0, total.bytes - back)
+    if (bytes === undefined) {
+      if (mine) mine.uploads = Math.max(0, mine.uploads - 1)
+      total.uploads = Math.max(0, total.uploads - 1)
+      charges.delete(req)
+    }
+  }
+
+  return { authorize, refund, uploaderOf: (req: FastifyRequest): Uploader | undefined => charges.get(req) }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { request as rawRequest } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
@@ -94,6 +95,66 @@ describe('wallet-signed uploads (POST /tracks without the operator token)', () =
       assert.equal(res.status, 403)
     } finally {
       await closed.cleanup()
+    }
+  })
+})
+
+describe('wallet-upload budgets: refunds and counts', () => {
+  const alice = privateKeyToAccount(generatePrivateKey())
+  const now = () => Math.floor(Date.now() / 1000)
+  async function headers(n: DcmxNode, account: PrivateKeyAccount = alice): Promise<Record<string, string>> {
+    const expires = now() + 600
+    const signature = await account.signMessage({ message: uploadAuthMessage(n.peerId, account.address, expires) })
+    return { [UPLOAD_HEADERS.wallet]: account.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature }
+  }
+  const send = (n: DcmxNode, bytes: Uint8Array, h: Record<string, string>) =>
+    fetch(`${n.url}/tracks?title=t&artist=a`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...h }, body: bytes })
+
+  it('an upload aborted after its headers is refunded, so declaring and hanging up cannot exhaust the budget', async () => {
+    const n = await startNode({ walletUploadBytesPerDay: 400 * KIB, walletUploadTotalBytesPerDay: 400 * KIB })
+    try {
+      const h = await headers(n)
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve) => {
+          const req = rawRequest(`${n.url}/tracks?title=t&artist=a`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream', 'content-length': String(300 * KIB) } })
+          req.on('error', () => resolve())
+          req.write(Buffer.alloc(10))
+          setTimeout(() => {
+            req.destroy()
+            resolve()
+          }, 150)
+        })
+      }
+      await new Promise((r) => setTimeout(r, 200))
+      const res = await send(n, randomBytesOf(150 * KIB, 50), await headers(n))
+      assert.equal(res.status, 201, await res.text())
+      // a duplicate stores nothing new and is refunded too: 150 + 240 fits in 400 only if it was
+      assert.equal((await send(n, randomBytesOf(150 * KIB, 50), await headers(n))).status, 200)
+      assert.equal((await send(n, randomBytesOf(240 * KIB, 51), await headers(n))).status, 201)
+    } finally {
+      await n.cleanup()
+    }
+  })
+
+  it('tiny uploads are charged the minimum and counted, so a budget in bytes also bounds the number of tracks', async () => {
+    const n = await startNode({ walletUploadBytesPerDay: 1024 * KIB, walletUploadsPerDay: 3, walletUploadTotalPerDay: 4 })
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await send(n, randomBytesOf(10, 60 + i), await headers(n))).status, 201)
+      assert.equal((await send(n, randomBytesOf(10, 70), await headers(n))).status, 429)
+      const bob = privateKeyToAccount(generatePrivateKey())
+      assert.equal((await send(n, randomBytesOf(10, 71), await headers(n, bob))).status, 201)
+      assert.equal((await send(n, randomBytesOf(10, 72), await headers(n, bob))).status, 429, 'the node-wide count is used up')
+    } finally {
+      await n.cleanup()
+    }
+  })
+
+  it('wallet-signed uploads are off unless the operator opens them', async () => {
+    const n = await startNode()
+    try {
+      assert.equal((await send(n, randomBytesOf(KIB, 80), await headers(n))).status, 403)
+    } finally {
+      await n.cleanup()
     }
   })
 })

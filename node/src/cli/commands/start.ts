@@ -37,7 +37,8 @@ export function registerStart(program: Command): void {
     .option('--fanout <n>', 'peers contacted per gossip round', '3')
     .option('--max-peers <n>', 'peer table bound', '4096')
     .option('--max-upload-mib <n>', 'largest accepted upload in MiB', '512')
-    .option('--wallet-upload-mib <n>', 'MiB each wallet may upload per day with a signed authorization (0 = operator only)', '1024')
+    .option('--wallet-upload-mib <n>', 'MiB each wallet may upload per day with a signed authorization (0 = operator only)', '0')
+    .option('--wallet-upload-total-mib <n>', 'MiB all wallets together may upload per day', '20480')
     .option('--rate-limit <n>', 'requests per minute per IP (0 = off)', '1200')
     .option('--chunk-kib <n>', 'manifest chunk size in KiB for content added here', '1024')
     .option('--no-ipfs', 'no CIDs at upload and no /ipfs gateway')
@@ -67,6 +68,7 @@ export function registerStart(program: Command): void {
           maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
           maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
           walletUploadBytesPerDay: parseFlag(intFlag(0, 1 << 30), o.walletUploadMib, '--wallet-upload-mib') * 1024 * 1024,
+          walletUploadTotalBytesPerDay: parseFlag(intFlag(0, 1 << 30), o.walletUploadTotalMib, '--wallet-upload-total-mib') * 1024 * 1024,
           rateLimitMax: parseFlag(intFlag(0, 1_000_000), o.rateLimit, '--rate-limit'),
           chunkSize: parseFlag(intFlag(1, 65536), o.chunkKib, '--chunk-kib') * 1024,
           logLevel: level,

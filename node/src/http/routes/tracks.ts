@@ -6,7 +6,7 @@ import type { AddTrackResponse } from '../../api.ts'
 import type { NodeConfig } from '../../core/config.ts'
 import { PayloadTooLargeError, ValidationError } from '../../core/errors.ts'
 import type { ServerComponents } from '../server.ts'
-import { createUploadAuth } from '../upload-auth.ts'
+import { createUploadAuth, MIN_UPLOAD_CHARGE } from '../upload-auth.ts'
 import { validate } from '../validate.ts'
 
 /**
@@ -15,11 +15,13 @@ import { validate } from '../validate.ts'
  * authorization (src/http/upload-auth.ts) within its daily budget.
  */
 export function registerTrackRoutes(app: FastifyInstance, { node }: ServerComponents, init: NodeConfig): void {
-  const authorize = createUploadAuth({
+  const auth = createUploadAuth({
     apiToken: node.apiToken,
     peerId: node.peerId,
     walletBytesPerDay: init.walletUploadBytesPerDay,
     totalBytesPerDay: init.walletUploadTotalBytesPerDay,
+    walletUploadsPerDay: init.walletUploadsPerDay,
+    totalUploadsPerDay: init.walletUploadTotalPerDay,
   })
   app.post('/tracks', {
     onRequest: [
@@ -27,7 +29,7 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
         const declared = Number(req.headers['content-length'] ?? 0)
         if (declared > init.maxUploadBytes) throw new PayloadTooLargeError(init.maxUploadBytes)
       },
-      authorize,
+      auth.authorize,
     ],
     handler: async (req, reply): Promise<AddTrackResponse> => {
       const meta = validate(addTrackQuerySchema, req.query, 'track metadata')
@@ -39,7 +41,16 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
       req.raw.once('close', () => {
         if (!req.raw.complete) ac.abort()
       })
-      const r = await node.addTrack(body, meta, { signal: ac.signal })
+      let r: AddTrackResponse
+      try {
+        r = await node.addTrack(body, meta, { signal: ac.signal })
+      } catch (error) {
+        auth.refund(req) // nothing stored: an aborted or refused upload costs the wallet nothing
+        throw error
+      }
+      // A duplicate stored nothing new; a stored track is charged its size (at least the minimum).
+      if (!r.created) auth.refund(req)
+      else auth.refund(req, Math.max(0, Number(req.headers['content-length']) - Math.max(r.track.size, MIN_UPLOAD_CHARGE)))
       reply.status(r.created ? 201 : 200)
       return r
     },
