@@ -1,0 +1,34 @@
+/**
+ * Messages the streaming service worker posts to every window client, and a guard to recognise them:
+ *
+ *   navigator.serviceWorker.addEventListener('message', (e) => { if (isStreamMessage(e.data)) ... })
+ */
+import type { StreamEvent } from './source.ts'
+
+export interface StreamMessage {
+  readonly type: 'dcmx-stream'
+  /** `served`: a node served a verified chunk; `bad-chunk`: a node's chunk (or manifest, chunk null) failed
+   * verification (it lied; it is not asked again); `error`: a node refused or failed, or the track cannot play. */
+  readonly kind: 'served' | 'bad-chunk' | 'error'
+  readonly hash: string
+  readonly node: string | null
+  readonly chunk: number | null
+  readonly reason: string | null
+}
+
+export function toStreamMessage(e: StreamEvent): StreamMessage {
+  return {
+    type: 'dcmx-stream',
+    kind: e.kind,
+    hash: e.hash,
+    node: e.node,
+    chunk: e.chunk,
+    reason: e.kind === 'served' ? null : e.reason,
+  }
+}
+
+export function isStreamMessage(data: unknown): data is StreamMessage {
+  if (typeof data !== 'object' || data === null) return false
+  const d = data as Record<string, unknown>
+  return d.type === 'dcmx-stream' && (d.kind === 'served' || d.kind === 'bad-chunk' || d.kind === 'error') && typeof d.hash === 'string'
+}
