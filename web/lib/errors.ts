@@ -6,9 +6,11 @@
  */
 import * as deployments from '@dcmx/deployments'
 import { BaseError, decodeErrorResult, HttpRequestError, InsufficientFundsError, TimeoutError, UserRejectedRequestError, WebSocketRequestError } from 'viem'
-import type { Abi, AbiError, AbiParameter, Hex } from 'viem'
+import type { Abi, AbiParameter, Hex } from 'viem'
 
 import { formatCountdownFrom, formatDcmx, formatEth, shortAddress } from './format.ts'
+
+type AbiError = Extract<Abi[number], { type: 'error' }>
 
 export type ErrorKind = 'cancelled' | 'revert' | 'funds' | 'network' | 'other'
 

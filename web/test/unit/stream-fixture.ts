@@ -124,7 +124,9 @@ export async function startNode(track: Track, behaviour: NodeBehaviour = {}): Pr
     const b = node.behaviour
     const path = new URL(req.url ?? '/', 'http://x').pathname
     log.push(`${req.method} ${path} ${req.headers.range ?? ''}`.trim())
+    // As the real node's CORS: a page (or its service worker) on another origin may read the range headers.
     res.setHeader('access-control-allow-origin', '*')
+    res.setHeader('access-control-expose-headers', 'content-range, accept-ranges, content-length, content-type, etag')
     const holds = b.holds !== false
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' })
