@@ -5,7 +5,7 @@
  * the network untouched. Config comes from its registration URL (`?config=`, see lib/stream/config.ts).
  */
 import { parseStreamWorkerConfig } from '../lib/stream/config.ts'
-import { toStreamMessage } from '../lib/stream/messages.ts'
+import { isWarmMessage, toStreamMessage } from '../lib/stream/messages.ts'
 import { streamHashOf, streamResponse } from '../lib/stream/respond.ts'
 import { StreamSource } from '../lib/stream/source.ts'
 
@@ -17,6 +17,9 @@ interface FetchEventLike extends ExtendableEventLike {
   readonly request: Request
   respondWith(r: Promise<Response> | Response): void
 }
+interface ExtendableMessageEventLike extends ExtendableEventLike {
+  readonly data: unknown
+}
 interface WorkerScope {
   readonly location: { readonly href: string; readonly origin: string }
   skipWaiting(): Promise<void>
@@ -26,6 +29,7 @@ interface WorkerScope {
   }
   addEventListener(type: 'install' | 'activate', fn: (e: ExtendableEventLike) => void): void
   addEventListener(type: 'fetch', fn: (e: FetchEventLike) => void): void
+  addEventListener(type: 'message', fn: (e: ExtendableMessageEventLike) => void): void
 }
 
 const scope = globalThis as unknown as WorkerScope
@@ -48,4 +52,15 @@ scope.addEventListener('fetch', (e) => {
   const hash = streamHashOf(e.request.url, scope.location.origin)
   if (hash === undefined) return
   e.respondWith(streamResponse(source, hash, e.request, e.request.signal))
+})
+scope.addEventListener('message', (e) => {
+  if (!isWarmMessage(e.data)) return
+  // Resolve the track and verify its first chunk now, so pressing play waits for neither. Failures are reported as
+  // events by the source and retried on play.
+  e.waitUntil(
+    source
+      .track(e.data.hash)
+      .then((t) => (t.manifest.size > 0 ? source.chunk(t, 0) : undefined))
+      .catch(() => {}),
+  )
 })

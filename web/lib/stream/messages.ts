@@ -32,3 +32,24 @@ export function isStreamMessage(data: unknown): data is StreamMessage {
   const d = data as Record<string, unknown>
   return d.type === 'dcmx-stream' && (d.kind === 'served' || d.kind === 'bad-chunk' || d.kind === 'error') && typeof d.hash === 'string'
 }
+
+/**
+ * What the page may post to the worker: `warm` resolves a track (chain, holders, manifest) and fetches its first
+ * chunk ahead of a press on play, e.g. when the track page opens:
+ *
+ *   navigator.serviceWorker.controller?.postMessage(warmMessage(hash))
+ */
+export interface StreamWarmMessage {
+  readonly type: 'dcmx-stream-warm'
+  readonly hash: string
+}
+
+export function warmMessage(hash: string): StreamWarmMessage {
+  return { type: 'dcmx-stream-warm', hash }
+}
+
+export function isWarmMessage(data: unknown): data is StreamWarmMessage {
+  if (typeof data !== 'object' || data === null) return false
+  const d = data as Record<string, unknown>
+  return d.type === 'dcmx-stream-warm' && typeof d.hash === 'string' && /^[0-9a-f]{64}$/.test(d.hash)
+}

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 import { parseStreamWorkerConfig, streamWorkerUrl } from '../../lib/stream/config.ts'
-import { isStreamMessage, toStreamMessage } from '../../lib/stream/messages.ts'
+import { isStreamMessage, isWarmMessage, toStreamMessage, warmMessage } from '../../lib/stream/messages.ts'
 import { streamHashOf, streamResponse } from '../../lib/stream/respond.ts'
 import { StreamSource } from '../../lib/stream/source.ts'
 import { CHUNK, startNode, startRegistryChain, trackOf, wav } from './stream-fixture.ts'
@@ -135,6 +135,12 @@ describe('stream worker plumbing', () => {
     assert.equal(isStreamMessage(toStreamMessage({ kind: 'served', hash: 'ab'.repeat(32), node: 'n', chunk: 0 })), true)
     assert.equal(isStreamMessage({ type: 'other' }), false)
     assert.equal(isStreamMessage(null), false)
+  })
+
+  it('accepts a warm-up request from the page only for a well-formed hash', () => {
+    assert.equal(isWarmMessage(warmMessage('ab'.repeat(32))), true)
+    assert.equal(isWarmMessage({ type: 'dcmx-stream-warm', hash: '../../etc' }), false)
+    assert.equal(isWarmMessage({ type: 'dcmx-stream-warm' }), false)
   })
 
   it('bundles into one minified classic script under public/', async () => {
