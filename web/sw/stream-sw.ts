@@ -5,7 +5,7 @@
  * the network untouched. Config comes from its registration URL (`?config=`, see lib/stream/config.ts).
  */
 import { parseStreamWorkerConfig } from '../lib/stream/config.ts'
-import { isWarmMessage, toStreamMessage } from '../lib/stream/messages.ts'
+import { isClaimMessage, isWarmMessage, toStreamMessage } from '../lib/stream/messages.ts'
 import { streamHashOf, streamResponse } from '../lib/stream/respond.ts'
 import { StreamSource } from '../lib/stream/source.ts'
 
@@ -51,9 +51,14 @@ scope.addEventListener('activate', (e) => e.waitUntil(scope.clients.claim()))
 scope.addEventListener('fetch', (e) => {
   const hash = streamHashOf(e.request.url, scope.location.origin)
   if (hash === undefined) return
-  e.respondWith(streamResponse(source, hash, e.request, e.request.signal))
+  e.respondWith(
+    streamResponse(source, hash, e.request, e.request.signal).catch(
+      (err: unknown) => new Response(`stream worker: ${err instanceof Error ? err.message : String(err)}`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } }),
+    ),
+  )
 })
 scope.addEventListener('message', (e) => {
+  if (isClaimMessage(e.data)) return e.waitUntil(scope.clients.claim())
   if (!isWarmMessage(e.data)) return
   // Resolve the track and verify its first chunk now, so pressing play waits for neither. Failures are reported as
   // events by the source and retried on play.

@@ -53,3 +53,15 @@ export function isWarmMessage(data: unknown): data is StreamWarmMessage {
   const d = data as Record<string, unknown>
   return d.type === 'dcmx-stream-warm' && typeof d.hash === 'string' && /^[0-9a-f]{64}$/.test(d.hash)
 }
+
+/** Asks the worker to take control of open pages now (`clients.claim()`): a page loaded with a hard reload is not
+ * controlled otherwise. */
+export interface StreamClaimMessage {
+  readonly type: 'dcmx-stream-claim'
+}
+
+export const claimMessage: StreamClaimMessage = { type: 'dcmx-stream-claim' }
+
+export function isClaimMessage(data: unknown): data is StreamClaimMessage {
+  return typeof data === 'object' && data !== null && (data as Record<string, unknown>).type === 'dcmx-stream-claim'
+}

@@ -36,6 +36,12 @@ export interface StreamSourceInit {
   readonly restMs?: number
   /** Use holders the catalog names besides the configured nodes. Default true. */
   readonly discoverHolders?: boolean
+  /**
+   * The chunk size manifests must use (the protocol's 1 MiB). The on-chain root binds the chunk hashes but not the
+   * size they were cut at, so a manifest naming another size could pass the root check and then fail every honest
+   * chunk: it is refused instead.
+   */
+  readonly chunkSize?: number
 }
 
 export interface StreamSourceComponents {
@@ -87,6 +93,9 @@ export function nodeUrl(base: string): string {
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`
 }
 
+/** Holders taken from the catalogs (a hostile catalog could name thousands to try one by one). */
+const MAX_HOLDERS = 16
+
 const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[[0-9a-fA-F:.]{2,45}\]$/
 
 export class StreamSource {
@@ -100,6 +109,9 @@ export class StreamSource {
   readonly #inflight = new Map<string, Promise<{ bytes: Uint8Array; node: string }>>()
   /** Nodes not to ask until `until` (Infinity: lied), and why. */
   readonly #bad = new Map<string, { until: number; reason: string }>()
+  /** Aborts everything in flight on `stop()`. Shared work never runs under one caller's signal: a player that
+   * cancels a request (a seek) must not fail another request waiting for the same chunk. */
+  readonly #life = new AbortController()
 
   constructor(components: StreamSourceComponents, init: StreamSourceInit) {
     this.#init = {
@@ -107,12 +119,20 @@ export class StreamSource {
       timeoutMs: 10_000,
       restMs: 30_000,
       discoverHolders: true,
+      chunkSize: 1 << 20,
       ...init,
       nodes: init.nodes.map(nodeUrl),
     }
     this.#fetch = components.fetch ?? globalThis.fetch.bind(globalThis)
     this.#now = components.now ?? Date.now
     this.#client = components.publicClient ?? (createPublicClient({ transport: http(init.rpcUrl, { retryCount: 1 }) }) as Pick<PublicClient, 'readContract'>)
+  }
+
+  /** Aborts all requests in flight and forgets every track and chunk. */
+  stop(): void {
+    this.#life.abort(new StreamError('aborted', 'The stream source stopped'))
+    this.#tracks.clear()
+    this.#cache.clear()
   }
 
   /** Subscribes to events; returns the unsubscribe function. */
@@ -135,7 +155,7 @@ export class StreamSource {
     const hash = normalizeHash(contentHash)
     let p = this.#tracks.get(hash)
     if (!p) {
-      p = this.#resolve(hash, signal)
+      p = this.#resolve(hash)
       this.#tracks.set(hash, p)
       p.catch((err: unknown) => {
         this.#tracks.delete(hash)
@@ -143,7 +163,7 @@ export class StreamSource {
       })
       if (this.#tracks.size > 64) this.#tracks.delete(this.#tracks.keys().next().value as string)
     }
-    return p
+    return raceAbort(p, signal)
   }
 
   /** Chunk `index`'s verified bytes (from the cache, a fetch in flight, or the holders in turn). */
@@ -157,10 +177,10 @@ export class StreamSource {
     }
     let p = this.#inflight.get(key)
     if (!p) {
-      p = this.#fetchChunk(track, index, signal).finally(() => this.#inflight.delete(key))
+      p = this.#fetchChunk(track, index).finally(() => this.#inflight.delete(key))
       this.#inflight.set(key, p)
     }
-    const got = await p
+    const got = await raceAbort(p, signal)
     this.#cache.set(key, got)
     while (this.#cache.size > this.#init.cacheChunks) this.#cache.delete(this.#cache.keys().next().value as string)
     return got
@@ -200,9 +220,10 @@ export class StreamSource {
     return out
   }
 
-  async #resolve(hash: string, signal?: AbortSignal): Promise<VerifiedTrack> {
+  async #resolve(hash: string): Promise<VerifiedTrack> {
+    const signal = this.#life.signal
     const [anchor, discovered] = await Promise.all([this.#anchor(hash), this.#discover(hash, signal)])
-    const candidates = unique([...discovered, ...this.#init.nodes])
+    const candidates = unique([...discovered.slice(0, MAX_HOLDERS), ...this.#init.nodes])
     const failures: string[] = []
     for (const node of this.#usable(candidates)) {
       try {
@@ -210,7 +231,7 @@ export class StreamSource {
           this.#getJson(node, `/manifest/${hash}`, signal),
           this.#request(node, `/content/${hash}`, { method: 'HEAD' }, signal).catch(() => undefined),
         ])
-        const manifest = await verifyManifest(manifestJson, anchor)
+        const manifest = await verifyManifest(manifestJson, anchor, { chunkSize: this.#init.chunkSize })
         const mediaType = safeMediaType(head?.headers.get('content-type'))
         // The node that just proved itself goes first.
         return { hash, anchor, manifest, mediaType, holders: [node, ...candidates.filter((c) => c !== node)] }
@@ -252,7 +273,8 @@ export class StreamSource {
     return unique(answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : [])))
   }
 
-  async #fetchChunk(track: VerifiedTrack, index: number, signal?: AbortSignal): Promise<{ bytes: Uint8Array; node: string }> {
+  async #fetchChunk(track: VerifiedTrack, index: number): Promise<{ bytes: Uint8Array; node: string }> {
+    const signal = this.#life.signal
     const { manifest, hash } = track
     if (index < 0 || index >= manifest.chunks.length) throw new RangeError(`no chunk ${index}`)
     const r = chunkRange(index, manifest.chunkSize, manifest.size)
@@ -288,9 +310,12 @@ export class StreamSource {
     this.#emit(lied ? { kind: 'bad-chunk', hash, node, chunk, reason } : { kind: 'error', hash, node, chunk, reason })
   }
 
+  /** Nodes to try, in order: those not marked bad; when every one is resting after a failure, those (a blip
+   * everywhere must not stop playback for `restMs`). Nodes that lied are never used again. */
   #usable(nodes: readonly string[]): string[] {
     const now = this.#now()
-    return nodes.filter((n) => (this.#bad.get(n)?.until ?? 0) <= now)
+    const ok = nodes.filter((n) => (this.#bad.get(n)?.until ?? 0) <= now)
+    return ok.length > 0 ? ok : nodes.filter((n) => this.#bad.get(n)?.until !== Infinity)
   }
 
   async #request(node: string, path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
@@ -371,6 +396,27 @@ async function readCapped(res: Response, length: number, node: string, opts: { e
     at += p.byteLength
   }
   return joined
+}
+
+/** Waits for shared work `p`, or rejects as soon as the caller's `signal` aborts (the work goes on for others). */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p
+  const aborted = () => new StreamError('aborted', 'Aborted', { cause: signal.reason })
+  if (signal.aborted) return Promise.reject(aborted())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted())
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
 }
 
 function unique(xs: readonly string[]): string[] {

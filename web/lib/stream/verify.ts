@@ -60,17 +60,20 @@ export async function computeManifestRoot(chunks: readonly string[]): Promise<st
 
 /**
  * Parses a manifest fetched from an (untrusted) node and checks it against the chain's record: the schema, the
- * content hash, the size, the chunk count for that size, its own root recomputed from its chunk hashes, and that
+ * content hash, the chunk size (when `opts.chunkSize` is given: the root does not bind it), the size, the chunk count, its own root recomputed from its chunk hashes, and that
  * root against the on-chain `manifestRoot`. Returns the manifest, now trusted; throws ManifestMismatchError naming
  * the first check that failed.
  */
-export async function verifyManifest(input: unknown, anchor: TrackAnchor): Promise<Manifest> {
+export async function verifyManifest(input: unknown, anchor: TrackAnchor, opts: { readonly chunkSize?: number } = {}): Promise<Manifest> {
   const parsed = manifestSchema.safeParse(input)
   if (!parsed.success) throw new ManifestMismatchError(`not a manifest: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { cause: parsed.error })
   const m = parsed.data
   const contentHash = normalizeHash(anchor.contentHash)
   const chainRoot = normalizeHash(anchor.manifestRoot)
   if (m.contentHash !== contentHash) throw new ManifestMismatchError(`manifest is for ${m.contentHash}, not ${contentHash}`)
+  if (opts.chunkSize !== undefined && m.chunkSize !== opts.chunkSize) {
+    throw new ManifestMismatchError(`manifest cuts chunks of ${m.chunkSize} bytes; the protocol's are ${opts.chunkSize}`)
+  }
   if (m.size !== anchor.size) throw new ManifestMismatchError(`manifest size ${m.size} differs from the registered size ${anchor.size}`)
   const expectedChunks = chunkCount(m.size, m.chunkSize)
   if (m.chunks.length !== expectedChunks) {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 
 import { NoHolderError, TrackNotRegisteredError } from '../../lib/stream/errors.ts'
@@ -154,5 +156,59 @@ describe('StreamSource', () => {
     const a = await node()
     const s = new StreamSource({}, { rpcUrl: 'http://127.0.0.1:9', registry: fx.registry, nodes: [a.url] })
     await assert.rejects(s.track(track.hash), (e: unknown) => e instanceof Error && e.name === 'ChainReadError')
+  })
+
+  it('refuses a manifest with the chain\'s chunk hashes cut at another chunk size (the root does not bind the size)', async () => {
+    const forger = await node({ manifest: { ...track.manifest, chunkSize: 1_000_000 } })
+    const honest = await node()
+    const { s, events } = source([forger.url, honest.url])
+    const t = await s.track(track.hash)
+    assert.equal(t.manifest.chunkSize, CHUNK)
+    const bad = events.find((e) => e.kind === 'bad-chunk')
+    assert.equal(bad?.node, forger.url)
+    assert.match(bad?.kind === 'bad-chunk' ? bad.reason : '', /chunks of 1000000 bytes/)
+    assert.deepEqual(await s.readAll(t, { start: CHUNK - 1, end: CHUNK }), slice(CHUNK - 1, CHUNK))
+  })
+
+  it('keeps fetching a chunk another request is waiting for when the player cancels its own request (a seek)', async () => {
+    const a = await node()
+    const { s, events } = source([a.url])
+    const t = await s.track(track.hash)
+    const cancelled = new AbortController()
+    const first = s.readAll(t, { start: 0, end: 99 }, cancelled.signal)
+    const second = s.readAll(t, { start: 100, end: 199 })
+    cancelled.abort()
+    await assert.rejects(first, (e: unknown) => e instanceof Error && e.message === 'Aborted')
+    assert.deepEqual(await second, slice(100, 199))
+    assert.deepEqual(events.filter((e) => e.kind !== 'served'), [])
+    assert.deepEqual(s.badNodes(), [])
+  })
+
+  it('retries a node that failed when every holder is resting, instead of refusing to play for the rest period', async () => {
+    const flaky = await node({ contentStatus: 503 })
+    const { s } = source([flaky.url])
+    const t = await s.track(track.hash)
+    await assert.rejects(s.readAll(t, { start: 0, end: 0 }), NoHolderError)
+    flaky.behaviour.contentStatus = undefined
+    assert.deepEqual(await s.readAll(t, { start: 0, end: 0 }), slice(0, 0))
+  })
+
+  it('tries at most 16 holders a catalog names (a hostile catalog can\'t make it try thousands)', async () => {
+    // 200 ports on 127.0.0.1 that were just free: connections are refused at once.
+    const ports = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const srv = createServer()
+        await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+        const port = (srv.address() as AddressInfo).port
+        await new Promise<void>((resolve) => srv.close(() => resolve()))
+        return port
+      }),
+    )
+    const holders = ports.map((port) => ({ host: '127.0.0.1', port, self: false }))
+    const index = await node({ holds: false, holders })
+    const { s, events } = source([index.url], { timeoutMs: 2000 })
+    await assert.rejects(s.track(track.hash), NoHolderError)
+    const tried = new Set(events.filter((e) => e.kind === 'error' && e.node).map((e) => e.node))
+    assert.equal(tried.size, 17) // 16 from the catalog, then the configured node
   })
 })

@@ -47,6 +47,11 @@ describe('verifyManifest', () => {
     await assert.rejects(verifyManifest({ ...m, chunks: m.chunks.slice(1) }, { ...anchor }), /lists 3 chunks/)
   })
 
+  it('refuses a manifest cut at another chunk size than the protocol\'s when told the size', async () => {
+    await verifyManifest(m, anchor, { chunkSize: CHUNK })
+    await assert.rejects(verifyManifest(m, anchor, { chunkSize: 2 * CHUNK }), /manifest cuts chunks of 1024 bytes; the protocol's are 2048/)
+  })
+
   it('refuses what is not a manifest at all', async () => {
     await assert.rejects(verifyManifest({ hello: 'world' }, anchor), ManifestMismatchError)
     await assert.rejects(verifyManifest(null, anchor), ManifestMismatchError)
