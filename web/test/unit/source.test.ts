@@ -194,16 +194,16 @@ describe('StreamSource', () => {
   })
 
   it('tries at most 16 holders a catalog names (a hostile catalog can\'t make it try thousands)', async () => {
-    // 200 ports on 127.0.0.1 that were just free: connections are refused at once.
-    const ports = await Promise.all(
+    // 200 listeners on 127.0.0.1 that drop every connection (kept open so no other test's server takes the port).
+    const droppers = await Promise.all(
       Array.from({ length: 200 }, async () => {
-        const srv = createServer()
+        const srv = createServer((socket) => socket.destroy())
         await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-        const port = (srv.address() as AddressInfo).port
-        await new Promise<void>((resolve) => srv.close(() => resolve()))
-        return port
+        return srv
       }),
     )
+    after(() => Promise.all(droppers.map((d) => new Promise<void>((resolve) => d.close(() => resolve())))))
+    const ports = droppers.map((d) => (d.address() as AddressInfo).port)
     const holders = ports.map((port) => ({ host: '127.0.0.1', port, self: false }))
     const index = await node({ holds: false, holders })
     const { s, events } = source([index.url], { timeoutMs: 2000 })

@@ -179,8 +179,9 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
   it('takes control of a page loaded with a hard reload', async () => {
     const page = await openPage()
     const cdp = await ctx.newCDPSession(page)
+    const reloaded = page.waitForEvent('load')
     await cdp.send('Page.reload', { ignoreCache: true })
-    await page.waitForLoadState('load')
+    await reloaded
     await page.evaluate(() => (window as unknown as { ready: Promise<unknown> }).ready)
     assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true)
     await page.close()
