@@ -135,6 +135,8 @@ export const DCMX_ERROR_SENTENCES: Readonly<Record<string, (args: readonly unkno
 
 /** The sentence for a decoded DCMX error: the plain one when there is one, else `Name(arg value, ...)`. */
 export function dcmxErrorSentence(revert: DecodedRevert, now: number = Date.now() / 1000): string {
+  if (revert.errorName === 'Error') return `The contract refused: ${String(revert.args[0])}.`
+  if (revert.errorName === 'Panic') return `The contract failed an internal check (panic 0x${Number(revert.args[0]).toString(16)}).`
   const sentence = DCMX_ERROR_SENTENCES[revert.errorName]
   return sentence ? sentence(revert.args, now) : `The contract refused: ${revert.text}.`
 }

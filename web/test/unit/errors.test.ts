@@ -133,6 +133,13 @@ describe('describeError without a chain', () => {
     assert.equal(unknown.revert, undefined)
   })
 
+  it('reads Solidity\'s Error(string) and Panic(uint256) reverts', () => {
+    const reason = encodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ name: 'message', type: 'string' }] }], errorName: 'Error', args: ['nope'] })
+    assert.equal(describeError({ data: reason }).message, 'The contract refused: nope.')
+    const panic = encodeErrorResult({ abi: [{ type: 'error', name: 'Panic', inputs: [{ name: 'reason', type: 'uint256' }] }], errorName: 'Panic', args: [0x11n] })
+    assert.equal(describeError({ data: panic }).message, 'The contract failed an internal check (panic 0x11).')
+  })
+
   it('knows every DCMX error once and has sentences only for real error names', () => {
     const names = new Set(dcmxErrorsAbi.map((e) => e.name))
     assert.equal(names.size, dcmxErrorsAbi.length)
