@@ -23,6 +23,25 @@ import type { BrowserContext, Page } from '@playwright/test'
 import { startNode, startRegistryChain, trackOf, wav } from './stream-fixture.ts'
 import type { ChainFixture, FakeNode, Track } from './stream-fixture.ts'
 
+/** The browser globals the page functions below use, typed here so this file checks without the DOM lib (the
+ * functions run in the page; only their types are checked in Node). */
+interface AudioLike {
+  muted: boolean
+  src: string
+  currentTime: number
+  readonly duration: number
+  readonly error: { message: string } | null
+  play(): Promise<void>
+  addEventListener(type: 'seeked', fn: (e: unknown) => void, opts: { once: boolean }): void
+}
+interface PageGlobals {
+  ready: Promise<unknown>
+  events: { kind: string; node: string; chunk: number | null; reason: string | null }[]
+  streamUrl: (hash: string) => string
+  navigator: { serviceWorker: { controller: object | null } }
+  document: { getElementById(id: 'player'): AudioLike }
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const web = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -126,16 +145,16 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
   async function openPage(): Promise<Page> {
     const page = await ctx.newPage()
     await page.goto(appUrl)
-    await page.evaluate(() => (window as unknown as { ready: Promise<unknown> }).ready)
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).ready)
     return page
   }
 
   it('plays a registered track from verified chunks, names the node that lied, and seeks natively', async () => {
     const page = await openPage()
-    assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true)
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.serviceWorker.controller !== null), true)
     const r = await page.evaluate(async (hash) => {
-      const w = window as unknown as { streamUrl: (h: string) => string }
-      const a = document.getElementById('player') as HTMLAudioElement
+      const w = globalThis as unknown as PageGlobals
+      const a = w.document.getElementById('player')
       a.muted = true
       a.src = w.streamUrl(hash)
       await a.play()
@@ -154,7 +173,7 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
     assert.ok(Math.abs(r.duration - 40) < 0.1, `duration ${r.duration}`)
     assert.ok(r.first > 0.3)
     assert.ok(r.afterSeek > 20, `after seeking to the middle it plays from there (${r.afterSeek})`)
-    const events = await page.evaluate(() => (window as unknown as { events: { kind: string; node: string; chunk: number | null; reason: string | null }[] }).events)
+    const events = await page.evaluate(() => (globalThis as unknown as PageGlobals).events)
     const bad = events.filter((e) => e.kind === 'bad-chunk')
     assert.ok(bad.length > 0 && bad.every((e) => e.node === liar.url && /SHA-256/.test(e.reason ?? '')), JSON.stringify(bad))
     const served = events.filter((e) => e.kind === 'served')
@@ -182,8 +201,8 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
     const reloaded = page.waitForEvent('load')
     await cdp.send('Page.reload', { ignoreCache: true })
     await reloaded
-    await page.evaluate(() => (window as unknown as { ready: Promise<unknown> }).ready)
-    assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true)
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).ready)
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.serviceWorker.controller !== null), true)
     await page.close()
   })
 })
