@@ -1,11 +1,10 @@
 'use client'
 
 import { addresses } from '@dcmx/deployments'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useState } from 'react'
 
 import { useAppConfig } from '@/app/providers.tsx'
-
-type StreamEvent = { type: 'dcmx-stream'; kind: 'served' | 'bad-chunk' | 'error'; hash: string; node?: string; chunk?: number; reason?: string }
+import { onStreamMessage, registerStreamWorker, streamUrl, warmStream } from '@/lib/stream/register.ts'
 
 /**
  * A plain <audio> element whose requests for /stream/<hash> the DCMX service worker answers with bytes it verified
@@ -14,61 +13,48 @@ type StreamEvent = { type: 'dcmx-stream'; kind: 'served' | 'bad-chunk' | 'error'
  */
 export function Player({ hash, title }: { hash: string; title: string }) {
   const app = useAppConfig()
-  const audio = useRef<HTMLAudioElement>(null)
   const [ready, setReady] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [served, setServed] = useState<Record<string, number>>({})
-  const [liars, setLiars] = useState<{ node: string; chunk?: number; reason?: string }[]>([])
+  const [liars, setLiars] = useState<{ node: string; chunk: number | null; reason: string | null }[]>([])
 
   useEffect(() => {
-    if (!('serviceWorker' in navigator)) {
-      setError('This browser cannot verify audio (no service workers; a secure context is needed: https or localhost).')
-      return
-    }
-    const registry = (addresses as Record<string, Record<string, string>>)[String(app.chainId)]?.TrackRegistry
+    const registry = (addresses as Record<string, Record<string, `0x${string}`>>)[String(app.chainId)]?.TrackRegistry
     if (!registry) {
       setError(`No DCMX deployment is known for chain ${app.chainId}.`)
       return
     }
-    const config = encodeURIComponent(JSON.stringify({ rpcUrl: app.rpcUrl, registry, nodes: app.nodes }))
     let cancelled = false
-    const onMessage = (e: MessageEvent<StreamEvent>) => {
-      const m = e.data
-      if (m?.type !== 'dcmx-stream' || m.hash !== hash) return
+    const stop = onStreamMessage((m) => {
+      if (m.hash !== hash) return
       if (m.kind === 'served' && m.node) setServed((s) => ({ ...s, [m.node!]: (s[m.node!] ?? 0) + 1 }))
-      if (m.kind === 'bad-chunk' && m.node) setLiars((l) => [...l, { node: m.node!, chunk: m.chunk, reason: m.reason }])
-      if (m.kind === 'error') setError(m.reason ?? 'Playback failed.')
-    }
-    navigator.serviceWorker.addEventListener('message', onMessage)
-    ;(async () => {
-      await navigator.serviceWorker.register(`/stream-sw.js?config=${config}`, { scope: '/' })
-      await navigator.serviceWorker.ready
-      if (!navigator.serviceWorker.controller) {
-        await new Promise<void>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }))
-      }
-      if (!cancelled) setReady(true)
-    })().catch((e: Error) => setError(`Could not start verified playback: ${e.message}`))
+      if (m.kind === 'bad-chunk' && m.node) setLiars((l) => (l.some((x) => x.node === m.node) ? l : [...l, { node: m.node!, chunk: m.chunk ?? null, reason: m.reason ?? null }]))
+      if (m.kind === 'error' && !m.node) setError(m.reason ?? 'Playback failed.')
+    })
+    registerStreamWorker({ rpcUrl: app.rpcUrl, registry, nodes: app.nodes })
+      .then(() => {
+        if (cancelled) return
+        warmStream(hash)
+        setReady(true)
+      })
+      .catch((e: Error) => setError(`Verified playback is unavailable: ${e.message}`))
     return () => {
       cancelled = true
-      navigator.serviceWorker.removeEventListener('message', onMessage)
+      stop()
     }
   }, [app, hash])
 
   return (
     <section className="panel" aria-label={`Player for ${title}`}>
-      {ready ? (
-        <audio ref={audio} controls preload="metadata" src={`/stream/${hash}`} data-testid="player" />
-      ) : (
-        <p className="muted">{error ? '' : 'Preparing verified playback…'}</p>
-      )}
+      {ready ? <audio controls preload="metadata" src={streamUrl(hash)} data-testid="player" /> : !error && <p className="muted">Preparing verified playback…</p>}
       {error && (
         <p className="bad" role="alert">
           {error}
         </p>
       )}
-      {liars.map((l, i) => (
-        <p key={i} className="bad" role="alert" data-testid="bad-node">
-          Node {l.node} served a chunk{l.chunk !== undefined ? ` (#${l.chunk})` : ''} that does not match the on-chain manifest; continuing from another node.
+      {liars.map((l) => (
+        <p key={l.node} className="bad" role="alert" data-testid="bad-node">
+          Node {l.node} served {l.chunk === null ? 'a manifest' : `chunk #${l.chunk}`} that does not match the on-chain record ({l.reason ?? 'verification failed'}); playing from another node.
         </p>
       ))}
       {Object.keys(served).length > 0 && (

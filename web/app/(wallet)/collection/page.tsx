@@ -57,7 +57,7 @@ function TokenRow({ token, listedPrice }: { token: { token_id: string; edition_i
       <strong>{token.name}</strong> · #{token.serial} · <Link href={`/edition/${token.edition_id}`}>edition</Link> · <Link href={`/track/${token.content_hash}`}>listen</Link>
       {listedPrice ? (
         <p>
-          Listed for {formatEth(listedPrice)}.{' '}
+          Listed for {formatEth(BigInt(listedPrice))}.{' '}
           <button className="secondary" disabled={!can.ok} onClick={() => deployment && tx.send('Cancel listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'cancel', args: [deployment.Editions, BigInt(token.token_id)] })}>
             Cancel listing
           </button>

@@ -23,10 +23,10 @@ function ListingRow({ l }: { l: CatalogListing }) {
   const [receiver, amount] = royalty.data ?? [undefined, undefined]
   return (
     <li className="panel" data-testid={`listing-${l.token_id}`}>
-      <strong>{tokenLabel(l.token_id)}</strong> · {formatEth(l.price_wei)} · seller <span className="mono">{shortAddress(l.seller)}</span>
+      <strong>{tokenLabel(l.token_id)}</strong> · {formatEth(BigInt(l.price_wei))} · seller <span className="mono">{shortAddress(l.seller)}</span>
       {amount !== undefined && (
         <p className="muted" data-testid="royalty-split">
-          Of {formatEth(l.price_wei)}: royalty {formatEth(amount)} to {shortAddress(receiver!)}, {formatEth(BigInt(l.price_wei) - amount)} to the seller.
+          Of {formatEth(BigInt(l.price_wei))}: royalty {formatEth(amount)} to {shortAddress(receiver!)}, {formatEth(BigInt(l.price_wei) - amount)} to the seller.
         </p>
       )}
       {mine ? (
@@ -39,7 +39,7 @@ function ListingRow({ l }: { l: CatalogListing }) {
           data-testid="buy-listing"
           onClick={() => deployment && tx.send('Buy listing', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'buy', args: [deployment.Editions, BigInt(l.token_id)], value: BigInt(l.price_wei) })}
         >
-          Buy for {formatEth(l.price_wei)}
+          Buy for {formatEth(BigInt(l.price_wei))}
         </button>
       )}
       <TxStatus state={tx.state} />

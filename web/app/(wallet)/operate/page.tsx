@@ -78,7 +78,7 @@ function NodeCard({ url }: { url: string }) {
           {s.chain && (
             <>
               <br />
-              stake {formatDcmx(s.chain.stake_wei ?? '0')} · wallet {formatEth(s.chain.eth_wei ?? '0')} · operator {operator ? shortAddress(operator) : 'none'} · indexed block {s.chain.indexed_block ?? '…'}
+              stake {formatDcmx(BigInt(s.chain.stake_wei ?? '0'))} · wallet {formatEth(BigInt(s.chain.eth_wei ?? '0'))} · operator {operator ? shortAddress(operator) : 'none'} · indexed block {s.chain.indexed_block ?? '…'}
               {s.chain.outbox_open ? ` · ${s.chain.outbox_open} transactions queued` : ''}
             </>
           )}
@@ -104,8 +104,8 @@ function NodeCard({ url }: { url: string }) {
                 <td>{e.epoch}</td>
                 <td>{formatBytes(Number(e.receipts.bytes_served))}</td>
                 <td>{e.receipts.clients}</td>
-                <td>{e.pool_wei ? formatDcmx(e.pool_wei) : 'not settled'}</td>
-                <td>{e.claimed_wei ? formatDcmx(e.claimed_wei) : '—'}</td>
+                <td>{e.pool_wei ? formatDcmx(BigInt(e.pool_wei)) : 'not settled'}</td>
+                <td>{e.claimed_wei ? formatDcmx(BigInt(e.claimed_wei)) : '—'}</td>
                 <td>
                   {!e.claimed_wei && mine && node && (
                     <button

@@ -58,8 +58,8 @@ function Earnings({ address }: { address: `0x${string}` }) {
       {s && (
         <div className="panel">
           <p>
-            Primary sales: <strong data-testid="primary-total">{formatEth(s.primary_wei)}</strong> · resale royalties:{' '}
-            <strong data-testid="royalty-total">{formatEth(s.royalties_wei)}</strong> · withdrawn {formatEth(s.withdrawn_wei)}
+            Primary sales: <strong data-testid="primary-total">{formatEth(BigInt(s.primary_wei))}</strong> · resale royalties:{' '}
+            <strong data-testid="royalty-total">{formatEth(BigInt(s.royalties_wei))}</strong> · withdrawn {formatEth(BigInt(s.withdrawn_wei))}
           </p>
           <p>{collectors.size} collector{collectors.size === 1 ? '' : 's'}</p>
           {s.royalties.length > 0 && (
@@ -77,8 +77,8 @@ function Earnings({ address }: { address: `0x${string}` }) {
                     <td className="mono">
                       {shortAddress(r.seller)} → {shortAddress(r.buyer)}
                     </td>
-                    <td>{formatEth(r.price_wei)}</td>
-                    <td>{formatEth(r.royalty_wei)}</td>
+                    <td>{formatEth(BigInt(r.price_wei))}</td>
+                    <td>{formatEth(BigInt(r.royalty_wei))}</td>
                   </tr>
                 ))}
               </tbody>

@@ -35,7 +35,7 @@ export default function TrackPage({ params }: { params: Promise<{ hash: string }
       <ul>
         {editions.map((e) => (
           <li key={e.edition_id}>
-            <Link href={`/edition/${e.edition_id}`}>{e.name}</Link> · {formatEth(e.price_wei)} · {e.minted} of {e.max_supply || '∞'} sold
+            <Link href={`/edition/${e.edition_id}`}>{e.name}</Link> · {formatEth(BigInt(e.price_wei))} · {e.minted} of {e.max_supply || '∞'} sold
           </li>
         ))}
       </ul>

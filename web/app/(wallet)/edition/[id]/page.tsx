@@ -68,11 +68,11 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
           <strong>{e.minted}</strong> of {supply === 0 ? 'an open edition' : supply} sold{e.closed ? ' (sale ended: supply final)' : ''}
         </p>
         <p>
-          Price {formatEth(e.price_wei)} · royalty {e.royalty_bps / 100}% on resales{e.per_wallet_cap ? ` · at most ${e.per_wallet_cap} per wallet` : ''}
+          Price {formatEth(BigInt(e.price_wei))} · royalty {e.royalty_bps / 100}% on resales{e.per_wallet_cap ? ` · at most ${e.per_wallet_cap} per wallet` : ''}
         </p>
         {e.presale && (
           <p>
-            Presale {formatEth(e.presale.price_wei)} for allowlisted wallets{' '}
+            Presale {formatEth(BigInt(e.presale.price_wei))} for allowlisted wallets{' '}
             {now < e.presale.start ? `opens in ${relative(e.presale.start - now)}` : presaleOpen ? `open, public sale in ${relative(e.sale_start - now)}` : 'ended'}
           </p>
         )}
