@@ -280,7 +280,11 @@ export class StreamSource {
     const r = chunkRange(index, manifest.chunkSize, manifest.size)
     const want = rangeLength(r)
     const failures: string[] = []
-    for (const node of this.#usable(track.holders)) {
+    // Chunks are spread over the holders (chunk i starts at holder i mod n, the others in turn behind it), so a
+    // track plays from every node that has it: load and rewards are shared, and a liar is found quickly.
+    const usable = this.#usable(track.holders)
+    const start = usable.length ? index % usable.length : 0
+    for (const node of [...usable.slice(start), ...usable.slice(0, start)]) {
       try {
         const res = await this.#request(node, `/content/${hash}`, { headers: { range: `bytes=${r.start}-${r.end}` } }, signal)
         const expectRange = contentRange(r, manifest.size)

@@ -73,21 +73,39 @@ describe('StreamSource', () => {
   })
 
   it('refuses a node serving a wrong chunk, names it, and takes the chunk from the next holder', async () => {
-    const liar = await node({ corrupt: new Set([1]) })
+    const liar = await node({ corrupt: new Set([0]) })
     const honest = await node()
     const { s, events } = source([liar.url, honest.url])
     const t = await s.track(track.hash)
     assert.deepEqual(await s.readAll(t, { start: 0, end: 2 * CHUNK - 1 }), slice(0, 2 * CHUNK - 1))
     const bad = events.find((e) => e.kind === 'bad-chunk')
-    assert.deepEqual(bad && { ...bad, reason: bad.reason.slice(0, 7) }, { kind: 'bad-chunk', hash: track.hash, node: liar.url, chunk: 1, reason: 'SHA-256' })
+    assert.deepEqual(bad && { ...bad, reason: bad.reason.slice(0, 7) }, { kind: 'bad-chunk', hash: track.hash, node: liar.url, chunk: 0, reason: 'SHA-256' })
     assert.deepEqual(
-      events.filter((e) => e.kind === 'served').map((e) => [e.node, e.kind === 'served' && e.chunk]),
-      [[liar.url, 0], [honest.url, 1]],
+      events
+        .filter((e) => e.kind === 'served')
+        .map((e) => [e.node, e.kind === 'served' && e.chunk])
+        .sort((x, y) => Number(x[1]) - Number(y[1])),
+      [[honest.url, 0], [honest.url, 1]],
     )
     // A node that lied is not asked again, even for chunks it would serve correctly.
     await s.readAll(t, { start: 2 * CHUNK, end: 2 * CHUNK + 1 })
     assert.equal(liar.log.filter((l) => l.startsWith(`GET /content/${track.hash} bytes=${2 * CHUNK}`)).length, 0)
     assert.deepEqual(s.badNodes().map((b) => [b.node, b.lied]), [[liar.url, true]])
+  })
+
+  it('spreads chunks over the holders (chunk i from holder i mod n first)', async () => {
+    const a = await node()
+    const b = await node()
+    const { s, events } = source([a.url, b.url])
+    const t = await s.track(track.hash)
+    assert.deepEqual(await s.readAll(t, { start: 0, end: 3 * CHUNK - 1 }), slice(0, 3 * CHUNK - 1))
+    assert.deepEqual(
+      events
+        .filter((e) => e.kind === 'served')
+        .map((e) => [e.node, e.kind === 'served' && e.chunk])
+        .sort((x, y) => Number(x[1]) - Number(y[1])),
+      [[a.url, 0], [b.url, 1], [a.url, 2]],
+    )
   })
 
   it('never hands out bytes of a bad chunk when no holder serves it correctly', async () => {
