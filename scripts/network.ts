@@ -50,6 +50,8 @@ export interface NetworkOptions {
   /** `build+start`: `npm run build -w @dcmx/web` then `next start` (only when web/app exists); default `none`. */
   web?: "build+start" | "none";
   logger?: NetworkLogger;
+  /** Extra `dcmx start` flags for every node (e.g. `--no-auto-rewards` in the browser tests). */
+  nodeArgs?: string[];
 }
 
 export interface NetworkNode {
@@ -369,6 +371,9 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         "--chain-id", String(CHAIN_ID),
         "--confirmations", "1",
         "--contracts", JSON.stringify(contracts),
+        // The web app's artists upload from their wallets.
+        "--wallet-upload-mib", "1024",
+        ...(opts.nodeArgs ?? []),
         "--peers", ...nodePorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`),
       ]),
     );

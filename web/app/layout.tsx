@@ -1,7 +1,6 @@
 import type { Metadata, Viewport } from 'next'
 import type { ReactNode } from 'react'
 
-import { Nav } from '@/components/nav.tsx'
 import { readAppConfig } from '@/lib/config.ts'
 
 import './globals.css'
@@ -22,8 +21,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <a className="skip" href="#main">
             Skip to content
           </a>
-          <Nav />
-          <main id="main">{children}</main>
+          {children}
         </Providers>
       </body>
     </html>

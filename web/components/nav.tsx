@@ -1,10 +1,9 @@
 'use client'
 
-import dynamic from 'next/dynamic'
 import Link from 'next/link'
 import { usePathname } from 'next/navigation'
 
-const WalletArea = dynamic(() => import('./wallet-area.tsx'), { ssr: false, loading: () => <span className="muted">Wallet…</span> })
+import type { ReactNode } from 'react'
 
 const LINKS = [
   ['/', 'Listen'],
@@ -15,7 +14,8 @@ const LINKS = [
   ['/govern', 'Govern'],
 ] as const
 
-export function Nav() {
+/** The site's header; `wallet` is the connect button, inside whichever wagmi provider the layout has. */
+export function Nav({ wallet }: { wallet: ReactNode }) {
   const path = usePathname()
   return (
     <header className="nav">
@@ -29,7 +29,7 @@ export function Nav() {
           </Link>
         ))}
       </nav>
-      <WalletArea />
+      {wallet}
     </header>
   )
 }

@@ -13,7 +13,7 @@ import { sharedConfig } from '@/lib/wagmi.ts'
 export function WalletProvider({ initialState, children }: { initialState?: State; children: ReactNode }) {
   const app = useAppConfig()
   return (
-    <WagmiProvider config={sharedConfig(app)} initialState={initialState} reconnectOnMount={initialState === undefined}>
+    <WagmiProvider config={sharedConfig(app)} initialState={initialState}>
       {children}
     </WagmiProvider>
   )

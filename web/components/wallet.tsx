@@ -12,7 +12,8 @@ import { appChain } from '@/lib/wagmi.ts'
 export function WalletButton() {
   const app = useAppConfig()
   const { address, chainId, status } = useConnection()
-  const connectors = useConnectors()
+  // One entry per wallet, even if a provider was announced twice.
+  const connectors = useConnectors().filter((c, i, all) => all.findIndex((x) => x.id === c.id) === i)
   const connect = useConnect()
   const disconnect = useDisconnect()
   const switchChain = useSwitchChain()

@@ -44,13 +44,23 @@ export function devWalletProvider(rpcUrl: string, index: number, chainId: number
     if (!a) throw Object.assign(new Error(`the local chain has no demo account #${index}`), { code: 4100 })
     return a
   }
+  // Like a real wallet, the site sees no account until it asked and the person connected (remembered per browser).
+  const grantKey = `dcmx-dev-wallet-${index}`
+  const granted = () => typeof localStorage !== 'undefined' && localStorage.getItem(grantKey) === '1'
+  const grant = (on: boolean) => {
+    if (typeof localStorage === 'undefined') return
+    if (on) localStorage.setItem(grantKey, '1')
+    else localStorage.removeItem(grantKey)
+  }
   return {
     async request({ method, params }) {
       await checkChain()
       switch (method) {
         case 'eth_requestAccounts':
-        case 'eth_accounts':
+          grant(true)
           return [await account()]
+        case 'eth_accounts':
+          return granted() ? [await account()] : []
         case 'eth_chainId':
           return `0x${chainId.toString(16)}`
         case 'wallet_switchEthereumChain': {
@@ -59,8 +69,13 @@ export function devWalletProvider(rpcUrl: string, index: number, chainId: number
           return null
         }
         case 'wallet_requestPermissions':
-        case 'wallet_revokePermissions':
+          grant(true)
           return [{ parentCapability: 'eth_accounts' }]
+        case 'wallet_revokePermissions':
+          grant(false)
+          return null
+        case 'wallet_getPermissions':
+          return granted() ? [{ parentCapability: 'eth_accounts' }] : []
         default:
           if (!FORWARDED.test(method)) throw Object.assign(new Error(`The dev wallet does not support ${method}`), { code: 4200 })
           return rpc(method, params)

@@ -48,3 +48,8 @@ export async function nodeRequest<S extends z.ZodType>(
   if (!parsed.success) throw new NodeResponseError(node, res.status, `The node at ${node} answered an unexpected shape: ${parsed.error.issues[0]?.message}`)
   return parsed.data
 }
+
+/** Words for a failed node request (pages that talk only to nodes need no contract error decoding). */
+export function nodeErrorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

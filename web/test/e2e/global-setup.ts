@@ -8,7 +8,10 @@ import { startNetwork } from '../../../scripts/network.ts'
 import { NETWORK_FILE } from './network.ts'
 
 /** Starts the whole local network on free ports with the app built and served; the tests read network.json. */
-export default async function globalSetup(): Promise<() => Promise<void>> {
+export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
+  // DCMX_E2E_REUSE=1: run against a network already described in network.json (started by an earlier set-up kept
+  // alive, e.g. `node test/e2e/global-setup.ts`), to iterate on a test without a 2-minute start each time.
+  if (process.env.DCMX_E2E_REUSE) return undefined
   const here = dirname(fileURLToPath(import.meta.url))
   const artifacts = resolve(here, '.artifacts')
   await mkdir(artifacts, { recursive: true })
@@ -29,4 +32,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     JSON.stringify({ ...net, stop: undefined, exited: undefined, seeded: net.seeded && { ...net.seeded, editionId: String(net.seeded.editionId), listing: { ...net.seeded.listing, tokenId: String(net.seeded.listing.tokenId), price: String(net.seeded.listing.price) } } }, null, 2),
   )
   return () => net.stop()
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const stop = await globalSetup()
+  process.stderr.write(`network up; ${NETWORK_FILE}; Ctrl-C stops it\n`)
+  process.once('SIGINT', () => void stop?.().then(() => process.exit(0)))
+  process.once('SIGTERM', () => void stop?.().then(() => process.exit(0)))
 }

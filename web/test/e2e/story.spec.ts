@@ -44,8 +44,12 @@ async function connect(page: Page): Promise<void> {
   await expect(page.getByTestId('connected-address')).toBeVisible()
 }
 
-async function confirmed(page: Page, scope = page.locator('body')): Promise<void> {
-  await expect(scope.getByTestId('tx-status').last()).toHaveAttribute('data-status', 'confirmed', { timeout: 60_000 })
+/** Waits for the write labelled `label` (or the last write) to be confirmed, failing fast on a revert. */
+async function confirmed(page: Page, scope = page.locator('body'), label?: string): Promise<void> {
+  const status = scope.getByTestId('tx-status').last()
+  await expect(status).toHaveAttribute('data-status', /confirmed|reverted|failed/, { timeout: 60_000 })
+  expect(await status.getAttribute('data-status'), await status.textContent() ?? '').toBe('confirmed')
+  if (label) await expect(status).toContainText(`${label}: confirmed`, { timeout: 60_000 })
 }
 
 const node = (i: number) => net.nodes[i]
@@ -88,6 +92,7 @@ test('an artist uploads with progress, registers through the node, and creates a
   contentHash = tracks.content_hash
 
   await page.reload()
+  await expect(page.locator(`#ed-track option[value="${contentHash}"]`)).toHaveCount(1)
   await page.fill('#ed-name', 'First Light')
   await page.selectOption('#ed-track', contentHash)
   await page.fill('#ed-price', '0.1')
@@ -119,7 +124,7 @@ test('a collector buys 2 and lists one; a second collector buys it and the royal
   const row = c1.getByTestId(`token-${firstToken}`)
   await row.getByLabel('Resale price (ETH)').fill('0.5')
   await row.getByTestId('list').click()
-  await confirmed(c1, row)
+  await expect(row.getByTestId('tx-status')).toContainText('List for sale: confirmed', { timeout: 60_000 })
   await shot(c1, 'collector-listed')
 
   const sales = () => nodeJson<{ royalties_wei: string }>(0, `/catalog/artists/${artist}/sales`)
@@ -173,7 +178,8 @@ test('the operator submits receipts and claims; the DCMX balance grows', async (
   await rpc(net, 'evm_mine')
   await card.locator('summary').click()
   await card.getByLabel(/API token/).fill(node(0).apiToken)
-  await card.getByRole('button', { name: 'Submit receipts' }).click()
+  await expect(page.getByTestId('current-epoch')).toContainText('Current epoch 1')
+  await card.getByRole('button', { name: 'Submit receipts for epoch 0' }).click()
   await expect(card.getByRole('status').last()).toContainText('queued')
   await until('the receipts on chain', async () => {
     const r = await nodeJson<{ epochs: { receipts: { count: number } }[] }>(0, `/catalog/rewards/${node(0).peerId}`)
@@ -190,7 +196,8 @@ test('the operator submits receipts and claims; the DCMX balance grows', async (
 })
 
 test('a governance proposal passes and its effect shows in the app', async ({ browser }) => {
-  const voters = [await as(browser, 'operator 2'), await as(browser, 'artist')]
+  // Quorum is 4% of the supply; three holders of 2M each clear it.
+  const voters = [await as(browser, 'operator 2'), await as(browser, 'artist'), await as(browser, 'collector 1')]
   for (const v of voters) {
     await v.goto('/govern')
     await connect(v)

@@ -43,6 +43,8 @@ export async function installTestWallet(context: BrowserContext, opts: { private
   const account = privateKeyToAccount(opts.privateKey)
   const client = createWalletClient({ account, chain: { ...hardhat, id: opts.chainId }, transport: http(opts.rpcUrl) })
   let reject = false
+  // Like a real wallet: no accounts for the site until it asked (eth_requestAccounts) and the user approved.
+  let authorized = false
   const wallet: TestWallet = { address: account.address, rejectNext: () => (reject = true), requests: [] }
 
   async function handle({ method, params = [] }: Request): Promise<unknown> {
@@ -54,16 +56,20 @@ export async function installTestWallet(context: BrowserContext, opts: { private
     }
     switch (method) {
       case 'eth_requestAccounts':
-      case 'eth_accounts':
+        authorized = true
         return [account.address]
+      case 'eth_accounts':
+        return authorized ? [account.address] : []
       case 'eth_chainId':
         return `0x${opts.chainId.toString(16)}`
       case 'wallet_switchEthereumChain':
         if (Number((params[0] as { chainId: string }).chainId) !== opts.chainId) throw Object.assign(new Error('Unrecognized chain'), { code: 4902 })
         return null
       case 'wallet_requestPermissions':
-      case 'wallet_getPermissions':
+        authorized = true
         return [{ parentCapability: 'eth_accounts' }]
+      case 'wallet_getPermissions':
+        return authorized ? [{ parentCapability: 'eth_accounts' }] : []
       case 'personal_sign':
         return account.signMessage({ message: { raw: params[0] as Hex } })
       case 'eth_signTypedData_v4':

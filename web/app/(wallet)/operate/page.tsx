@@ -24,7 +24,7 @@ export default function OperatePage() {
   return (
     <>
       <h1>Operate</h1>
-      <p>
+      <p data-testid="current-epoch">
         Current epoch {epoch.data ?? '…'}
         {address && (
           <>
@@ -34,13 +34,14 @@ export default function OperatePage() {
         )}
       </p>
       {app.nodes.map((n) => (
-        <NodeCard key={n} url={n} />
+        <NodeCard key={n} url={n} lastEnded={epoch.data === undefined ? undefined : epoch.data - 1} />
       ))}
     </>
   )
 }
 
-function NodeCard({ url }: { url: string }) {
+/** One node: its stats, rewards by epoch, claims from the operator's wallet, and token-gated node actions. */
+function NodeCard({ url, lastEnded }: { url: string; lastEnded: number | undefined }) {
   const deployment = useDeployment()
   const { address } = useConnection()
   const can = useCanWrite()
@@ -135,8 +136,8 @@ function NodeCard({ url }: { url: string }) {
           <button disabled={!token} onClick={() => operatorCall('/stake', { amount: (BigInt(amount || '0') * 10n ** 18n).toString() }, 'Stake')}>
             Stake
           </button>
-          <button disabled={!token} onClick={() => operatorCall('/rewards/submit', {}, 'Submit receipts')}>
-            Submit receipts
+          <button disabled={!token || lastEnded === undefined || lastEnded < 0} onClick={() => operatorCall('/rewards/submit', { epoch: lastEnded }, `Submit receipts for epoch ${lastEnded}`)}>
+            {lastEnded !== undefined && lastEnded >= 0 ? `Submit receipts for epoch ${lastEnded}` : 'Submit receipts (after the first epoch)'}
           </button>
           <button disabled={!token} onClick={() => operatorCall('/rewards/claim', {}, 'Claim by the node')}>
             Claim by the node

@@ -5,7 +5,7 @@ import { use } from 'react'
 
 import { Player } from '@/components/player.tsx'
 import { useCatalogTrack } from '@/hooks/use-catalog.ts'
-import { describeError } from '@/lib/errors.ts'
+import { nodeErrorText } from '@/lib/node-client.ts'
 import { formatBytes, formatDuration, formatEth, shortAddress } from '@/lib/format.ts'
 
 export default function TrackPage({ params }: { params: Promise<{ hash: string }> }) {
@@ -13,7 +13,7 @@ export default function TrackPage({ params }: { params: Promise<{ hash: string }
   const q = useCatalogTrack(hash)
   if (!/^[0-9a-f]{64}$/.test(hash)) return <p className="bad">That is not a track address (64 hex characters).</p>
   if (q.isPending) return <p className="muted">Loading…</p>
-  if (q.error) return <p className="bad">{describeError(q.error).message}</p>
+  if (q.error) return <p className="bad">{nodeErrorText(q.error)}</p>
   const { track, editions } = q.data
   return (
     <>

@@ -4,8 +4,8 @@ import Link from 'next/link'
 import { useDeferredValue, useState } from 'react'
 
 import { useCatalogTracks } from '@/hooks/use-catalog.ts'
-import { describeError } from '@/lib/errors.ts'
 import { formatBytes, formatDuration, shortAddress } from '@/lib/format.ts'
+import { nodeErrorText } from '@/lib/node-client.ts'
 
 export default function ListenPage() {
   const [q, setQ] = useState('')
@@ -17,7 +17,7 @@ export default function ListenPage() {
       <label htmlFor="search">Search by title or artist</label>
       <input id="search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="e.g. Sunrise" />
       {tracks.isPending && <p className="muted">Loading the catalog…</p>}
-      {tracks.error && <p className="bad">{describeError(tracks.error).message}</p>}
+      {tracks.error && <p className="bad">{nodeErrorText(tracks.error)}</p>}
       {tracks.data && tracks.data.tracks.length === 0 && <p className="muted">No registered tracks{query ? ` match “${query}”` : ' yet'}.</p>}
       <ul className="grid" style={{ listStyle: 'none', padding: 0 }} data-testid="track-list">
         {tracks.data?.tracks.map((t) => (
