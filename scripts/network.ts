@@ -7,6 +7,7 @@
 // demo artist through a node, an edition on sale, one token bought and listed), builds and serves the web app, and
 // stops every child (each its own process group) on stop().
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -29,7 +30,7 @@ import {
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 
-import { demoTracks, type DemoMediaType } from "./demo-audio.ts";
+import { demoTracks, type DemoMediaType, type DemoTrack } from "./demo-audio.ts";
 
 export type Role = "deployer" | "operator 1" | "operator 2" | "operator 3" | "artist" | "collector 1" | "collector 2";
 
@@ -49,6 +50,8 @@ export interface NetworkOptions {
   seed?: boolean;
   /** `build+start`: `npm run build -w @dcmx/web` then `next start` (only when web/app exists); default `none`. */
   web?: "build+start" | "none";
+  /** Extra `dcmx start` flags for every node (e.g. `--log-level debug`). */
+  nodeArgs?: string[];
   logger?: NetworkLogger;
 }
 
@@ -127,6 +130,25 @@ export function demoAccounts(): NetworkAccount[] {
   });
 }
 
+/**
+ * The demo tracks, generated once (MP3 encoding takes a few seconds) into `.local/cache/demo-audio/<key>/`, keyed
+ * by the generator's source, so an edit to scripts/demo-audio.ts regenerates them.
+ */
+async function cachedDemoTracks(): Promise<DemoTrack[]> {
+  const source = await readFile(join(ROOT, "scripts/demo-audio.ts"));
+  const dir = join(ROOT, ".local/cache/demo-audio", createHash("sha256").update(source).digest("hex").slice(0, 16));
+  try {
+    const meta = JSON.parse(await readFile(join(dir, "tracks.json"), "utf8")) as Array<Omit<DemoTrack, "bytes">>;
+    return await Promise.all(meta.map(async (t) => ({ ...t, bytes: new Uint8Array(await readFile(join(dir, t.fileName))) })));
+  } catch {
+    const tracks = demoTracks();
+    await mkdir(dir, { recursive: true });
+    for (const t of tracks) await writeFile(join(dir, t.fileName), t.bytes);
+    await writeFile(join(dir, "tracks.json"), JSON.stringify(tracks.map(({ bytes: _, ...t }) => t), null, 2));
+    return tracks;
+  }
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -176,6 +198,8 @@ interface Child {
   proc: ChildProcess;
   log: WriteStream;
   done: Promise<number | null>;
+  /** Set once the process has exited (or failed to spawn). */
+  finished: boolean;
   stopping: boolean;
 }
 
@@ -194,7 +218,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   // Children lead their own process groups (so Ctrl-C reaches them only through stop(), in order); if this
   // process dies without stop(), the exit hook still kills the groups.
   const killAllNow = () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.pid) try { process.kill(-c.proc.pid, "SIGKILL"); } catch { /* gone */ }
+    for (const c of children) if (!c.finished && c.proc.pid) try { process.kill(-c.proc.pid, "SIGKILL"); } catch { /* gone */ }
   };
   process.on("exit", killAllNow);
 
@@ -217,6 +241,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
       proc,
       log: logFile,
       stopping: false,
+      finished: false,
       done: new Promise((r) => {
         proc.once("error", (error) => {
           logFile.write(`spawn failed: ${error.message}\n`);
@@ -225,6 +250,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         proc.once("exit", (code, signal) => r(code ?? (signal ? -1 : null)));
       }),
     };
+    void child.done.then(() => (child.finished = true));
     children.push(child);
     return child;
   }
@@ -258,17 +284,23 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   async function stopChild(child: Child): Promise<void> {
     child.stopping = true;
     const pid = child.proc.pid;
-    if (pid && child.proc.exitCode === null && child.proc.signalCode === null) {
-      try {
-        process.kill(-pid, "SIGTERM");
-      } catch {
-        /* already gone */
-      }
-      const killed = await Promise.race([child.done.then(() => true), sleep(10_000).then(() => false)]);
-      if (!killed) try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+    if (pid) {
+      const group = (signal: NodeJS.Signals | 0) => {
+        try {
+          process.kill(-pid, signal);
+          return true;
+        } catch {
+          return false; // no process left in the group
+        }
+      };
+      if (!child.finished) group("SIGTERM");
+      const exited = await Promise.race([child.done.then(() => true), sleep(10_000).then(() => false)]);
+      if (!exited) group("SIGKILL");
       await child.done;
-      // The leader may exit before the rest of its group (next-server under next start): sweep the group.
-      try { process.kill(-pid, "SIGKILL"); } catch { /* group empty */ }
+      // The leader may exit before the rest of its group (next-server under next start): give them a moment, then
+      // sweep whatever is left.
+      for (let i = 0; i < 20 && group(0); i++) await sleep(100);
+      group("SIGKILL");
     }
     child.log.end();
   }
@@ -332,8 +364,8 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const paramsFile = join(dataDir, "ignition-parameters.json");
     await writeFile(paramsFile, JSON.stringify(params, null, 2));
     log.info("deploying the protocol with Ignition");
-    await step("deploy", "hardhat", ["ignition", "deploy", "ignition/modules/DCMX.ts", "--network", "remote", "--parameters", paramsFile, "--deployment-id", deploymentId], {
-      env: { ...env, RPC_URL: rpcUrl, DEPLOYER_PRIVATE_KEY: accounts[0].privateKey },
+    await step("deploy", "hardhat", ["run", "--no-compile", "--network", "remote", "scripts/deploy-local.ts"], {
+      env: { ...env, RPC_URL: rpcUrl, DEPLOYER_PRIVATE_KEY: accounts[0].privateKey, DCMX_IGNITION_PARAMETERS: paramsFile, DCMX_DEPLOYMENT_ID: deploymentId },
     });
     const deployed = JSON.parse(await readFile(join(journal, "deployed_addresses.json"), "utf8")) as Record<string, Address>;
     const contracts: Record<string, Address> = {};
@@ -369,13 +401,14 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         "--chain-id", String(CHAIN_ID),
         "--confirmations", "1",
         "--contracts", JSON.stringify(contracts),
+        ...(opts.nodeArgs ?? []),
         "--peers", ...nodePorts.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`),
       ]),
     );
     const peerIds = await Promise.all(
       nodeUrls.map((url, i) =>
         until(`node ${i + 1} at ${url} to answer`, async () => {
-          if (nodeChildren[i].proc.exitCode !== null) throw new Error(`node ${i + 1} exited: ${await tail(`node-${i + 1}`, 5)}`);
+          if (nodeChildren[i].finished) throw new Error(`node ${i + 1} exited: ${await tail(`node-${i + 1}`, 5)}`);
           return getAddress((await json<{ peer_id: string }>(`${url}/ping`)).peer_id);
         }, 60_000, 100),
       ),
@@ -410,7 +443,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         );
       }),
     );
-    log.info(`nodes funded (${Number(NODE_ETH / 10n ** 18n)} ETH each) and staked (${Number(stake / 10n ** 18n)} DCMX each) [${elapsed()}]`);
+    log.info(`nodes funded (${Number(NODE_ETH / 10n ** 18n)} ETH each) and staked (${Number(stake / 10n ** 18n)} DCMX each)`);
 
     // The mesh: every node knows the other two.
     await until("the three nodes to see each other", async () => {
@@ -426,7 +459,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     let seeded: Network["seeded"] = null;
     if (seed) {
       const artist = wallet("artist");
-      const tracks = demoTracks();
+      const tracks = await cachedDemoTracks();
       const out: SeededTrack[] = [];
       for (const t of tracks) {
         const q = new URLSearchParams({ title: t.title, artist: t.artistName, album: t.album, duration: String(t.duration) });
@@ -469,7 +502,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         }, 90_000, 200);
         out.push({ contentHash: track.content_hash, title: t.title, mediaType: t.mediaType });
       }
-      log.info(`seeded ${out.length} tracks, registered on chain by the artist through node 1 [${elapsed()}]`);
+      log.info(`seeded ${out.length} tracks, registered on chain by the artist through node 1`);
 
       // One edition on sale (the MP3 "Mesh Lullaby"), collector 1 buys one token and lists it on the Marketplace.
       const editionTrack = out[1];
@@ -515,7 +548,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         editionTrack: editionTrack.contentHash,
         listing: { nft: contracts.Editions, tokenId, seller: collector.account.address, price: LISTING_PRICE },
       };
-      log.info(`edition #${editionId} of "${editionTrack.title}" on sale; token ${tokenId} listed by collector 1 [${elapsed()}]`);
+      log.info(`edition #${editionId} of "${editionTrack.title}" on sale; token ${tokenId} listed by collector 1`);
     }
 
     // 6. The web app, when it exists.
@@ -526,9 +559,10 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
       log.info("building the web app (npm run build -w @dcmx/web)");
       await step("web-build", "npm", ["run", "build", "-w", "@dcmx/web"], { env: webEnv });
       const url = `http://127.0.0.1:${webPort}`;
-      const web = serve("web", "next", ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });
+      const next = [join(ROOT, "web/node_modules/.bin/next"), join(ROOT, "node_modules/.bin/next")].find((f) => existsSync(f)) ?? "next";
+      const web = serve("web", next, ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });
       await until(`the web app at ${url} to answer`, async () => {
-        if (web.proc.exitCode !== null) throw new Error(`next start exited: ${await tail("web", 5)}`);
+        if (web.finished) throw new Error(`next start exited: ${await tail("web", 5)}`);
         return (await fetch(url)).status < 500;
       }, 120_000, 250);
       webUrl = url;

@@ -22,6 +22,7 @@ if (values.help) {
 }
 
 const t0 = Date.now();
+const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 let network: Network | undefined;
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
@@ -40,7 +41,7 @@ try {
     reset: values.reset,
     seed: !values["no-seed"],
     web: values["no-web"] ? "none" : "build+start",
-    logger: { info: (m) => console.log(`start: ${m}`), warn: (m) => console.warn(`start: ${m}`) },
+    logger: { info: (m) => console.log(`start: [${secs()}] ${m}`), warn: (m) => console.warn(`start: [${secs()}] ${m}`) },
   });
 } catch (error) {
   console.error(`start: ${(error as Error).message}`);
@@ -59,7 +60,7 @@ const balances = await Promise.all(
   }),
 );
 const line = "-".repeat(100);
-console.log(`\n${line}\nDCMX local network ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (chain ${net.chainId})\n${line}`);
+console.log(`\n${line}\nDCMX local network ready in ${secs()} (chain ${net.chainId})\n${line}`);
 console.log(`  app        ${net.webUrl ?? "(not served: web/app does not exist yet or --no-web)"}`);
 console.log(`  chain RPC  ${net.rpcUrl}`);
 net.nodes.forEach((n, i) => console.log(`  node ${i + 1}     ${n.url}  peer ${n.peerId}  operator token ${n.apiToken}`));
