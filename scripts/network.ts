@@ -50,6 +50,8 @@ export interface NetworkOptions {
   seed?: boolean;
   /** `build+start`: `npm run build -w @dcmx/web` then `next start` (only when web/app exists); default `none`. */
   web?: "build+start" | "none";
+  /** Aborting stops whatever has started; a startup in progress then rejects. */
+  signal?: AbortSignal;
   /** Extra `dcmx start` flags for every node (e.g. `--log-level debug`). */
   nodeArgs?: string[];
   logger?: NetworkLogger;
@@ -169,6 +171,13 @@ async function assertPortFree(port: number, what: string): Promise<void> {
   });
 }
 
+/** Startup was stopped (stop(), the abort signal) or a child died. */
+class StopError extends Error {
+  constructor(message = "stopped") {
+    super(message);
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, stepMs = 200): Promise<T> {
@@ -179,6 +188,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (error) {
+      if (error instanceof StopError) throw error;
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
@@ -214,6 +224,15 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   let onChildExit: (v: { name: string; code: number | null }) => void = () => {};
   const exited = new Promise<{ name: string; code: number | null }>((r) => (onChildExit = r));
   let stopping = false;
+  /** Why a long-running child died during startup (startup then fails at once instead of timing out). */
+  let failure: string | undefined;
+  /** until() that gives up as soon as a child died or stop() was called. */
+  const wait = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number, stepMs?: number) =>
+    until(what, async () => {
+      if (stopping) throw new StopError();
+      if (failure) throw new StopError(failure);
+      return probe();
+    }, timeoutMs, stepMs);
 
   // Children lead their own process groups (so Ctrl-C reaches them only through stop(), in order); if this
   // process dies without stop(), the exit hook still kills the groups.
@@ -266,7 +285,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const code = await child.done;
     children.splice(children.indexOf(child), 1);
     child.log.end();
-    if (stopping) throw new Error("stopped");
+    if (stopping) throw new StopError();
     if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${code}); see ${join(logsDir, `${name}.log`)}:\n${await tail(name)}`);
   }
 
@@ -275,6 +294,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const child = launch(name, cmd, args, extra);
     void child.done.then(async (code) => {
       if (child.stopping || stopping) return;
+      failure ??= `${name} exited (${code}): ${await tail(name, 5)}`;
       log.warn(`${name} exited (${code}); its log ends with:\n${await tail(name)}`);
       onChildExit({ name, code });
     });
@@ -319,6 +339,9 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
       process.off("exit", killAllNow);
     })());
 
+  if (opts.signal?.aborted) throw new StopError("aborted");
+  opts.signal?.addEventListener("abort", () => void stop(), { once: true });
+
   try {
     // Ports: fixed ones must be free (a clear message beats a child dying later); 0 = any free port.
     const want = opts.ports ?? {};
@@ -351,7 +374,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     log.info(`starting the chain on ${rpcUrl}`);
     serve("chain", "hardhat", ["node", "--hostname", "127.0.0.1", "--port", String(chainPort)]);
     const publicClient = createPublicClient({ chain: { ...hardhat, id: CHAIN_ID }, transport: http(rpcUrl), pollingInterval: 100 }) as PublicClient;
-    await until("the chain to answer", async () => (await publicClient.getChainId()) === CHAIN_ID, 120_000, 100);
+    await wait("the chain to answer", async () => (await publicClient.getChainId()) === CHAIN_ID, 120_000, 100);
 
     // 2. Deploy with Ignition. The default ports use Ignition's usual journal (chain-31337) and export it to
     // deployments/; other ports (tests) use their own journal, removed afterwards, and no export.
@@ -407,7 +430,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     );
     const peerIds = await Promise.all(
       nodeUrls.map((url, i) =>
-        until(`node ${i + 1} at ${url} to answer`, async () => {
+        wait(`node ${i + 1} at ${url} to answer`, async () => {
           if (nodeChildren[i].finished) throw new Error(`node ${i + 1} exited: ${await tail(`node-${i + 1}`, 5)}`);
           return getAddress((await json<{ peer_id: string }>(`${url}/ping`)).peer_id);
         }, 60_000, 100),
@@ -446,7 +469,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     log.info(`nodes funded (${Number(NODE_ETH / 10n ** 18n)} ETH each) and staked (${Number(stake / 10n ** 18n)} DCMX each)`);
 
     // The mesh: every node knows the other two.
-    await until("the three nodes to see each other", async () => {
+    await wait("the three nodes to see each other", async () => {
       for (let i = 0; i < 3; i++) {
         const peers = await json<Array<{ peer_id: string; state: string }>>(`${nodeUrls[i]}/peers`);
         const live = new Set(peers.filter((p) => p.state === "connected" || p.state === "active").map((p) => getAddress(p.peer_id)));
@@ -495,7 +518,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
           body: JSON.stringify({ artist: artist.account.address, deadline: String(deadline), signature, duration: t.duration, title: t.title, artist_name: t.artistName, album: t.album }),
         });
         // The nonce moves only when the reveal lands, so the next track is signed after this one is registered.
-        await until(`"${t.title}" to be registered on chain`, async () => {
+        await wait(`"${t.title}" to be registered on chain`, async () => {
           const { registration } = await json<{ registration: { state: string; reason: string | null } }>(`${nodeUrls[0]}/tracks/${track.content_hash}/registration`);
           if (registration.state === "failed") throw new Error(`registering "${t.title}" failed: ${registration.reason}`);
           return registration.state === "registered";
@@ -561,7 +584,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
       const url = `http://127.0.0.1:${webPort}`;
       const next = [join(ROOT, "web/node_modules/.bin/next"), join(ROOT, "node_modules/.bin/next")].find((f) => existsSync(f)) ?? "next";
       const web = serve("web", next, ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });
-      await until(`the web app at ${url} to answer`, async () => {
+      await wait(`the web app at ${url} to answer`, async () => {
         if (web.finished) throw new Error(`next start exited: ${await tail("web", 5)}`);
         return (await fetch(url)).status < 500;
       }, 120_000, 250);

@@ -24,11 +24,15 @@ if (values.help) {
 const t0 = Date.now();
 const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 let network: Network | undefined;
+let starting: Promise<Network> | undefined;
 let stopping = false;
+const startup = new AbortController();
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     console.log("\nstopping the web app, the nodes and the chain...");
+    startup.abort(); // a startup in progress stops what it started and rejects
+    await starting?.catch(() => {});
     await network?.stop();
   }
   process.exit(code);
@@ -37,13 +41,15 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
-  network = await startNetwork({
+  network = await (starting = startNetwork({
     reset: values.reset,
     seed: !values["no-seed"],
     web: values["no-web"] ? "none" : "build+start",
+    signal: startup.signal,
     logger: { info: (m) => console.log(`start: [${secs()}] ${m}`), warn: (m) => console.warn(`start: [${secs()}] ${m}`) },
-  });
+  }));
 } catch (error) {
+  if (stopping) await new Promise(() => {}); // Ctrl-C during startup: shutdown() exits once everything stopped
   console.error(`start: ${(error as Error).message}`);
   await shutdown(1);
 }
