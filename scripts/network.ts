@@ -50,6 +50,8 @@ export interface NetworkOptions {
   seed?: boolean;
   /** `build+start`: `npm run build -w @dcmx/web` then `next start` (only when web/app exists); default `none`. */
   web?: "build+start" | "none";
+  /** `if-changed` (default): build only when a source of the app changed since the last build; `always`. */
+  webBuild?: "if-changed" | "always";
   /** Aborting stops whatever has started; a startup in progress then rejects. */
   signal?: AbortSignal;
   /** Extra `dcmx start` flags for every node (e.g. `--log-level debug`). */
@@ -149,6 +151,25 @@ async function cachedDemoTracks(): Promise<DemoTrack[]> {
     await writeFile(join(dir, "tracks.json"), JSON.stringify(tracks.map(({ bytes: _, ...t }) => t), null, 2));
     return tracks;
   }
+}
+
+/** A hash of every input of the web build (contents, since `npm run export` rewrites deployments/ unchanged): web/ (not its outputs, tests or benches), the workspaces it compiles, the lockfile. */
+async function webBuildStamp(): Promise<string> {
+  const skip = new Set(["node_modules", ".next", "test", "bench", ".artifacts", ".turbo"]);
+  const lines: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (skip.has(entry.name) || entry.name.endsWith(".tsbuildinfo")) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        lines.push(`${path.slice(ROOT.length)} ${createHash("sha256").update(await readFile(path)).digest("hex")}`);
+      }
+    }
+  }
+  for (const dir of ["web", "node/src", "deployments"]) await walk(join(ROOT, dir));
+  for (const file of ["package-lock.json", "package.json"]) lines.push(`/${file} ${createHash("sha256").update(await readFile(join(ROOT, file))).digest("hex")}`);
+  return createHash("sha256").update(lines.sort().join("\n")).digest("hex");
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -579,8 +600,19 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     if (wantWeb && !hasWeb) log.warn("web: web/app does not exist yet, so there is no app to serve (skipped)");
     if (wantWeb && hasWeb) {
       const webEnv = { ...env, DCMX_RPC_URL: rpcUrl, DCMX_CHAIN_ID: String(CHAIN_ID), DCMX_NODE_URLS: nodeUrls.join(",") };
-      log.info("building the web app (npm run build -w @dcmx/web)");
-      await step("web-build", "npm", ["run", "build", "-w", "@dcmx/web"], { env: webEnv });
+      // One build serves any chain and any node URLs (the app reads DCMX_* at request time), so the build is
+      // skipped when no input changed since the last successful one (a hash of every input).
+      const stampFile = join(ROOT, "web/.next/dcmx-build-stamp");
+      const stamp = await webBuildStamp();
+      const built = await readFile(stampFile, "utf8").catch(() => "");
+      if (opts.webBuild !== "always" && built === stamp && existsSync(join(ROOT, "web/.next/BUILD_ID"))) {
+        log.info("the web app's build is up to date (web/.next)");
+      } else {
+        log.info("building the web app (npm run build -w @dcmx/web)");
+        await step("web-build", "npm", ["run", "build", "-w", "@dcmx/web"], { env: webEnv });
+        // After the build: `next build` may itself write inputs (next-env.d.ts, tsconfig.json).
+        await writeFile(stampFile, await webBuildStamp());
+      }
       const url = `http://127.0.0.1:${webPort}`;
       const next = [join(ROOT, "web/node_modules/.bin/next"), join(ROOT, "node_modules/.bin/next")].find((f) => existsSync(f)) ?? "next";
       const web = serve("web", next, ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });

@@ -13,11 +13,12 @@ const { values } = parseArgs({
     reset: { type: "boolean", default: false },
     "no-seed": { type: "boolean", default: false },
     "no-web": { type: "boolean", default: false },
+    "rebuild-web": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
-  console.log("npm start [-- --reset] [--no-seed] [--no-web]\n  --reset    delete .local/ (node keys, tokens, logs) first\n  --no-seed  no demo content\n  --no-web   do not build and serve the web app");
+  console.log("npm start [-- --reset] [--no-seed] [--no-web] [--rebuild-web]\n  --reset    delete .local/ (node keys, tokens, logs) first\n  --no-seed  no demo content\n  --no-web   do not build and serve the web app\n  --rebuild-web  build the app even when no source changed since the last build");
   process.exit(0);
 }
 
@@ -45,6 +46,7 @@ try {
     reset: values.reset,
     seed: !values["no-seed"],
     web: values["no-web"] ? "none" : "build+start",
+    webBuild: values["rebuild-web"] ? "always" : "if-changed",
     signal: startup.signal,
     logger: { info: (m) => console.log(`start: [${secs()}] ${m}`), warn: (m) => console.warn(`start: [${secs()}] ${m}`) },
   }));
