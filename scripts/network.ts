@@ -271,7 +271,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   const logsDir = join(dataDir, "logs");
 
   function launch(name: string, cmd: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
-    const logFile = createWriteStream(join(logsDir, `${name}.log`), { flags: "a" });
+    const logFile = createWriteStream(join(logsDir, `${name}.log`));
     logFile.write(`\n--- ${new Date().toISOString()} ${cmd} ${args.join(" ")}\n`);
     const proc = spawn(cmd, args, { cwd: extra.cwd ?? ROOT, env: extra.env ?? env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout!.pipe(logFile, { end: false });
