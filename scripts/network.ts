@@ -245,6 +245,8 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   let onChildExit: (v: { name: string; code: number | null }) => void = () => {};
   const exited = new Promise<{ name: string; code: number | null }>((r) => (onChildExit = r));
   let stopping = false;
+  /** A deployment journal of this run only (non-default ports), removed once read or on stop(). */
+  let tempJournal: string | undefined;
   /** Why a long-running child died during startup (startup then fails at once instead of timing out). */
   let failure: string | undefined;
   /** until() that gives up as soon as a child died or stop() was called. */
@@ -358,6 +360,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         await Promise.all(children.filter((c) => group.includes(c.name)).map(stopChild));
       }
       process.off("exit", killAllNow);
+      if (tempJournal) await rm(tempJournal, { recursive: true, force: true });
     })());
 
   if (opts.signal?.aborted) throw new StopError("aborted");
@@ -403,6 +406,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const deploymentId = isDefault ? `chain-${CHAIN_ID}` : `local-${chainPort}`;
     const journal = join(ROOT, "ignition/deployments", deploymentId);
     await rm(journal, { recursive: true, force: true });
+    if (!isDefault) tempJournal = journal;
     const params = JSON.parse(await readFile(join(ROOT, "ignition/parameters/local.json"), "utf8")) as { Music: Record<string, unknown> };
     params.Music.contentBaseURI = `${nodeUrls[0]}/content/`;
     const paramsFile = join(dataDir, "ignition-parameters.json");
