@@ -445,6 +445,9 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         "--host", "127.0.0.1",
         "--port", String(port),
         "--interval", "1000",
+        // Every local client (the browser, the other nodes, tests) is 127.0.0.1: a per-IP limit would throttle all of
+        // them as one. (`nodeArgs` come later, so they can set one.)
+        "--rate-limit", "0",
         "--rpc-url", rpcUrl,
         "--chain-id", String(CHAIN_ID),
         "--confirmations", "1",
