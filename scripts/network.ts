@@ -352,13 +352,11 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   const stop = () =>
     (stopPromise ??= (async () => {
       stopping = true;
-      // Web first, then the nodes (they flush to SQLite), then the chain.
-      const order = ["web", "node-3", "node-2", "node-1", "chain"];
-      const rest = children.filter((c) => !order.includes(c.name));
-      await Promise.all(rest.map(stopChild));
-      for (const group of [["web"], ["node-1", "node-2", "node-3"], ["chain"]]) {
-        await Promise.all(children.filter((c) => group.includes(c.name)).map(stopChild));
-      }
+      // A step in progress (compile, deploy, build) first, then the web app, the nodes (they close their
+      // databases), and the chain last, so nothing loses its RPC while stopping.
+      const stages = [["web"], ["node-1", "node-2", "node-3"], ["chain"]];
+      await Promise.all(children.filter((c) => !stages.flat().includes(c.name)).map(stopChild));
+      for (const names of stages) await Promise.all(children.filter((c) => names.includes(c.name)).map(stopChild));
       process.off("exit", killAllNow);
       if (tempJournal) await rm(tempJournal, { recursive: true, force: true });
     })());
