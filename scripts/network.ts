@@ -7,6 +7,7 @@
 // demo artist through a node, an edition on sale, one token bought and listed), builds and serves the web app, and
 // stops every child (each its own process group) on stop().
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -29,7 +30,7 @@ import {
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 
-import { demoTracks, type DemoMediaType } from "./demo-audio.ts";
+import { demoTracks, type DemoMediaType, type DemoTrack } from "./demo-audio.ts";
 
 export type Role = "deployer" | "operator 1" | "operator 2" | "operator 3" | "artist" | "collector 1" | "collector 2";
 
@@ -49,6 +50,12 @@ export interface NetworkOptions {
   seed?: boolean;
   /** `build+start`: `npm run build -w @dcmx/web` then `next start` (only when web/app exists); default `none`. */
   web?: "build+start" | "none";
+  /** `if-changed` (default): build only when a source of the app changed since the last build; `always`. */
+  webBuild?: "if-changed" | "always";
+  /** Aborting stops whatever has started; a startup in progress then rejects. */
+  signal?: AbortSignal;
+  /** Extra `dcmx start` flags for every node (e.g. `--log-level debug`). */
+  nodeArgs?: string[];
   logger?: NetworkLogger;
   /** Extra `dcmx start` flags for every node (e.g. `--no-auto-rewards` in the browser tests). */
   nodeArgs?: string[];
@@ -129,6 +136,44 @@ export function demoAccounts(): NetworkAccount[] {
   });
 }
 
+/**
+ * The demo tracks, generated once (MP3 encoding takes a few seconds) into `.local/cache/demo-audio/<key>/`, keyed
+ * by the generator's source, so an edit to scripts/demo-audio.ts regenerates them.
+ */
+async function cachedDemoTracks(): Promise<DemoTrack[]> {
+  const source = await readFile(join(ROOT, "scripts/demo-audio.ts"));
+  const dir = join(ROOT, ".local/cache/demo-audio", createHash("sha256").update(source).digest("hex").slice(0, 16));
+  try {
+    const meta = JSON.parse(await readFile(join(dir, "tracks.json"), "utf8")) as Array<Omit<DemoTrack, "bytes">>;
+    return await Promise.all(meta.map(async (t) => ({ ...t, bytes: new Uint8Array(await readFile(join(dir, t.fileName))) })));
+  } catch {
+    const tracks = demoTracks();
+    await mkdir(dir, { recursive: true });
+    for (const t of tracks) await writeFile(join(dir, t.fileName), t.bytes);
+    await writeFile(join(dir, "tracks.json"), JSON.stringify(tracks.map(({ bytes: _, ...t }) => t), null, 2));
+    return tracks;
+  }
+}
+
+/** A hash of every input of the web build (contents, since `npm run export` rewrites deployments/ unchanged): web/ (not its outputs, tests or benches), the workspaces it compiles, the lockfile. */
+async function webBuildStamp(): Promise<string> {
+  const skip = new Set(["node_modules", ".next", "test", "bench", ".artifacts", ".turbo"]);
+  const lines: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (skip.has(entry.name) || entry.name.endsWith(".tsbuildinfo")) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        lines.push(`${path.slice(ROOT.length)} ${createHash("sha256").update(await readFile(path)).digest("hex")}`);
+      }
+    }
+  }
+  for (const dir of ["web", "node/src", "deployments"]) await walk(join(ROOT, dir));
+  for (const file of ["package-lock.json", "package.json"]) lines.push(`/${file} ${createHash("sha256").update(await readFile(join(ROOT, file))).digest("hex")}`);
+  return createHash("sha256").update(lines.sort().join("\n")).digest("hex");
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -149,6 +194,13 @@ async function assertPortFree(port: number, what: string): Promise<void> {
   });
 }
 
+/** Startup was stopped (stop(), the abort signal) or a child died. */
+class StopError extends Error {
+  constructor(message = "stopped") {
+    super(message);
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, stepMs = 200): Promise<T> {
@@ -159,6 +211,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (error) {
+      if (error instanceof StopError) throw error;
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
@@ -178,6 +231,8 @@ interface Child {
   proc: ChildProcess;
   log: WriteStream;
   done: Promise<number | null>;
+  /** Set once the process has exited (or failed to spawn). */
+  finished: boolean;
   stopping: boolean;
 }
 
@@ -192,11 +247,22 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   let onChildExit: (v: { name: string; code: number | null }) => void = () => {};
   const exited = new Promise<{ name: string; code: number | null }>((r) => (onChildExit = r));
   let stopping = false;
+  /** A deployment journal of this run only (non-default ports), removed once read or on stop(). */
+  let tempJournal: string | undefined;
+  /** Why a long-running child died during startup (startup then fails at once instead of timing out). */
+  let failure: string | undefined;
+  /** until() that gives up as soon as a child died or stop() was called. */
+  const wait = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number, stepMs?: number) =>
+    until(what, async () => {
+      if (stopping) throw new StopError();
+      if (failure) throw new StopError(failure);
+      return probe();
+    }, timeoutMs, stepMs);
 
   // Children lead their own process groups (so Ctrl-C reaches them only through stop(), in order); if this
   // process dies without stop(), the exit hook still kills the groups.
   const killAllNow = () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.pid) try { process.kill(-c.proc.pid, "SIGKILL"); } catch { /* gone */ }
+    for (const c of children) if (!c.finished && c.proc.pid) try { process.kill(-c.proc.pid, "SIGKILL"); } catch { /* gone */ }
   };
   process.on("exit", killAllNow);
 
@@ -209,7 +275,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   const logsDir = join(dataDir, "logs");
 
   function launch(name: string, cmd: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
-    const logFile = createWriteStream(join(logsDir, `${name}.log`), { flags: "a" });
+    const logFile = createWriteStream(join(logsDir, `${name}.log`));
     logFile.write(`\n--- ${new Date().toISOString()} ${cmd} ${args.join(" ")}\n`);
     const proc = spawn(cmd, args, { cwd: extra.cwd ?? ROOT, env: extra.env ?? env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout!.pipe(logFile, { end: false });
@@ -219,6 +285,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
       proc,
       log: logFile,
       stopping: false,
+      finished: false,
       done: new Promise((r) => {
         proc.once("error", (error) => {
           logFile.write(`spawn failed: ${error.message}\n`);
@@ -227,6 +294,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         proc.once("exit", (code, signal) => r(code ?? (signal ? -1 : null)));
       }),
     };
+    void child.done.then(() => (child.finished = true));
     children.push(child);
     return child;
   }
@@ -242,7 +310,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const code = await child.done;
     children.splice(children.indexOf(child), 1);
     child.log.end();
-    if (stopping) throw new Error("stopped");
+    if (stopping) throw new StopError();
     if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${code}); see ${join(logsDir, `${name}.log`)}:\n${await tail(name)}`);
   }
 
@@ -251,6 +319,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const child = launch(name, cmd, args, extra);
     void child.done.then(async (code) => {
       if (child.stopping || stopping) return;
+      failure ??= `${name} exited (${code}): ${await tail(name, 5)}`;
       log.warn(`${name} exited (${code}); its log ends with:\n${await tail(name)}`);
       onChildExit({ name, code });
     });
@@ -260,17 +329,23 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   async function stopChild(child: Child): Promise<void> {
     child.stopping = true;
     const pid = child.proc.pid;
-    if (pid && child.proc.exitCode === null && child.proc.signalCode === null) {
-      try {
-        process.kill(-pid, "SIGTERM");
-      } catch {
-        /* already gone */
-      }
-      const killed = await Promise.race([child.done.then(() => true), sleep(10_000).then(() => false)]);
-      if (!killed) try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+    if (pid) {
+      const group = (signal: NodeJS.Signals | 0) => {
+        try {
+          process.kill(-pid, signal);
+          return true;
+        } catch {
+          return false; // no process left in the group
+        }
+      };
+      if (!child.finished) group("SIGTERM");
+      const exited = await Promise.race([child.done.then(() => true), sleep(10_000).then(() => false)]);
+      if (!exited) group("SIGKILL");
       await child.done;
-      // The leader may exit before the rest of its group (next-server under next start): sweep the group.
-      try { process.kill(-pid, "SIGKILL"); } catch { /* group empty */ }
+      // The leader may exit before the rest of its group (next-server under next start): give them a moment, then
+      // sweep whatever is left.
+      for (let i = 0; i < 20 && group(0); i++) await sleep(100);
+      group("SIGKILL");
     }
     child.log.end();
   }
@@ -279,15 +354,17 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
   const stop = () =>
     (stopPromise ??= (async () => {
       stopping = true;
-      // Web first, then the nodes (they flush to SQLite), then the chain.
-      const order = ["web", "node-3", "node-2", "node-1", "chain"];
-      const rest = children.filter((c) => !order.includes(c.name));
-      await Promise.all(rest.map(stopChild));
-      for (const group of [["web"], ["node-1", "node-2", "node-3"], ["chain"]]) {
-        await Promise.all(children.filter((c) => group.includes(c.name)).map(stopChild));
-      }
+      // A step in progress (compile, deploy, build) first, then the web app, the nodes (they close their
+      // databases), and the chain last, so nothing loses its RPC while stopping.
+      const stages = [["web"], ["node-1", "node-2", "node-3"], ["chain"]];
+      await Promise.all(children.filter((c) => !stages.flat().includes(c.name)).map(stopChild));
+      for (const names of stages) await Promise.all(children.filter((c) => names.includes(c.name)).map(stopChild));
       process.off("exit", killAllNow);
+      if (tempJournal) await rm(tempJournal, { recursive: true, force: true });
     })());
+
+  if (opts.signal?.aborted) throw new StopError("aborted");
+  opts.signal?.addEventListener("abort", () => void stop(), { once: true });
 
   try {
     // Ports: fixed ones must be free (a clear message beats a child dying later); 0 = any free port.
@@ -321,7 +398,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     log.info(`starting the chain on ${rpcUrl}`);
     serve("chain", "hardhat", ["node", "--hostname", "127.0.0.1", "--port", String(chainPort)]);
     const publicClient = createPublicClient({ chain: { ...hardhat, id: CHAIN_ID }, transport: http(rpcUrl), pollingInterval: 100 }) as PublicClient;
-    await until("the chain to answer", async () => (await publicClient.getChainId()) === CHAIN_ID, 120_000, 100);
+    await wait("the chain to answer", async () => (await publicClient.getChainId()) === CHAIN_ID, 120_000, 100);
 
     // 2. Deploy with Ignition. The default ports use Ignition's usual journal (chain-31337) and export it to
     // deployments/; other ports (tests) use their own journal, removed afterwards, and no export.
@@ -329,13 +406,14 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     const deploymentId = isDefault ? `chain-${CHAIN_ID}` : `local-${chainPort}`;
     const journal = join(ROOT, "ignition/deployments", deploymentId);
     await rm(journal, { recursive: true, force: true });
+    if (!isDefault) tempJournal = journal;
     const params = JSON.parse(await readFile(join(ROOT, "ignition/parameters/local.json"), "utf8")) as { Music: Record<string, unknown> };
     params.Music.contentBaseURI = `${nodeUrls[0]}/content/`;
     const paramsFile = join(dataDir, "ignition-parameters.json");
     await writeFile(paramsFile, JSON.stringify(params, null, 2));
     log.info("deploying the protocol with Ignition");
-    await step("deploy", "hardhat", ["ignition", "deploy", "ignition/modules/DCMX.ts", "--network", "remote", "--parameters", paramsFile, "--deployment-id", deploymentId], {
-      env: { ...env, RPC_URL: rpcUrl, DEPLOYER_PRIVATE_KEY: accounts[0].privateKey },
+    await step("deploy", "hardhat", ["run", "--no-compile", "--network", "remote", "scripts/deploy-local.ts"], {
+      env: { ...env, RPC_URL: rpcUrl, DEPLOYER_PRIVATE_KEY: accounts[0].privateKey, DCMX_IGNITION_PARAMETERS: paramsFile, DCMX_DEPLOYMENT_ID: deploymentId },
     });
     const deployed = JSON.parse(await readFile(join(journal, "deployed_addresses.json"), "utf8")) as Record<string, Address>;
     const contracts: Record<string, Address> = {};
@@ -367,6 +445,9 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         "--host", "127.0.0.1",
         "--port", String(port),
         "--interval", "1000",
+        // Every local client (the browser, the other nodes, tests) is 127.0.0.1: a per-IP limit would throttle all of
+        // them as one. (`nodeArgs` come later, so they can set one.)
+        "--rate-limit", "0",
         "--rpc-url", rpcUrl,
         "--chain-id", String(CHAIN_ID),
         "--confirmations", "1",
@@ -379,8 +460,8 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     );
     const peerIds = await Promise.all(
       nodeUrls.map((url, i) =>
-        until(`node ${i + 1} at ${url} to answer`, async () => {
-          if (nodeChildren[i].proc.exitCode !== null) throw new Error(`node ${i + 1} exited: ${await tail(`node-${i + 1}`, 5)}`);
+        wait(`node ${i + 1} at ${url} to answer`, async () => {
+          if (nodeChildren[i].finished) throw new Error(`node ${i + 1} exited: ${await tail(`node-${i + 1}`, 5)}`);
           return getAddress((await json<{ peer_id: string }>(`${url}/ping`)).peer_id);
         }, 60_000, 100),
       ),
@@ -415,10 +496,10 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         );
       }),
     );
-    log.info(`nodes funded (${Number(NODE_ETH / 10n ** 18n)} ETH each) and staked (${Number(stake / 10n ** 18n)} DCMX each) [${elapsed()}]`);
+    log.info(`nodes funded (${Number(NODE_ETH / 10n ** 18n)} ETH each) and staked (${Number(stake / 10n ** 18n)} DCMX each)`);
 
     // The mesh: every node knows the other two.
-    await until("the three nodes to see each other", async () => {
+    await wait("the three nodes to see each other", async () => {
       for (let i = 0; i < 3; i++) {
         const peers = await json<Array<{ peer_id: string; state: string }>>(`${nodeUrls[i]}/peers`);
         const live = new Set(peers.filter((p) => p.state === "connected" || p.state === "active").map((p) => getAddress(p.peer_id)));
@@ -431,7 +512,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     let seeded: Network["seeded"] = null;
     if (seed) {
       const artist = wallet("artist");
-      const tracks = demoTracks();
+      const tracks = await cachedDemoTracks();
       const out: SeededTrack[] = [];
       for (const t of tracks) {
         const q = new URLSearchParams({ title: t.title, artist: t.artistName, album: t.album, duration: String(t.duration) });
@@ -467,14 +548,14 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
           body: JSON.stringify({ artist: artist.account.address, deadline: String(deadline), signature, duration: t.duration, title: t.title, artist_name: t.artistName, album: t.album }),
         });
         // The nonce moves only when the reveal lands, so the next track is signed after this one is registered.
-        await until(`"${t.title}" to be registered on chain`, async () => {
+        await wait(`"${t.title}" to be registered on chain`, async () => {
           const { registration } = await json<{ registration: { state: string; reason: string | null } }>(`${nodeUrls[0]}/tracks/${track.content_hash}/registration`);
           if (registration.state === "failed") throw new Error(`registering "${t.title}" failed: ${registration.reason}`);
           return registration.state === "registered";
         }, 90_000, 200);
         out.push({ contentHash: track.content_hash, title: t.title, mediaType: t.mediaType });
       }
-      log.info(`seeded ${out.length} tracks, registered on chain by the artist through node 1 [${elapsed()}]`);
+      log.info(`seeded ${out.length} tracks, registered on chain by the artist through node 1`);
 
       // One edition on sale (the MP3 "Mesh Lullaby"), collector 1 buys one token and lists it on the Marketplace.
       const editionTrack = out[1];
@@ -520,7 +601,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         editionTrack: editionTrack.contentHash,
         listing: { nft: contracts.Editions, tokenId, seller: collector.account.address, price: LISTING_PRICE },
       };
-      log.info(`edition #${editionId} of "${editionTrack.title}" on sale; token ${tokenId} listed by collector 1 [${elapsed()}]`);
+      log.info(`edition #${editionId} of "${editionTrack.title}" on sale; token ${tokenId} listed by collector 1`);
     }
 
     // 6. The web app, when it exists.
@@ -528,12 +609,24 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
     if (wantWeb && !hasWeb) log.warn("web: web/app does not exist yet, so there is no app to serve (skipped)");
     if (wantWeb && hasWeb) {
       const webEnv = { ...env, DCMX_RPC_URL: rpcUrl, DCMX_CHAIN_ID: String(CHAIN_ID), DCMX_NODE_URLS: nodeUrls.join(",") };
-      log.info("building the web app (npm run build -w @dcmx/web)");
-      await step("web-build", "npm", ["run", "build", "-w", "@dcmx/web"], { env: webEnv });
+      // One build serves any chain and any node URLs (the app reads DCMX_* at request time), so the build is
+      // skipped when no input changed since the last successful one (a hash of every input).
+      const stampFile = join(ROOT, "web/.next/dcmx-build-stamp");
+      const stamp = await webBuildStamp();
+      const built = await readFile(stampFile, "utf8").catch(() => "");
+      if (opts.webBuild !== "always" && built === stamp && existsSync(join(ROOT, "web/.next/BUILD_ID"))) {
+        log.info("the web app's build is up to date (web/.next)");
+      } else {
+        log.info("building the web app (npm run build -w @dcmx/web)");
+        await step("web-build", "npm", ["run", "build", "-w", "@dcmx/web"], { env: webEnv });
+        // After the build: `next build` may itself write inputs (next-env.d.ts, tsconfig.json).
+        await writeFile(stampFile, await webBuildStamp());
+      }
       const url = `http://127.0.0.1:${webPort}`;
-      const web = serve("web", "next", ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });
-      await until(`the web app at ${url} to answer`, async () => {
-        if (web.proc.exitCode !== null) throw new Error(`next start exited: ${await tail("web", 5)}`);
+      const next = [join(ROOT, "web/node_modules/.bin/next"), join(ROOT, "node_modules/.bin/next")].find((f) => existsSync(f)) ?? "next";
+      const web = serve("web", next, ["start", "-H", "127.0.0.1", "-p", String(webPort)], { cwd: join(ROOT, "web"), env: webEnv });
+      await wait(`the web app at ${url} to answer`, async () => {
+        if (web.finished) throw new Error(`next start exited: ${await tail("web", 5)}`);
         return (await fetch(url)).status < 500;
       }, 120_000, 250);
       webUrl = url;

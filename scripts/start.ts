@@ -13,21 +13,27 @@ const { values } = parseArgs({
     reset: { type: "boolean", default: false },
     "no-seed": { type: "boolean", default: false },
     "no-web": { type: "boolean", default: false },
+    "rebuild-web": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
-  console.log("npm start [-- --reset] [--no-seed] [--no-web]\n  --reset    delete .local/ (node keys, tokens, logs) first\n  --no-seed  no demo content\n  --no-web   do not build and serve the web app");
+  console.log("npm start [-- --reset] [--no-seed] [--no-web] [--rebuild-web]\n  --reset    delete .local/ (node keys, tokens, logs) first\n  --no-seed  no demo content\n  --no-web   do not build and serve the web app\n  --rebuild-web  build the app even when no source changed since the last build");
   process.exit(0);
 }
 
 const t0 = Date.now();
+const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 let network: Network | undefined;
+let starting: Promise<Network> | undefined;
 let stopping = false;
+const startup = new AbortController();
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     console.log("\nstopping the web app, the nodes and the chain...");
+    startup.abort(); // a startup in progress stops what it started and rejects
+    await starting?.catch(() => {});
     await network?.stop();
   }
   process.exit(code);
@@ -36,13 +42,16 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
-  network = await startNetwork({
+  network = await (starting = startNetwork({
     reset: values.reset,
     seed: !values["no-seed"],
     web: values["no-web"] ? "none" : "build+start",
-    logger: { info: (m) => console.log(`start: ${m}`), warn: (m) => console.warn(`start: ${m}`) },
-  });
+    webBuild: values["rebuild-web"] ? "always" : "if-changed",
+    signal: startup.signal,
+    logger: { info: (m) => console.log(`start: [${secs()}] ${m}`), warn: (m) => console.warn(`start: [${secs()}] ${m}`) },
+  }));
 } catch (error) {
+  if (stopping) await new Promise(() => {}); // Ctrl-C during startup: shutdown() exits once everything stopped
   console.error(`start: ${(error as Error).message}`);
   await shutdown(1);
 }
@@ -59,7 +68,7 @@ const balances = await Promise.all(
   }),
 );
 const line = "-".repeat(100);
-console.log(`\n${line}\nDCMX local network ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (chain ${net.chainId})\n${line}`);
+console.log(`\n${line}\nDCMX local network ready in ${secs()} (chain ${net.chainId})\n${line}`);
 console.log(`  app        ${net.webUrl ?? "(not served: web/app does not exist yet or --no-web)"}`);
 console.log(`  chain RPC  ${net.rpcUrl}`);
 net.nodes.forEach((n, i) => console.log(`  node ${i + 1}     ${n.url}  peer ${n.peerId}  operator token ${n.apiToken}`));
