@@ -57,8 +57,6 @@ export interface NetworkOptions {
   /** Extra `dcmx start` flags for every node (e.g. `--log-level debug`). */
   nodeArgs?: string[];
   logger?: NetworkLogger;
-  /** Extra `dcmx start` flags for every node (e.g. `--no-auto-rewards` in the browser tests). */
-  nodeArgs?: string[];
 }
 
 export interface NetworkNode {
