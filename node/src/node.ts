@@ -30,6 +30,7 @@ import { ContentFetcher, mediaTypeOf } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
 import { PeerTable } from './mesh/peer-table.ts'
+import { signTrackMetadata } from './mesh/track-metadata.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
 import type { DialFilter } from './mesh/protocol-client.ts'
 import { AuditLog } from './storage/audit-log.ts'
@@ -92,7 +93,7 @@ export class DcmxNode {
     this.db = openDb(init.dataDir)
     const logger = this.logger
     this.store = new ContentStore({ root: join(init.dataDir, 'content'), chunkSize: init.chunkSize })
-    this.tracks = new TrackStore({ db: this.db })
+    this.tracks = new TrackStore({ db: this.db, registered: (hash) => (this.chain ? this.catalog().registeredMetadata(hash) : undefined) })
     const kubo = init.kuboRpcUrl ? new KuboPinner({ logger }, { url: init.kuboRpcUrl }) : undefined
     this.ipfs = new IpfsService({ db: this.db, store: this.store, tracks: this.tracks, logger, kubo }, { maxBlobBytes: init.maxBlobBytes })
     this.peers = new PeerTable(
@@ -220,7 +221,7 @@ export class DcmxNode {
     // The CID comes from the manifest's chunk hashes: no second pass over the audio.
     if (this.config.ipfs) await this.ipfs.indexTrack(manifest)
     this.tracks.upsert(
-      {
+      await signTrackMetadata(this.account, {
         title: meta.title,
         artist: meta.artist,
         album: meta.album ?? null,
@@ -230,7 +231,7 @@ export class DcmxNode {
         manifest_root: manifest.root,
         created_at: new Date().toISOString(),
         media_type: await mediaTypeOf(this.store, manifest.contentHash),
-      },
+      }),
       true,
     )
     // The first metadata stored for a hash wins (dedup); answer with what is stored.
