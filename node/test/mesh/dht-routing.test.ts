@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 
+import { ContentUnavailableError } from '../../src/core/errors.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, upload } from '../helpers.ts'
 
@@ -33,5 +34,18 @@ describe('DHT content routing (hyperdht on loopback)', () => {
     assert.equal(got.from, a.peerId, 'fetched from the holder the DHT named')
     assert.equal(c.tracks.get(hash)?.title, 'Routed', 'its signed metadata came with the exchange')
     assert.ok(c.peers.candidatesFor(hash).some((e) => e.record.peer_id === a.peerId), 'A is a candidate by its signed list')
+  })
+
+  it('a node that announces a hash it does not hold (its signed list says so) is no candidate', async () => {
+    const [a] = nodes
+    const liar = await startNode({ dht: { bootstrap: a.routing?.address ? [a.routing.address] : [] } })
+    nodes.push(liar)
+    const c = await startNode({ dht: { bootstrap: a.routing?.address ? [a.routing.address] : [] } })
+    nodes.push(c)
+    const hash = 'ab'.repeat(32)
+    await liar.routing?.provide([hash])
+    assert.equal((await c.routing?.findHolders(hash))?.[0]?.http.port, Number(new URL(liar.url).port), 'the DHT names the liar')
+    await assert.rejects(c.getContent(hash), ContentUnavailableError)
+    assert.equal(c.peers.get(liar.peerId)?.tracks.has(hash), false, 'contacted, and its signed list does not hold the hash')
   })
 })
