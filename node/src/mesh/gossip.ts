@@ -8,7 +8,7 @@ import { InvalidAnnouncementError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { NodeMetrics } from '../core/metrics.ts'
 import type { TrackStore } from '../storage/track-store.ts'
-import type { Announcer } from './announcer.ts'
+import type { Announcer, CurrentRecord } from './announcer.ts'
 import type { PeerTable } from './peer-table.ts'
 import type { PeerAddress, ProtocolClient } from './protocol-client.ts'
 import { TrackMetadataVerifier } from './track-metadata.ts'
@@ -125,17 +125,19 @@ export class GossipService extends EventEmitter<GossipEvents> {
       const e = due.splice(Math.floor(Math.random() * due.length), 1)[0]
       targets.push({ addr: e.record, peerId: e.record.peer_id })
     }
-    await Promise.allSettled(targets.map((t) => this.exchange(t.addr, t.peerId)))
+    // One signed record and list per round, not one per target (the digest sorts every local hash).
+    const self = targets.length > 0 ? await this.#self() : undefined
+    await Promise.allSettled(targets.map((t) => this.exchange(t.addr, t.peerId, undefined, self)))
     this.#rounds += 1
     this.#c.metrics.gossipRounds.inc()
     this.emit('round:done', this.#rounds)
   }
 
   /** POST /discover to one address; on success learns the peer, its tracks and its peers. */
-  async exchange(addr: PeerAddress, expectedId?: string, tracks?: Track[]): Promise<boolean> {
+  async exchange(addr: PeerAddress, expectedId?: string, tracks?: Track[], current?: CurrentRecord): Promise<boolean> {
     const t0 = performance.now()
     try {
-      const self = await this.#c.announcer.current(this.#c.tracks.localHashes())
+      const self = current ?? (await this.#self())
       const signed = tracks?.flatMap((t) => this.#c.tracks.signed(t.content_hash) ?? []).slice(0, MAX_GOSSIP_TRACKS)
       const body: DiscoverRequest = {
         peer: { ...self.record, available_tracks: self.tracks },
@@ -171,7 +173,8 @@ export class GossipService extends EventEmitter<GossipEvents> {
   /** Tells live peers about new local tracks right away (with their metadata). */
   async announce(tracks: Track[]): Promise<void> {
     const live = this.#c.peers.live()
-    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks)))
+    const self = await this.#self()
+    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks, self)))
   }
 
   /** Server side of POST /discover: verify the caller, learn from it, answer with what we know. */
@@ -181,7 +184,7 @@ export class GossipService extends EventEmitter<GossipEvents> {
     if (caller.peer_id !== this.#c.announcer.peerId) {
       await this.#learnDirect(caller, req.peer.available_tracks, req.tracks ?? [], false)
     }
-    const self = await this.#c.announcer.current(this.#c.tracks.localHashes())
+    const self = await this.#self()
     // Forwarded lists share one budget; a record whose list does not fit (or is not the signed one) goes without it.
     let budget = MAX_GOSSIP_HASHES - self.tracks.length
     const peers: GossipPeer[] = this.#c.peers.sample(Math.min(this.#init.peerSample, MAX_GOSSIP_PEERS), caller.peer_id).map((e) => {
@@ -202,6 +205,10 @@ export class GossipService extends EventEmitter<GossipEvents> {
       }
     }
     return { peer: { ...self.record, available_tracks: self.tracks }, tracks, peers }
+  }
+
+  #self(): Promise<CurrentRecord> {
+    return this.#c.announcer.current(this.#c.tracks.localHashes())
   }
 
   /** Stores metadata for hashes in `held` that carries a valid uploader signature (at most MAX_GOSSIP_TRACKS). */
