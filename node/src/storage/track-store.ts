@@ -197,10 +197,18 @@ export class TrackStore {
     return r?.uploader_signature ? toTrack(r) : undefined
   }
 
-  /** Local tracks with uploader-signed metadata, as signed, at most `limit`, for gossip. */
+  /**
+   * Local tracks with uploader-signed metadata, as signed, for gossip: all of them up to `limit`, else a random
+   * `limit` of them, so that over successive messages every track's metadata gets out.
+   */
   listLocalSigned(limit: number): Track[] {
     return (
-      this.#db.prepare(`${SELECT} WHERE t.local = 1 AND t.uploader_signature IS NOT NULL ORDER BY t.created_at DESC LIMIT ?`).all(limit) as unknown as TrackRow[]
+      this.#db
+        .prepare(
+          `SELECT * FROM (${SELECT} WHERE t.local = 1 AND t.uploader_signature IS NOT NULL)
+           ORDER BY CASE WHEN (SELECT count(*) FROM tracks WHERE local = 1) > :limit THEN random() ELSE 0 END LIMIT :limit`,
+        )
+        .all({ limit }) as unknown as TrackRow[]
     ).map(toTrack)
   }
 

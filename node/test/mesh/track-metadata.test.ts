@@ -64,3 +64,22 @@ describe('track metadata provenance', () => {
     db.close()
   })
 })
+
+describe('TrackStore.listLocalSigned', () => {
+  it('returns every signed local track up to the limit, else a different random subset each time', async () => {
+    await using dir = await tempDir()
+    const db = openDb(dir.path)
+    const store = new TrackStore({ db })
+    const alice = privateKeyToAccount(generatePrivateKey())
+    for (let i = 0; i < 40; i++) {
+      store.upsert(await signTrackMetadata(alice, { ...base, content_hash: i.toString(16).padStart(64, '0'), title: `T${i}` }), true)
+    }
+    store.upsert({ ...base, content_hash: 'f'.repeat(64) }, true) // unsigned: never gossiped
+    assert.equal(store.listLocalSigned(100).length, 40)
+    const seen = new Set<string>()
+    for (let round = 0; round < 20; round++) for (const t of store.listLocalSigned(10)) seen.add(t.content_hash)
+    assert.ok(seen.size > 30, `${seen.size} of 40 went out in 20 messages of 10`)
+    assert.ok(!seen.has('f'.repeat(64)))
+    db.close()
+  })
+})
