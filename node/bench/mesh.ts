@@ -18,6 +18,7 @@ import { request } from 'undici'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
 import { AnnouncementVerifier, signAnnouncement } from '../src/core/announcement.ts'
+import { signTrackMetadata } from '../src/mesh/track-metadata.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { createNode } from '../src/node.ts'
 import type { DcmxNode } from '../src/node.ts'
@@ -310,8 +311,7 @@ async function benchMemory(work: string): Promise<number> {
   const PEERS = QUICK ? 100 : 1000
   for (let i = 0; i < PEERS; i++) {
     const acct = privateKeyToAccount(generatePrivateKey())
-    const rec = await signAnnouncement(acct, { host: '127.0.0.1', port: 10000 + i })
-    const tracks = Array.from({ length: 10 }, (_, j) => ({
+    const tracks = await Promise.all(Array.from({ length: 10 }, (_, j) => signTrackMetadata(acct, {
       title: `Track ${i}-${j}`,
       artist: `Artist ${i}`,
       album: null,
@@ -320,7 +320,8 @@ async function benchMemory(work: string): Promise<number> {
       size: 5_000_000,
       manifest_root: createHash('sha256').update(`root ${i}/${j}`).digest('hex'),
       created_at: new Date().toISOString(),
-    }))
+    })))
+    const rec = await signAnnouncement(acct, { host: '127.0.0.1', port: 10000 + i }, undefined, tracks.map((t) => t.content_hash))
     const res = await request(`${n.url}/discover`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -15,6 +15,11 @@ export const portSchema = z.number().int().min(1).max(65535)
 
 /** Upper bound of hashes one peer may claim in one message. */
 export const MAX_TRACKS_PER_PEER = 100_000
+/** Gossip bounds per /discover message: track metadata entries, forwarded peers, hashes over all lists. */
+export const MAX_GOSSIP_TRACKS = 2000
+export const MAX_GOSSIP_PEERS = 64
+export const MAX_GOSSIP_HASHES = 200_000
+const signatureSchema = z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature')
 
 /** A peer's signed identity record: the seed's `peer` object plus `timestamp` and `signature`. */
 export const signedPeerSchema = z.object({
@@ -22,7 +27,9 @@ export const signedPeerSchema = z.object({
   host: hostSchema,
   port: portSchema,
   timestamp: z.number().int().nonnegative(),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature'),
+  /** SHA-256 over the sorted 32-byte hashes of the peer's `available_tracks`: the signature binds the list. */
+  tracks_digest: contentHashSchema,
+  signature: signatureSchema,
 })
 export type SignedPeer = z.infer<typeof signedPeerSchema>
 
@@ -46,6 +53,9 @@ export const trackSchema = z.object({
   media_type: z.string().max(100).optional(),
   /** On-chain registration state, on the node that registers the track. */
   registration: trackRegistrationSchema.optional(),
+  /** The node that first stored the bytes and signed this metadata (see src/mesh/track-metadata.ts). */
+  uploader: peerIdSchema.optional(),
+  uploader_signature: signatureSchema.optional(),
 })
 export type Track = z.output<typeof trackSchema>
 
@@ -75,7 +85,7 @@ export const discoverRequestSchema = z.object({
   peer: signedPeerSchema.extend({
     available_tracks: z.array(contentHashSchema).max(MAX_TRACKS_PER_PEER).optional(),
   }),
-  tracks: z.array(trackSchema).max(10_000).optional(),
+  tracks: z.array(trackSchema).max(MAX_GOSSIP_TRACKS).optional(),
 })
 export type DiscoverRequest = z.input<typeof discoverRequestSchema>
 
@@ -87,9 +97,9 @@ export type GossipPeer = z.infer<typeof gossipPeerSchema>
 /** POST /discover response: Appendix B's `{peer, tracks}` plus `peers` (signed peers-of-peers). */
 export const discoverResponseSchema = z.object({
   peer: gossipPeerSchema,
-  tracks: z.array(trackSchema).max(MAX_TRACKS_PER_PEER),
-  peers: z.array(gossipPeerSchema).max(1024).default([]),
-})
+  tracks: z.array(trackSchema).max(MAX_GOSSIP_TRACKS),
+  peers: z.array(gossipPeerSchema).max(MAX_GOSSIP_PEERS).default([]),
+}).refine((r) => r.peers.reduce((n, p) => n + p.available_tracks.length, r.peer.available_tracks.length) <= MAX_GOSSIP_HASHES, 'too many hashes in one message')
 export type DiscoverResponse = z.output<typeof discoverResponseSchema>
 
 export const peerStateSchema = z.enum(['unknown', 'connected', 'active', 'retry', 'disconnected'])

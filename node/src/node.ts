@@ -30,6 +30,8 @@ import { ContentFetcher, mediaTypeOf } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
 import { PeerTable } from './mesh/peer-table.ts'
+import { DhtRouting } from './mesh/routing/dht-routing.ts'
+import { signTrackMetadata } from './mesh/track-metadata.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
 import type { DialFilter } from './mesh/protocol-client.ts'
 import { AuditLog } from './storage/audit-log.ts'
@@ -78,6 +80,8 @@ export class DcmxNode {
   readonly stake: NodeStake | undefined
   /** On-chain registration of tracks (commit-reveal through the outbox); with the chain only. */
   readonly registration: RegistrationService | undefined
+  /** DHT content routing; undefined unless configured (`dht`). */
+  readonly routing: DhtRouting | undefined
   #startedAt = Date.now()
   #catalog: Catalog | undefined
   #log: Logger
@@ -92,7 +96,7 @@ export class DcmxNode {
     this.db = openDb(init.dataDir)
     const logger = this.logger
     this.store = new ContentStore({ root: join(init.dataDir, 'content'), chunkSize: init.chunkSize })
-    this.tracks = new TrackStore({ db: this.db })
+    this.tracks = new TrackStore({ db: this.db, registered: (hash) => (this.chain ? this.catalog().registeredMetadata(hash) : undefined) })
     const kubo = init.kuboRpcUrl ? new KuboPinner({ logger }, { url: init.kuboRpcUrl }) : undefined
     this.ipfs = new IpfsService({ db: this.db, store: this.store, tracks: this.tracks, logger, kubo }, { maxBlobBytes: init.maxBlobBytes })
     this.peers = new PeerTable(
@@ -145,6 +149,12 @@ export class DcmxNode {
     this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
     if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, catalog: () => this.catalog(), node: this.account.address })
     this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
+    this.routing = init.dht
+      ? new DhtRouting(
+          { logger, localHashes: () => this.tracks.localHashes(), contact: (addr) => this.gossip.exchange(addr) },
+          { ...init.dht, dataDir: init.dataDir, http: () => this.announcer.address },
+        )
+      : undefined
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -185,12 +195,15 @@ export class DcmxNode {
     const addr = this.server.server.address()
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port
     this.announcer.setAddress({ host: this.announcer.address.host, port })
+    await this.routing?.start()
+    if (this.routing) this.#background(this.routing.provide())
     this.gossip.start()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.routing?.stop()
     await this.rewards?.stop()
     await this.registration?.stop()
     await this.chain?.stop()
@@ -220,7 +233,7 @@ export class DcmxNode {
     // The CID comes from the manifest's chunk hashes: no second pass over the audio.
     if (this.config.ipfs) await this.ipfs.indexTrack(manifest)
     this.tracks.upsert(
-      {
+      await signTrackMetadata(this.account, {
         title: meta.title,
         artist: meta.artist,
         album: meta.album ?? null,
@@ -230,7 +243,7 @@ export class DcmxNode {
         manifest_root: manifest.root,
         created_at: new Date().toISOString(),
         media_type: await mediaTypeOf(this.store, manifest.contentHash),
-      },
+      }),
       true,
     )
     // The first metadata stored for a hash wins (dedup); answer with what is stored.
@@ -242,6 +255,7 @@ export class DcmxNode {
       this.#background(this.registration.request(track.content_hash, {}, { operator: true }))
     }
     if (created) this.#background(this.gossip.announce([track]))
+    if (created && this.routing) this.#background(this.routing.provide([track.content_hash]))
     return { track, created }
   }
 
@@ -252,8 +266,11 @@ export class DcmxNode {
 
   /** Local first, else fetched from peers and verified; new content is announced. */
   async getContent(hash: string, opts: { signal?: AbortSignal; copyTo?: string } = {}): Promise<FetchResult> {
+    // No known holder: ask the DHT, whose holders become candidates through a signed exchange.
+    if (this.routing && !this.tracks.get(hash)?.local && this.peers.candidatesFor(hash).length === 0) await this.routing.resolve(hash, opts)
     const r = await this.fetcher.fetch(hash, opts)
     if (r.from) {
+      if (this.routing) this.#background(this.routing.provide([hash]))
       const cid = this.config.ipfs ? await this.ipfs.indexTrack(r.manifest) : undefined
       if (cid) r.track.cid = cid
       this.#background(this.gossip.announce([r.track]))

@@ -131,6 +131,19 @@ export class Catalog {
     return { track: this.#track(row), editions: this.editions({ contentHash, limit: 200 }).editions }
   }
 
+  /** A registered track's metadata as registered (the mesh shows it over gossiped metadata); no holders or editions. */
+  registeredMetadata(contentHash: string): { title: string; artist_name: string; album: string; duration: number } | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT args FROM chain_events WHERE chain_id = :chain AND name = 'TrackRegistered' AND json_extract(args, '$.contentHash') = :hash AND lower(address) = :registry
+         ORDER BY block_number DESC, log_index DESC LIMIT 1`,
+      )
+      .get({ chain: this.#chainId, registry: this.#c.registry, hash: `0x${contentHash}` }) as { args: string } | undefined
+    if (!row) return undefined
+    const a = JSON.parse(row.args) as Args
+    return { title: String(a.title), artist_name: String(a.artistName), album: String(a.album), duration: Number(a.duration) }
+  }
+
   /** Editions, newest first, by current artist and/or track. */
   editions(query: Omit<CatalogEditionsQuery, 'limit'> & { limit?: number }): CatalogEditionsResponse {
     const limit = query.limit ?? 50

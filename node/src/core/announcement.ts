@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 import { getAddress, recoverMessageAddress } from 'viem/utils'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
@@ -6,17 +8,29 @@ import { InvalidAnnouncementError } from './errors.ts'
 
 export type { SignedPeer }
 
+/**
+ * The digest a peer record signs over its track list: SHA-256 of the distinct 32-byte hashes in ascending order,
+ * so the list travels in any order but cannot be swapped, shortened or padded under a valid record.
+ */
+export function tracksDigest(hashes: Iterable<string>): string {
+  const sorted = [...new Set(hashes)].sort()
+  const h = createHash('sha256')
+  for (const x of sorted) h.update(Buffer.from(x, 'hex'))
+  return h.digest('hex')
+}
+
 /** The exact text signed with EIP-191 personal_sign; one field per line, fixed order. */
-export function announcementMessage(p: { peer_id: string; host: string; port: number; timestamp: number }): string {
-  return `dcmx-peer-announcement:v1\npeer_id:${getAddress(p.peer_id)}\nhost:${p.host}\nport:${p.port}\ntimestamp:${p.timestamp}`
+export function announcementMessage(p: { peer_id: string; host: string; port: number; timestamp: number; tracks_digest: string }): string {
+  return `dcmx-peer-announcement:v2\npeer_id:${getAddress(p.peer_id)}\nhost:${p.host}\nport:${p.port}\ntimestamp:${p.timestamp}\ntracks:${p.tracks_digest}`
 }
 
 export async function signAnnouncement(
   account: PrivateKeyAccount,
   at: { host: string; port: number },
   nowSec = Math.floor(Date.now() / 1000),
+  tracks: Iterable<string> = [],
 ): Promise<SignedPeer> {
-  const base = { peer_id: account.address, host: at.host, port: at.port, timestamp: nowSec }
+  const base = { peer_id: account.address, host: at.host, port: at.port, timestamp: nowSec, tracks_digest: tracksDigest(tracks) }
   const signature = await account.signMessage({ message: announcementMessage(base) })
   return { ...base, signature }
 }

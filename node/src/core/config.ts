@@ -57,6 +57,18 @@ export const nodeConfigSchema = z.object({
   kuboRpcUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Largest blob (cover art, edition metadata JSON) accepted by POST /ipfs. */
   maxBlobBytes: z.number().int().min(1).default(8 * 1024 * 1024),
+  /** DHT content routing (src/mesh/routing/, hyperdht; absent: gossip only). Joins only the given bootstrap nodes. */
+  dht: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(0),
+      bootstrap: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).default([]),
+      /** A reachable routing node; false = a client behind NAT that only announces and looks up. */
+      server: z.boolean().default(true),
+      reannounceMs: z.number().int().min(1000).default(10 * 60_000),
+      lookupTimeoutMs: z.number().int().min(100).default(10_000),
+    })
+    .optional(),
   /** The chain (absent: the node runs off chain, as a pure mesh peer). */
   chain: z
     .object({

@@ -1,17 +1,24 @@
 import { EventEmitter } from 'node:events'
 
+import { MAX_GOSSIP_HASHES, MAX_GOSSIP_PEERS, MAX_GOSSIP_TRACKS } from '../api.ts'
 import type { DiscoverRequest, DiscoverResponse, GossipPeer, SignedPeer, Track } from '../api.ts'
+import { tracksDigest } from '../core/announcement.ts'
 import type { AnnouncementVerifier } from '../core/announcement.ts'
 import { InvalidAnnouncementError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { NodeMetrics } from '../core/metrics.ts'
 import type { TrackStore } from '../storage/track-store.ts'
-import type { Announcer } from './announcer.ts'
+import type { Announcer, CurrentRecord } from './announcer.ts'
 import type { PeerTable } from './peer-table.ts'
 import type { PeerAddress, ProtocolClient } from './protocol-client.ts'
+import { TrackMetadataVerifier } from './track-metadata.ts'
 
-/** Cap on track metadata entries in one /discover response. */
-const MAX_FORWARDED_TRACKS = 5000
+/** Throws unless `hashes` is exactly the list the record's signature covers. */
+function assertSignedList(record: SignedPeer, hashes: readonly string[] | undefined): void {
+  if (hashes !== undefined && tracksDigest(hashes) !== record.tracks_digest) {
+    throw new InvalidAnnouncementError('Track list does not match the signed digest', { details: record.peer_id })
+  }
+}
 
 export interface GossipComponents {
   peers: PeerTable
@@ -19,6 +26,8 @@ export interface GossipComponents {
   client: ProtocolClient
   announcer: Announcer
   verifier: AnnouncementVerifier
+  /** Uploader signatures on track metadata; one per node unless shared. */
+  metadata?: TrackMetadataVerifier
   metrics: NodeMetrics
   logger: Logger
 }
@@ -47,6 +56,11 @@ export interface GossipEvents {
  * Push-pull gossip over POST /discover: every interval, exchange signed records and track lists
  * with `fanout` random due peers (plus bootstrap addresses not yet identified); learn
  * peers-of-peers and what they hold. New local tracks are announced to live peers at once.
+ *
+ * What is believed: a peer's track list only when it matches the digest its signed record covers (direct or
+ * forwarded alike: a replayed record cannot carry another list), and track metadata only with a valid uploader
+ * signature. Every message is bounded: MAX_GOSSIP_PEERS forwarded records, MAX_GOSSIP_HASHES hashes over all
+ * lists (a forwarded peer whose list does not fit goes without it) and MAX_GOSSIP_TRACKS metadata entries.
  */
 export class GossipService extends EventEmitter<GossipEvents> {
   #c: GossipComponents
@@ -57,10 +71,12 @@ export class GossipService extends EventEmitter<GossipEvents> {
   #rounds = 0
   #running: Promise<void> | undefined
   #bootstrap: Array<PeerAddress & { failures: number; nextAttemptAt: number }>
+  #metadata: TrackMetadataVerifier
 
   constructor(components: GossipComponents, init: GossipInit) {
     super()
     this.#c = components
+    this.#metadata = components.metadata ?? new TrackMetadataVerifier()
     this.#init = init
     this.#log = components.logger.child({ component: 'gossip' })
     this.#bootstrap = init.bootstrap.map((a) => ({ ...a, failures: 0, nextAttemptAt: 0 }))
@@ -109,19 +125,23 @@ export class GossipService extends EventEmitter<GossipEvents> {
       const e = due.splice(Math.floor(Math.random() * due.length), 1)[0]
       targets.push({ addr: e.record, peerId: e.record.peer_id })
     }
-    await Promise.allSettled(targets.map((t) => this.exchange(t.addr, t.peerId)))
+    // One signed record and list per round, not one per target (the digest sorts every local hash).
+    const self = targets.length > 0 ? await this.#self() : undefined
+    await Promise.allSettled(targets.map((t) => this.exchange(t.addr, t.peerId, undefined, self)))
     this.#rounds += 1
     this.#c.metrics.gossipRounds.inc()
     this.emit('round:done', this.#rounds)
   }
 
   /** POST /discover to one address; on success learns the peer, its tracks and its peers. */
-  async exchange(addr: PeerAddress, expectedId?: string, tracks?: Track[]): Promise<boolean> {
+  async exchange(addr: PeerAddress, expectedId?: string, tracks?: Track[], current?: CurrentRecord): Promise<boolean> {
     const t0 = performance.now()
     try {
+      const self = current ?? (await this.#self())
+      const signed = tracks?.flatMap((t) => this.#c.tracks.signed(t.content_hash) ?? []).slice(0, MAX_GOSSIP_TRACKS)
       const body: DiscoverRequest = {
-        peer: { ...(await this.#c.announcer.current()), available_tracks: this.#c.tracks.localHashes() },
-        ...(tracks ? { tracks } : {}),
+        peer: { ...self.record, available_tracks: self.tracks },
+        ...(signed && signed.length > 0 ? { tracks: signed } : {}),
       }
       const res = await this.#c.client.discover(addr, body, this.#ac.signal)
       const rtt = performance.now() - t0
@@ -130,6 +150,7 @@ export class GossipService extends EventEmitter<GossipEvents> {
       if (expectedId && remote.peer_id !== expectedId) {
         throw new InvalidAnnouncementError('Peer at this address changed identity', { details: `${expectedId} -> ${remote.peer_id}` })
       }
+      assertSignedList(remote, res.peer.available_tracks)
       await this.#learnDirect(remote, res.peer.available_tracks, res.tracks)
       this.#c.peers.markSuccess(remote.peer_id, rtt)
       const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)
@@ -152,40 +173,57 @@ export class GossipService extends EventEmitter<GossipEvents> {
   /** Tells live peers about new local tracks right away (with their metadata). */
   async announce(tracks: Track[]): Promise<void> {
     const live = this.#c.peers.live()
-    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks)))
+    const self = await this.#self()
+    await Promise.allSettled(live.map((e) => this.exchange(e.record, e.record.peer_id, tracks, self)))
   }
 
   /** Server side of POST /discover: verify the caller, learn from it, answer with what we know. */
   async handleDiscover(req: { peer: SignedPeer & { available_tracks?: string[] }; tracks?: Track[] }): Promise<DiscoverResponse> {
     const caller = await this.#c.verifier.verify(req.peer)
+    assertSignedList(caller, req.peer.available_tracks)
     if (caller.peer_id !== this.#c.announcer.peerId) {
       await this.#learnDirect(caller, req.peer.available_tracks, req.tracks ?? [], false)
     }
-    const self = await this.#c.announcer.current()
-    const peers: GossipPeer[] = this.#c.peers
-      .sample(this.#init.peerSample, caller.peer_id)
-      .map((e) => ({ ...e.record, available_tracks: [...e.tracks] }))
-    // Appendix B's `tracks` are our own; we add the metadata we know for what the forwarded peers hold.
-    const tracks = this.#c.tracks.listLocal()
+    const self = await this.#self()
+    // Forwarded lists share one budget; a record whose list does not fit (or is not the signed one) goes without it.
+    let budget = MAX_GOSSIP_HASHES - self.tracks.length
+    const peers: GossipPeer[] = this.#c.peers.sample(Math.min(this.#init.peerSample, MAX_GOSSIP_PEERS), caller.peer_id).map((e) => {
+      const fits = e.tracksSigned && e.tracks.size <= budget
+      if (fits) budget -= e.tracks.size
+      return { ...e.record, available_tracks: fits ? [...e.tracks] : [] }
+    })
+    // Appendix B's `tracks` are our own; we add the metadata we know for what the forwarded peers hold, as signed.
+    const tracks = this.#c.tracks.listLocalSigned(MAX_GOSSIP_TRACKS)
     const seen = new Set(tracks.map((t) => t.content_hash))
     for (const p of peers) {
       for (const h of p.available_tracks) {
-        if (seen.has(h) || seen.size >= MAX_FORWARDED_TRACKS) continue
+        if (seen.size >= MAX_GOSSIP_TRACKS) break
+        if (seen.has(h)) continue
         seen.add(h)
-        const t = this.#c.tracks.get(h)
-        if (t) {
-          const { local: _local, ...track } = t
-          tracks.push(track)
-        }
+        const t = this.#c.tracks.signed(h)
+        if (t) tracks.push(t)
       }
     }
-    return { peer: { ...self, available_tracks: this.#c.tracks.localHashes() }, tracks, peers }
+    return { peer: { ...self.record, available_tracks: self.tracks }, tracks, peers }
+  }
+
+  #self(): Promise<CurrentRecord> {
+    return this.#c.announcer.current(this.#c.tracks.localHashes())
+  }
+
+  /** Stores metadata for hashes in `held` that carries a valid uploader signature (at most MAX_GOSSIP_TRACKS). */
+  async #learnTracks(tracks: readonly Track[], held: ReadonlySet<string>): Promise<void> {
+    for (const t of tracks.slice(0, MAX_GOSSIP_TRACKS)) {
+      if (!held.has(t.content_hash) || !t.uploader_signature) continue
+      if (this.#c.tracks.hasSigned(t.content_hash, t.uploader_signature)) continue
+      if (await this.#metadata.verify(t)) this.#c.tracks.learn(t)
+      else this.#log.debug({ hash: t.content_hash, uploader: t.uploader }, 'dropped track metadata with a bad uploader signature')
+    }
   }
 
   async #learnDirect(peer: SignedPeer, hashes: string[] | undefined, tracks: Track[], contacted = true): Promise<void> {
     const { isNew, newTracks } = this.#c.peers.upsert(peer, hashes, true)
-    const held = new Set(hashes ?? [])
-    for (const t of tracks) if (held.has(t.content_hash)) this.#c.tracks.learn(t)
+    if (hashes) await this.#learnTracks(tracks, new Set(hashes))
     if (isNew) {
       this.#log.info({ peer: peer.peer_id, host: peer.host, port: peer.port, contacted }, 'new peer')
       this.emit('peer:new', peer.peer_id)
@@ -194,8 +232,9 @@ export class GossipService extends EventEmitter<GossipEvents> {
   }
 
   async #learnForwarded(peers: GossipPeer[], tracks: Track[]): Promise<void> {
-    const byHash = new Map(tracks.map((t) => [t.content_hash, t]))
-    for (const p of peers) {
+    const held = new Set<string>()
+    const news: Array<() => void> = []
+    for (const p of peers.slice(0, MAX_GOSSIP_PEERS)) {
       if (p.peer_id.toLowerCase() === this.#c.announcer.peerId.toLowerCase()) continue
       let verified: SignedPeer
       try {
@@ -203,13 +242,14 @@ export class GossipService extends EventEmitter<GossipEvents> {
       } catch {
         continue // a stale or forged forwarded record is dropped, not fatal
       }
-      const { isNew, newTracks } = this.#c.peers.upsert(verified, p.available_tracks, false)
-      for (const h of p.available_tracks) {
-        const t = byHash.get(h)
-        if (t) this.#c.tracks.learn(t)
-      }
-      if (isNew) this.emit('peer:new', verified.peer_id)
-      if (newTracks.length > 0) this.emit('tracks:learned', newTracks)
+      // A list that is not the signed one (e.g. left out for the budget) teaches nothing about holdings.
+      const signed = tracksDigest(p.available_tracks) === verified.tracks_digest
+      const { isNew, newTracks } = this.#c.peers.upsert(verified, signed ? p.available_tracks : undefined, false)
+      if (signed) for (const h of p.available_tracks) held.add(h)
+      if (isNew) news.push(() => this.emit('peer:new', verified.peer_id))
+      if (newTracks.length > 0) news.push(() => this.emit('tracks:learned', newTracks))
     }
+    await this.#learnTracks(tracks, held)
+    for (const emit of news) emit()
   }
 }

@@ -1,4 +1,5 @@
 import type { PeerInfo, PeerState, SignedPeer } from '../api.ts'
+import { tracksDigest } from '../core/announcement.ts'
 import { PeerTableFullError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Db } from '../storage/db.ts'
@@ -15,6 +16,8 @@ export interface PeerEntry {
   lastSeen: number
   nextAttemptAt: number
   tracks: Set<string>
+  /** `tracks` is exactly the list `record.tracks_digest` signs (so it may be forwarded with the record). */
+  tracksSigned: boolean
   rttMs: number
 }
 
@@ -40,6 +43,7 @@ interface PeerRow {
   score: number
   last_seen: number
   timestamp: number
+  tracks_digest: string | null
   signature: string
   tracks: string
 }
@@ -62,26 +66,31 @@ export class PeerTable {
     this.#db = components.db
     this.#log = components.logger.child({ component: 'peer-table' })
     this.init = { banScore: -100, ...init }
+    const cols = this.#db.prepare('PRAGMA table_info(peers)').all() as Array<{ name: string }>
+    if (!cols.some((c) => c.name === 'tracks_digest')) this.#db.exec('ALTER TABLE peers ADD COLUMN tracks_digest TEXT')
     this.#upsert = this.#db.prepare(
-      `INSERT INTO peers (peer_id, host, port, state, failures, score, last_seen, timestamp, signature, tracks)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO peers (peer_id, host, port, state, failures, score, last_seen, timestamp, tracks_digest, signature, tracks)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(peer_id) DO UPDATE SET host = excluded.host, port = excluded.port, state = excluded.state,
          failures = excluded.failures, score = excluded.score, last_seen = excluded.last_seen,
-         timestamp = excluded.timestamp, signature = excluded.signature, tracks = excluded.tracks`,
+         timestamp = excluded.timestamp, tracks_digest = excluded.tracks_digest, signature = excluded.signature, tracks = excluded.tracks`,
     )
   }
 
   start(): void {
     const rows = this.#db.prepare('SELECT * FROM peers').all() as unknown as PeerRow[]
     for (const r of rows) {
+      if (!r.tracks_digest) continue // a record from before lists were signed: re-learned on contact
+      const tracks = new Set(JSON.parse(r.tracks) as string[])
       const e: PeerEntry = {
-        record: { peer_id: r.peer_id, host: r.host, port: r.port, timestamp: r.timestamp, signature: r.signature },
+        record: { peer_id: r.peer_id, host: r.host, port: r.port, timestamp: r.timestamp, tracks_digest: r.tracks_digest, signature: r.signature },
         state: r.state,
         failures: r.failures,
         score: r.score,
         lastSeen: r.last_seen,
         nextAttemptAt: 0,
-        tracks: new Set(JSON.parse(r.tracks) as string[]),
+        tracks,
+        tracksSigned: tracksDigest(tracks) === r.tracks_digest,
         rttMs: Number.POSITIVE_INFINITY,
       }
       this.#peers.set(r.peer_id, e)
@@ -105,8 +114,10 @@ export class PeerTable {
   }
 
   /**
-   * Adds or refreshes a verified record. `direct` = the info comes from the peer itself (its own
-   * track list replaces ours); otherwise it was forwarded and its tracks are merged.
+   * Adds or refreshes a verified record. `tracks` is given only when it matches the record's signed digest
+   * (the caller checks, see GossipService): then it is the peer's whole list and replaces ours, unless the record
+   * is older than the one we hold (a replay). Same timestamp, same signature, same list. `direct` = the record
+   * comes from the peer itself (a full table then refuses it instead of dropping it quietly).
    * Returns the hashes this peer was not known to hold before.
    */
   upsert(record: SignedPeer, tracks: readonly string[] | undefined, direct: boolean): { isNew: boolean; newTracks: string[] } {
@@ -118,30 +129,24 @@ export class PeerTable {
         if (direct) throw new PeerTableFullError(this.init.maxPeers)
         return { isNew: false, newTracks: [] }
       }
-      e = { record, state: 'unknown', failures: 0, score: 0, lastSeen: 0, nextAttemptAt: 0, tracks: new Set(), rttMs: Number.POSITIVE_INFINITY }
+      e = { record, state: 'unknown', failures: 0, score: 0, lastSeen: 0, nextAttemptAt: 0, tracks: new Set(), tracksSigned: false, rttMs: Number.POSITIVE_INFINITY }
       this.#peers.set(record.peer_id, e)
-    } else if (record.timestamp > e.record.timestamp) {
+    }
+    const newer = record.timestamp > e.record.timestamp
+    const same = record.timestamp === e.record.timestamp && record.tracks_digest === e.record.tracks_digest
+    if (newer) {
       e.record = record
+      e.tracksSigned = false // until its list arrives
     }
     const newTracks: string[] = []
-    // A direct announcement replaces the peer's list, unless it is older than the record we hold (a replay).
-    const replaces = direct && record.timestamp >= e.record.timestamp
-    if (tracks && (replaces || !direct)) {
-      if (replaces) {
-        const next = new Set(tracks.slice(0, MAX_TRACKS_PER_PEER))
-        for (const h of e.tracks) if (!next.has(h)) this.#removeHolder(h, record.peer_id)
-        e.tracks = next
-      }
-      for (const h of replaces ? e.tracks : tracks) {
-        if (!replaces) {
-          if (e.tracks.has(h)) continue
-          if (e.tracks.size >= MAX_TRACKS_PER_PEER) break
-          e.tracks.add(h)
-        }
-        if (this.#addHolder(h, record.peer_id)) newTracks.push(h)
-      }
+    if (tracks && (newer || isNew || (same && !e.tracksSigned))) {
+      const next = new Set(tracks.slice(0, MAX_TRACKS_PER_PEER))
+      for (const h of e.tracks) if (!next.has(h)) this.#removeHolder(h, record.peer_id)
+      e.tracks = next
+      e.tracksSigned = tracks.length <= MAX_TRACKS_PER_PEER
+      for (const h of next) if (this.#addHolder(h, record.peer_id)) newTracks.push(h)
     }
-    if (isNew || newTracks.length > 0 || direct) this.#persist(e)
+    if (isNew || newer || newTracks.length > 0 || direct) this.#persist(e)
     return { isNew, newTracks }
   }
 
@@ -271,6 +276,6 @@ export class PeerTable {
 
   #persist(e: PeerEntry): void {
     const r = e.record
-    this.#upsert.run(r.peer_id, r.host, r.port, e.state, e.failures, e.score, e.lastSeen, r.timestamp, r.signature, JSON.stringify([...e.tracks]))
+    this.#upsert.run(r.peer_id, r.host, r.port, e.state, e.failures, e.score, e.lastSeen, r.timestamp, r.tracks_digest, r.signature, JSON.stringify([...e.tracks]))
   }
 }

@@ -25,7 +25,22 @@ interface TrackRow {
   r_commit_tx: string | null
   r_register_tx: string | null
   r_updated_at: number | null
+  uploader: string | null
+  uploader_signature: string | null
 }
+
+/** A registered track's metadata from the chain index (TrackRegistered), which overrides what gossip says. */
+export interface RegisteredMetadata {
+  title: string
+  artist_name: string
+  album: string
+  duration: number
+}
+
+/** On conflict, a signed version replaces an unsigned placeholder (e.g. the fetcher's 'Unknown') whole. */
+const SIGNED_REPLACES_UNSIGNED = ['title', 'artist', 'album', 'duration', 'created_at', 'uploader', 'uploader_signature']
+  .map((c) => `${c} = CASE WHEN tracks.uploader_signature IS NULL AND excluded.uploader_signature IS NOT NULL THEN excluded.${c} ELSE tracks.${c} END`)
+  .join(',\n           ')
 
 /** A track row plus its IPFS root CID (computed for local content, src/ipfs/) and its registration state. */
 const SELECT = `SELECT t.*, (SELECT r.cid FROM ipfs_roots r WHERE r.content_hash = t.content_hash AND r.kind = 'track') AS cid,
@@ -43,6 +58,7 @@ function toTrack(r: TrackRow): Track {
     size: r.size,
     manifest_root: r.manifest_root,
     created_at: r.created_at,
+    ...(r.uploader && r.uploader_signature ? { uploader: r.uploader, uploader_signature: r.uploader_signature } : {}),
     ...(r.cid ? { cid: r.cid } : {}),
     ...(r.media_type ? { media_type: r.media_type } : {}),
     ...(r.r_state
@@ -62,15 +78,41 @@ function toTrack(r: TrackRow): Track {
   }
 }
 
+/** Columns of the metadata's provenance, added in place on databases created before them. */
+const PROVENANCE_COLUMNS = ['uploader', 'uploader_signature']
+
 /**
  * Track metadata (the node's catalog: its own tracks and those learned from peers) and the
  * manifests of locally stored content. Backed by SQLite so a restart loses nothing.
+ *
+ * Provenance: gossiped metadata is stored only with a valid uploader signature (checked by the caller,
+ * src/mesh/track-metadata.ts) and the first signed version of a hash is kept; a registered track shows the
+ * chain's title, artist name, album and duration instead (`registered`), while `signed()` returns the
+ * uploader's version as signed, for gossip.
  */
 export class TrackStore {
   #db: Db
+  #registered: (hash: string) => RegisteredMetadata | undefined
 
-  constructor(components: { db: Db }) {
+  constructor(components: { db: Db; registered?: (hash: string) => RegisteredMetadata | undefined }) {
     this.#db = components.db
+    this.#registered = components.registered ?? (() => undefined)
+    const cols = this.#db.prepare('PRAGMA table_info(tracks)').all() as Array<{ name: string }>
+    for (const c of PROVENANCE_COLUMNS) if (!cols.some((x) => x.name === c)) this.#db.exec(`ALTER TABLE tracks ADD COLUMN ${c} TEXT`)
+  }
+
+  /** The chain's metadata over the gossiped one, for a registered track. */
+  #view(t: Track): Track {
+    let reg: RegisteredMetadata | undefined
+    try {
+      reg = this.#registered(t.content_hash)
+    } catch {
+      reg = undefined // the chain index may not exist yet (chain not started): gossip metadata stands
+    }
+    if (!reg) return t
+    // The uploader's signature does not cover the chain's fields: this view carries none (gossip uses signed()).
+    const { uploader_signature: _sig, ...rest } = t
+    return { ...rest, title: reg.title || t.title, artist: reg.artist_name || t.artist, album: reg.album || t.album, duration: reg.duration || t.duration }
   }
 
   /**
@@ -80,9 +122,10 @@ export class TrackStore {
   upsert(track: Track, local: boolean): void {
     this.#db
       .prepare(
-        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local, media_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local, media_type, uploader, uploader_signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(content_hash) DO UPDATE SET
+           ${SIGNED_REPLACES_UNSIGNED},
            local = max(tracks.local, excluded.local),
            media_type = coalesce(excluded.media_type, tracks.media_type),
            manifest_root = CASE WHEN excluded.local = 1 THEN excluded.manifest_root
@@ -99,6 +142,8 @@ export class TrackStore {
         track.created_at,
         local ? 1 : 0,
         local ? (track.media_type ?? null) : null,
+        track.uploader ?? null,
+        track.uploader_signature ?? null,
       )
   }
 
@@ -108,29 +153,72 @@ export class TrackStore {
     return r?.media_type ?? undefined
   }
 
-  /** Learned metadata never overwrites what we already have. */
+  /**
+   * Stores gossiped metadata whose uploader signature the caller verified: it never overwrites signed
+   * metadata we already have (the first signed version stays), only an unsigned placeholder.
+   */
   learn(track: Track): boolean {
+    if (!track.uploader || !track.uploader_signature) return false
     const r = this.#db
       .prepare(
-        `INSERT OR IGNORE INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+        `INSERT INTO tracks (content_hash, title, artist, album, duration, size, manifest_root, created_at, local, uploader, uploader_signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT(content_hash) DO UPDATE SET ${SIGNED_REPLACES_UNSIGNED}
+         WHERE tracks.uploader_signature IS NULL`,
       )
-      .run(track.content_hash, track.title, track.artist, track.album, track.duration, track.size, track.manifest_root, track.created_at)
+      .run(
+        track.content_hash,
+        track.title,
+        track.artist,
+        track.album,
+        track.duration,
+        track.size,
+        track.manifest_root,
+        track.created_at,
+        track.uploader,
+        track.uploader_signature,
+      )
     return r.changes > 0
+  }
+
+  /** Whether we already hold this exact signed metadata (gossip skips verifying it again). */
+  hasSigned(hash: string, signature: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM tracks WHERE content_hash = ? AND uploader_signature = ?').get(hash, signature) !== undefined
   }
 
   get(hash: ContentHash): (Track & { local: boolean }) | undefined {
     const r = this.#db.prepare(`${SELECT} WHERE t.content_hash = ?`).get(hash) as TrackRow | undefined
-    return r ? { ...toTrack(r), local: r.local === 1 } : undefined
+    return r ? { ...this.#view(toTrack(r)), local: r.local === 1 } : undefined
+  }
+
+  /** The metadata as its uploader signed it (no chain overlay), for gossip; undefined when unsigned or unknown. */
+  signed(hash: ContentHash): Track | undefined {
+    const r = this.#db.prepare(`${SELECT} WHERE t.content_hash = ?`).get(hash) as TrackRow | undefined
+    return r?.uploader_signature ? toTrack(r) : undefined
+  }
+
+  /**
+   * Local tracks with uploader-signed metadata, as signed, for gossip: all of them up to `limit`, else a random
+   * `limit` of them, so that over successive messages every track's metadata gets out.
+   */
+  listLocalSigned(limit: number): Track[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT * FROM (${SELECT} WHERE t.local = 1 AND t.uploader_signature IS NOT NULL)
+           ORDER BY CASE WHEN (SELECT count(*) FROM tracks WHERE local = 1) > :limit THEN random() ELSE 0 END LIMIT :limit`,
+        )
+        .all({ limit }) as unknown as TrackRow[]
+    ).map(toTrack)
   }
 
   listLocal(): Track[] {
-    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[]).map(toTrack)
+    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[]).map((r) => this.#view(toTrack(r)))
   }
 
   listAll(): Array<Track & { local: boolean }> {
     return (this.#db.prepare(`${SELECT} ORDER BY t.created_at`).all() as unknown as TrackRow[]).map((r) => ({
-      ...toTrack(r),
+      ...this.#view(toTrack(r)),
       local: r.local === 1,
     }))
   }

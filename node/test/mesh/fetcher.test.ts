@@ -37,7 +37,7 @@ async function startLiar(opts: {
       if (req.method === 'POST' && req.url === '/discover') {
         for await (const _ of req);
         const body: DiscoverResponse = {
-          peer: { ...(await signAnnouncement(account, { host: '127.0.0.1', port })), available_tracks: [hash] },
+          peer: { ...(await signAnnouncement(account, { host: '127.0.0.1', port }, undefined, [hash])), available_tracks: [hash] },
           tracks: [],
           peers: opts.forward ?? [],
         }

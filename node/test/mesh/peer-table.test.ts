@@ -89,16 +89,20 @@ describe('PeerTable', () => {
   it('caps the hashes remembered per peer and ignores a replayed older announcement', async () => {
     await using dir = await tempDir()
     const { db, t } = table(dir.path)
-    const a = await record(1)
+    const account = privateKeyToAccount(generatePrivateKey())
+    const at = { host: '127.0.0.1', port: 1 }
+    const ts = Math.floor(Date.now() / 1000)
     const many = Array.from({ length: MAX_TRACKS_PER_PEER + 50 }, (_, i) => i.toString(16).padStart(64, '0'))
-    t.upsert(a, many.slice(0, 10), false)
-    const { newTracks } = t.upsert(a, many, false)
-    assert.equal(newTracks.length, MAX_TRACKS_PER_PEER - 10, 'forwarded hashes stop at the cap')
-    const newer = { ...a, timestamp: a.timestamp + 1 }
+    const first = await signAnnouncement(account, at, ts, many)
+    const { newTracks } = t.upsert(first, many, false)
+    assert.equal(newTracks.length, MAX_TRACKS_PER_PEER, 'a signed list is remembered up to the cap')
+    assert.equal(t.get(first.peer_id)?.tracksSigned, false, 'a capped list is not forwarded as the signed one')
+    const newer = await signAnnouncement(account, at, ts + 1, [H('a')])
     t.upsert(newer, [H('a')], true)
-    t.upsert(a, [H('b')], true) // an older record replayed: must not replace the list
-    assert.deepEqual(t.candidatesFor(H('a')).map((e) => e.record.peer_id), [a.peer_id])
-    assert.deepEqual(t.candidatesFor(H('b')), [])
+    assert.equal(t.get(first.peer_id)?.tracksSigned, true)
+    t.upsert(first, many.slice(0, 3), true) // an older record replayed: must not replace the list
+    assert.deepEqual(t.candidatesFor(H('a')).map((e) => e.record.peer_id), [first.peer_id])
+    assert.deepEqual(t.candidatesFor(many[0]), [])
     db.close()
   })
 
