@@ -186,6 +186,7 @@ export class DcmxNode {
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port
     this.announcer.setAddress({ host: this.announcer.address.host, port })
     this.gossip.start()
+    this.chunkVerifier.warm()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 

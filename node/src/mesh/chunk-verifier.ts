@@ -84,9 +84,14 @@ export class VerifySession {
   }
 }
 
+/** Piece buffers kept for reuse (1 MiB each: 32 MiB at most). */
+const POOL_MAX = 32
+export const PIECE_SIZE = 1 << 20
+
 /** Owns the hash worker (started on first use, unref'd so it never keeps the process alive). */
 export class ChunkVerifier {
   #worker: Worker | undefined
+  #pool: ArrayBuffer[] = []
   #sessions = new Map<number, VerifySession>()
   #nextId = 1
 
@@ -97,6 +102,24 @@ export class ChunkVerifier {
     this.#sessions.set(s.id, s)
     w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks, chunkSize: m.chunkSize, size: m.size, wholeFile: opts.wholeFile ?? true } satisfies ToWorker)
     return s
+  }
+
+  /**
+   * Starts the worker ahead of the first download (it takes tens of ms to boot, which would otherwise stall the
+   * first fetch at its unverified-chunk limit). Stays unref'd: it never keeps the process alive.
+   */
+  warm(): void {
+    this.#ensure()
+    if (this.#sessions.size === 0) this.#worker?.unref()
+  }
+
+  /**
+   * A buffer of `size` bytes that owns its memory, for a download's next piece: a `PIECE_SIZE` one comes from the
+   * pool the worker refills after hashing (a fresh 1 MiB buffer per piece made V8 run full GCs every few dozen MiB).
+   */
+  alloc = (size: number): Buffer => {
+    const ab = size === PIECE_SIZE ? this.#pool.pop() : undefined
+    return ab ? Buffer.from(ab) : Buffer.allocUnsafeSlow(size)
   }
 
   release(s: VerifySession): void {
@@ -112,7 +135,13 @@ export class ChunkVerifier {
   #ensure(): Worker {
     if (!this.#worker) {
       this.#worker = new Worker(new URL('./hash-worker.ts', import.meta.url))
-      this.#worker.on('message', (m: FromWorker) => this.#sessions.get(m.id)?.onMessage(m))
+      this.#worker.on('message', (m: FromWorker) => {
+        if (m.type === 'free') {
+          for (const ab of m.bufs) if (ab.byteLength === PIECE_SIZE && this.#pool.length < POOL_MAX) this.#pool.push(ab)
+          return
+        }
+        this.#sessions.get(m.id)?.onMessage(m)
+      })
       this.#worker.on('error', (err) => {
         for (const s of this.#sessions.values()) s.onMessage({ type: 'bad', id: s.id, index: s.verified })
         this.#worker = undefined

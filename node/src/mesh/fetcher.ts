@@ -9,6 +9,7 @@ import type { NodeMetrics } from '../core/metrics.ts'
 import type { AuditLog } from '../storage/audit-log.ts'
 import type { ContentStore, TempWrite } from '../storage/content-store.ts'
 import type { TrackStore } from '../storage/track-store.ts'
+import { PIECE_SIZE } from './chunk-verifier.ts'
 import type { ChunkVerifier } from './chunk-verifier.ts'
 import type { PeerEntry, PeerTable } from './peer-table.ts'
 import type { ProtocolClient } from './protocol-client.ts'
@@ -82,7 +83,7 @@ interface Piece {
 
 /**
  * Streams `/content/{hash}` from a peer starting at chunk `first` and yields the received pieces
- * as they are (no copies). The first chunk is verified here before anything is yielded (it
+ * as they are (1 MiB pieces read straight from the socket into pooled buffers: no copies). The first chunk is verified here before anything is yielded (it
  * decides the race); the rest is verified by the hash worker. Throws ChunkVerificationError at a
  * bad first chunk, at bytes past the end, or when the response ends early.
  */
@@ -92,23 +93,21 @@ async function* peerPieces(
   m: Manifest,
   first: number,
   signal: AbortSignal,
+  alloc: (size: number) => Buffer,
   receipts?: ReceiptHooks,
 ): AsyncGenerator<Piece> {
   const start = first * m.chunkSize
   const headers = receipts ? await receipts.contentHeaders(peer.record.peer_id, m.contentHash, start).catch(() => ({})) : {}
-  const res = await client.content(peer.record, m.contentHash, start, signal, headers)
-  const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
-  if (!okStatus) {
-    res.body.destroy()
-    throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
-  }
-  const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
-  const held: Piece[] = []
-  const h = createHash('sha256')
-  let offset = start
-  let verifiedFirst = firstLen === 0
+  const res = await client.content(peer.record, m.contentHash, start, signal, { headers, pieceSize: PIECE_SIZE, alloc })
   try {
-    for await (const buf of res.body as AsyncIterable<Buffer>) {
+    const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
+    if (!okStatus) throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
+    const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
+    const held: Piece[] = []
+    const h = createHash('sha256')
+    let offset = start
+    let verifiedFirst = firstLen === 0
+    for await (const buf of res.pieces) {
       if (offset + buf.byteLength > m.size) {
         throw new ChunkVerificationError(Math.floor(m.size / m.chunkSize), 'peer sent more bytes than the manifest lists')
       }
@@ -127,11 +126,11 @@ async function* peerPieces(
         yield* held.splice(0)
       }
     }
+    // The response ended normally but short: the peer claimed bytes it did not send.
+    if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
   } finally {
-    if (!res.body.destroyed) res.body.destroy()
+    res.destroy()
   }
-  // The response ended normally but short: the peer claimed bytes it did not send.
-  if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
 }
 
 interface Attempt {
@@ -345,7 +344,7 @@ export class ContentFetcher {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = peerPieces(this.#c.client, peer, m, from, s, this.#c.receipts?.())
+      const it = peerPieces(this.#c.client, peer, m, from, s, this.#c.verifier.alloc, this.#c.receipts?.())
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {

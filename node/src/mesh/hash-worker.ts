@@ -20,6 +20,8 @@ export type FromWorker =
   | { type: 'bad'; id: number; index: number }
   | { type: 'settled'; id: number; next: number }
   | { type: 'digest'; id: number; hex: string }
+  /** Buffers hashed and no longer needed, transferred back for reuse. */
+  | { type: 'free'; id: number; bufs: ArrayBuffer[] }
 
 interface Session {
   chunks: string[]
@@ -74,14 +76,18 @@ function process(id: number, s: Session, data: Uint8Array): void {
 }
 
 function drain(id: number, s: Session): void {
+  const done: ArrayBuffer[] = []
   while (!s.failed && s.pending.has(s.offset)) {
     const bufs = s.pending.get(s.offset) as ArrayBuffer[]
     s.pending.delete(s.offset)
     for (const ab of bufs) {
       process(id, s, new Uint8Array(ab))
-      if (s.failed) return
+      done.push(ab)
+      if (s.failed) break
     }
   }
+  // Hand the memory back (the main thread pools it for the next reads: no allocation or GC per piece).
+  if (done.length > 0) port?.postMessage({ type: 'free', id, bufs: done } satisfies FromWorker, done)
 }
 
 port.on('message', (m: ToWorker) => {

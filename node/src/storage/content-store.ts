@@ -24,6 +24,8 @@ export interface IngestResult {
 }
 
 const READ_CHUNK = 4 << 20
+/** A download starts a background fdatasync of its temp file every this many bytes written. */
+const FLUSH_BEHIND = 16 << 20
 
 export interface OpenContent {
   size: number
@@ -41,6 +43,9 @@ export class TempWrite {
   #fh: FileHandle
   #store: ContentStore
   #done = false
+  /** Bytes written since the last background flush was started, and that flush (at most one in flight). */
+  #unflushed = 0
+  #flushing: Promise<void> | undefined
 
   constructor(store: ContentStore, path: string, fh: FileHandle) {
     this.#store = store
@@ -69,6 +74,7 @@ export class TempWrite {
   async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
     const total = bufs.reduce((n, b) => n + b.byteLength, 0)
     const { bytesWritten } = await this.#fh.writev(bufs, position)
+    this.#flushBehind(bytesWritten)
     if (bytesWritten < total) {
       // Short gather write (rare on files): finish it buffer by buffer.
       let skip = bytesWritten
@@ -86,9 +92,25 @@ export class TempWrite {
     }
   }
 
+  /**
+   * Every FLUSH_BEHIND bytes written, starts an fdatasync in the background (the thread pool), so the disk writes
+   * while the download continues and the fsync in `commit` only has the tail left. Durability still comes from that
+   * final fsync; these only move the disk work earlier.
+   */
+  #flushBehind(n: number): void {
+    this.#unflushed += n
+    if (this.#unflushed < FLUSH_BEHIND || this.#flushing || this.#done) return
+    this.#unflushed = 0
+    this.#flushing = this.#fh
+      .datasync()
+      .catch(() => {})
+      .finally(() => (this.#flushing = undefined))
+  }
+
   /** fsync, then rename into place; returns false when the content already existed. */
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true
+    await this.#flushing
     await this.#fh.sync()
     await this.#fh.close()
     return this.#store.publish(this.path, hash)
@@ -97,6 +119,7 @@ export class TempWrite {
   async abort(): Promise<void> {
     if (this.#done) return
     this.#done = true
+    await this.#flushing
     await this.#fh.close().catch(() => {})
     await rm(this.path, { force: true })
   }
