@@ -148,6 +148,8 @@ async function main(): Promise<void> {
         await client.getContent(hash)
         const ms = performance.now() - t0
         await client.rewards?.receipts.flush()
+        const st = meteredServer.rewards?.receipts.stats
+        log(`server window waits ${st?.windowWaits} (${Math.round(st?.windowWaitMs ?? 0)} ms), accepted ${st?.accepted}; client signed ${client.rewards?.receipts.stats.signed}`)
         return ms
       } finally {
         await client.stop()

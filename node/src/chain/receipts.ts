@@ -58,6 +58,8 @@ export interface ReceiptsInit {
 /** How much of a /content response may be sent now; `grant` resolves 0 when the client is cut off. */
 export interface ServeGate {
   readonly mode: 'receipts' | 'free' | 'open'
+  /** The receipts window (mode `receipts`), announced to the client so it signs well before the server waits. */
+  readonly windowBytes?: number
   grant(want: number, signal?: AbortSignal): Promise<number>
   /** Gives back granted bytes that were not sent (the client went away). */
   unsent(n: number): void
@@ -127,6 +129,8 @@ interface Signed {
   contents: Set<string>
   sentCumulative: number
   inflight: Promise<void> | undefined
+  /** A download ended: the next send covers everything verified, however little. */
+  final: boolean
 }
 
 export interface HeldReceipt {
@@ -150,6 +154,8 @@ export class ReceiptService {
   #stake = new Map<string, { active: Address; operator: Address; at: number }>()
   #held = new Map<string, Held>()
   #signed = new Map<string, Signed>()
+  /** The window each metering server announced (bytes), by lower-case address. */
+  #windows = new Map<string, number>()
   #buckets = new Map<string, { tokens: number; at: number }>()
   /** Whether this node was an active staked node at its last content request (clients only sign when it is). */
   #selfActive = false
@@ -159,7 +165,7 @@ export class ReceiptService {
   #stakeDownUntil = 0
   #refreshing: Promise<void> | undefined
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0 }
+  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0 }
 
   constructor(components: ReceiptsComponents, init: ReceiptsInit) {
     this.#c = components
@@ -337,6 +343,7 @@ export class ReceiptService {
     let lastEpoch: number | undefined
     return {
       mode: 'receipts',
+      windowBytes: window,
       grant: async (want, signal) => {
         const deadline = Date.now() + this.#init.receiptWaitMs
         for (;;) {
@@ -360,6 +367,8 @@ export class ReceiptService {
             this.#saveServed(epoch, client, h)
             return 0
           }
+          const waitedFrom = performance.now()
+          this.stats.windowWaits++
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, Math.min(left, 1000))
             h.waiters.push(() => {
@@ -367,6 +376,7 @@ export class ReceiptService {
               resolve()
             })
           })
+          this.stats.windowWaitMs += performance.now() - waitedFrom
         }
       },
       unsent: (n) => {
@@ -532,7 +542,16 @@ export class ReceiptService {
     return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}` }
   }
 
-  /** `bytes` more of `hash` from `server` were verified; signs and sends a receipt every `signEveryBytes` (or now if `final`). */
+  /** A metering server announced its window: receipts for it are signed at least every half window. */
+  serverWindow(server: string, bytes: number): void {
+    if (Number.isSafeInteger(bytes) && bytes > 0) boundedSet(this.#windows, server.toLowerCase(), bytes)
+  }
+
+  /**
+   * `bytes` more of `hash` from `server` were verified; signs and sends a receipt every `signEveryBytes`, or every
+   * half of the server's announced window if that is smaller (so the server never waits at its window for a
+   * receipt still being signed), or now if `final`.
+   */
   verified(server: string, hash: string, bytes: number, final = false): void {
     const epoch = this.#epoch
     // An unstaked node earns its servers nothing: no receipts to sign or send (as found by `contentHeaders`).
@@ -542,7 +561,15 @@ export class ReceiptService {
       s.cumulative += bytes
       s.contents.add(hash)
     }
-    if (s.cumulative > s.sentCumulative && (final || s.cumulative - s.sentCumulative >= this.#init.signEveryBytes)) this.#send(epoch, server, s)
+    if (final) s.final = s.cumulative > s.sentCumulative || s.inflight !== undefined
+    if (this.#due(server, s)) this.#send(epoch, server, s)
+  }
+
+  /** Whether `s` has enough unsigned bytes for a receipt (a running send re-checks when it finishes). */
+  #due(server: string, s: Signed): boolean {
+    const window = this.#windows.get(server.toLowerCase())
+    const every = window === undefined ? this.#init.signEveryBytes : Math.min(this.#init.signEveryBytes, Math.max(64 << 10, Math.floor(window / 2)))
+    return s.cumulative > s.sentCumulative && (s.final || s.cumulative - s.sentCumulative >= every)
   }
 
   /** Waits for the receipts being sent to `server` (or every server). */
@@ -561,7 +588,7 @@ export class ReceiptService {
       const row = this.#c.db.prepare('SELECT cumulative, nonce, contents FROM receipts_signed WHERE epoch = ? AND server = ?').get(epoch, server.toLowerCase()) as
         | { cumulative: number; nonce: number; contents: string }
         | undefined
-      s = { cumulative: row?.cumulative ?? 0, nonce: row?.nonce ?? 0, contents: new Set(row ? (JSON.parse(row.contents) as string[]) : []), sentCumulative: row?.cumulative ?? 0, inflight: undefined }
+      s = { cumulative: row?.cumulative ?? 0, nonce: row?.nonce ?? 0, contents: new Set(row ? (JSON.parse(row.contents) as string[]) : []), sentCumulative: row?.cumulative ?? 0, inflight: undefined, final: false }
       this.#signed.set(key, s)
     }
     return s
@@ -573,7 +600,8 @@ export class ReceiptService {
   }
 
   async #sendLoop(epoch: number, server: string, s: Signed): Promise<void> {
-    while (s.cumulative > s.sentCumulative) {
+    while (this.#due(server, s)) {
+      s.final = false
       const cumulative = s.cumulative
       const contents = [...s.contents].sort()
       const nonce = s.nonce + 1

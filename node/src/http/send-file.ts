@@ -32,10 +32,18 @@ function write(res: ServerResponse, chunk: Buffer): Promise<void> {
 
 /**
  * Writes bytes [start, end] of an open file to `res` with two pooled buffers: the next read runs while the previous
- * chunk is being written; a buffer returns to the pool only after the socket took it. Neither ends the response nor
- * closes the file; resolves with the bytes written (short if the client went away).
+ * chunk is being written; a buffer returns to the pool only after the socket took it. With `grant`, each read is
+ * capped by what it allows (0 stops). Neither ends the response nor closes the file; resolves with the bytes
+ * written (short if the client went away or the grant stopped).
  */
-export async function pipeFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
+export async function pipeFileRange(
+  res: ServerResponse,
+  fh: FileHandle,
+  start: number,
+  end: number,
+  pool: BufferPool,
+  grant?: (want: number) => Promise<number>,
+): Promise<number> {
   const bufs = [pool.get(), pool.get()]
   let pos = start
   let sent = 0
@@ -45,7 +53,9 @@ export async function pipeFileRange(res: ServerResponse, fh: FileHandle, start: 
     while (pos <= end && !res.destroyed) {
       const buf = bufs[i] as Buffer
       i ^= 1
-      const want = Math.min(buf.length, end - pos + 1)
+      // A metered response asks before each read how much it may send (the previous write keeps going meanwhile).
+      const want = grant ? await grant(Math.min(buf.length, end - pos + 1)) : Math.min(buf.length, end - pos + 1)
+      if (want === 0) break
       const { bytesRead } = await fh.read(buf, 0, want, pos)
       if (bytesRead === 0) break
       if (pending) await pending

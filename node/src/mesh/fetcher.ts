@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 
+import { WINDOW_HEADER } from '../api.ts'
 import type { Manifest, Track } from '../api.ts'
 import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -36,6 +37,8 @@ export interface FetcherComponents {
 export interface ReceiptHooks {
   contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>>
   verified(server: string, hash: string, bytes: number, final?: boolean): void
+  /** The server's receipts window, from its `/content` answer. */
+  serverWindow(server: string, bytes: number): void
 }
 
 /** The media type of stored content, sniffed from its first bytes. */
@@ -102,6 +105,8 @@ async function* peerPieces(
   try {
     const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
     if (!okStatus) throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
+    const window = res.headers.get(WINDOW_HEADER)
+    if (receipts && window !== undefined) receipts.serverWindow(peer.record.peer_id, Number(window))
     const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
     const held: Piece[] = []
     const h = createHash('sha256')
