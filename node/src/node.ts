@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { copyFile, mkdir } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { FastifyInstance } from 'fastify'
@@ -16,7 +16,6 @@ import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
 import { nodeConfigSchema } from './core/config.ts'
 import type { NodeConfig, NodeConfigInput } from './core/config.ts'
-import { ValidationError } from './core/errors.ts'
 import { loadOrCreateApiToken, loadOrCreateIdentity } from './core/identity.ts'
 import { createLogger } from './core/logger.ts'
 import type { Logger } from './core/logger.ts'
@@ -33,7 +32,7 @@ import { PeerTable } from './mesh/peer-table.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
 import type { DialFilter } from './mesh/protocol-client.ts'
 import { AuditLog } from './storage/audit-log.ts'
-import { ContentStore } from './storage/content-store.ts'
+import { ContentStore, saveCopy } from './storage/content-store.ts'
 import { openDb } from './storage/db.ts'
 import type { Db } from './storage/db.ts'
 import { TrackStore } from './storage/track-store.ts'
@@ -259,11 +258,7 @@ export class DcmxNode {
       if (cid) r.track.cid = cid
       this.#background(this.gossip.announce([r.track]))
     }
-    if (opts.copyTo) {
-      if (!opts.copyTo.startsWith('/')) throw new ValidationError('path must be absolute')
-      await mkdir(join(opts.copyTo, '..'), { recursive: true })
-      await copyFile(this.store.pathOf(hash), opts.copyTo)
-    }
+    if (opts.copyTo) await saveCopy(this.store.pathOf(hash), opts.copyTo, this.config.dataDir)
     return r
   }
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { copyFile, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path'
 import type { Readable } from 'node:stream'
 
-import { HashMismatchError, PayloadTooLargeError } from '../core/errors.ts'
+import { HashMismatchError, PayloadTooLargeError, ValidationError } from '../core/errors.ts'
 import { parseContentHash } from '../core/hash.ts'
 import type { ContentHash } from '../core/hash.ts'
 import { ManifestBuilder } from '../core/manifest.ts'
@@ -238,5 +239,36 @@ export class ContentStore {
     } finally {
       await tmp.abort()
     }
+  }
+}
+
+/**
+ * Copies stored (verified) content to `dest` for the local API (`request_file` with a path, what `dcmx get` uses on
+ * the node's own machine): `dest` must be absolute and outside the node's data dir (its key, token, database and
+ * store are never overwritten); the copy lands in a temp file beside it and is renamed into place, so `dest` is either
+ * absent or whole. A reflink where the file system has them, else a kernel copy.
+ */
+export async function saveCopy(src: string, dest: string, dataDir: string): Promise<void> {
+  if (!isAbsolute(dest) || dest.includes('\0') || normalize(dest) !== dest || dest.endsWith('/')) {
+    throw new ValidationError('path must be an absolute, normalized file path')
+  }
+  const inside = (dir: string, p: string): boolean => {
+    const rel = relative(dir, p)
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+  }
+  if (inside(normalize(dataDir), dest)) throw new ValidationError('path must be outside the node data dir')
+  if ((await stat(dest).catch(() => undefined))?.isDirectory()) throw new ValidationError('path is a directory')
+  await mkdir(dirname(dest), { recursive: true })
+  // Again through symlinks: a linked folder must not lead into the data dir either.
+  if (inside(await realpath(dataDir), join(await realpath(dirname(dest)), basename(dest)))) {
+    throw new ValidationError('path must be outside the node data dir')
+  }
+  const tmp = `${dest}.dcmx-${randomBytes(6).toString('hex')}.part`
+  try {
+    await copyFile(src, tmp, constants.COPYFILE_FICLONE)
+    await rename(tmp, dest)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
 }
