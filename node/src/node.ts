@@ -10,6 +10,7 @@ import { RewardsService } from './chain/rewards.ts'
 import { NodeStake } from './chain/stake.ts'
 import { registerChainMetrics } from './chain/metrics.ts'
 import { RegistrationService } from './chain/registration.ts'
+import { RegisterThenAnnounce } from './chain/register-then-announce.ts'
 import { Catalog } from './chain/catalog.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
@@ -81,6 +82,7 @@ export class DcmxNode {
   #catalog: Catalog | undefined
   #log: Logger
   #pending = new Set<Promise<unknown>>()
+  #registerFirst: RegisterThenAnnounce | undefined
 
   constructor(components: DcmxNodeComponents, init: NodeConfig) {
     this.config = init
@@ -144,6 +146,9 @@ export class DcmxNode {
     this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
     if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, catalog: () => this.catalog(), node: this.account.address })
     this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
+    if (this.registration && init.chain?.registerAsOperator) {
+      this.#registerFirst = new RegisterThenAnnounce({ registration: this.registration, tracks: this.tracks, announce: (t) => this.gossip.announce(t), logger })
+    }
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -178,6 +183,7 @@ export class DcmxNode {
     await this.chain?.start()
     await this.rewards?.start()
     this.registration?.start()
+    this.#registerFirst?.resume()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -191,6 +197,7 @@ export class DcmxNode {
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.#registerFirst?.stop()
     await this.rewards?.stop()
     await this.registration?.stop()
     await this.chain?.stop()
@@ -238,10 +245,9 @@ export class DcmxNode {
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
-    if (created && this.config.chain?.registerAsOperator && this.registration) {
-      this.#background(this.registration.request(track.content_hash, {}, { operator: true }))
-    }
-    if (created) this.#background(this.gossip.announce([track]))
+    // With a chain and registration asked for, the mesh hears of the upload only once it is registered.
+    if (created && this.#registerFirst) this.#background(this.#registerFirst.upload(track))
+    else if (created) this.#background(this.gossip.announce([track]))
     return { track, created }
   }
 

@@ -68,6 +68,7 @@ function toTrack(r: TrackRow): Track {
  */
 export class TrackStore {
   #db: Db
+  #withheld = new Set<string>()
 
   constructor(components: { db: Db }) {
     this.#db = components.db
@@ -124,8 +125,27 @@ export class TrackStore {
     return r ? { ...toTrack(r), local: r.local === 1 } : undefined
   }
 
+  /** Local tracks the mesh may hear of (not withheld). */
   listLocal(): Track[] {
-    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[]).map(toTrack)
+    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[])
+      .filter((r) => !this.#withheld.has(r.content_hash))
+      .map(toTrack)
+  }
+
+  /**
+   * Holds a local track back from the mesh (gossip and the public `/tracks` list it no longer) until `release`: an
+   * upload waits for its on-chain registration (see chain/register-then-announce.ts). In memory only.
+   */
+  withhold(hash: ContentHash): void {
+    this.#withheld.add(hash)
+  }
+
+  release(hash: ContentHash): void {
+    this.#withheld.delete(hash)
+  }
+
+  isWithheld(hash: ContentHash): boolean {
+    return this.#withheld.has(hash)
   }
 
   listAll(): Array<Track & { local: boolean }> {
@@ -135,10 +155,11 @@ export class TrackStore {
     }))
   }
 
-  localHashes(): string[] {
-    return (this.#db.prepare('SELECT content_hash FROM tracks WHERE local = 1').all() as Array<{ content_hash: string }>).map(
-      (r) => r.content_hash,
-    )
+  /** Hashes of the local tracks the mesh may hear of (not withheld); `{ all: true }` with the withheld ones. */
+  localHashes(opts: { all?: boolean } = {}): string[] {
+    return (this.#db.prepare('SELECT content_hash FROM tracks WHERE local = 1').all() as Array<{ content_hash: string }>)
+      .map((r) => r.content_hash)
+      .filter((h) => opts.all || !this.#withheld.has(h))
   }
 
   countLocal(): number {
