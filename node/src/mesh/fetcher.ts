@@ -269,7 +269,7 @@ export class ContentFetcher {
         signal?.throwIfAborted()
         const racers = queue.splice(0, this.#init.raceWidth)
         if (racers.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
-        const { winner, losers } = await this.#race(racers, m, next, signal, errors)
+        const { winner, losers } = await this.#race(racers, m, next, signal, errors, session.alloc)
         queue.unshift(...losers)
         if (!winner) continue
         lastPeer = winner.peer.record.peer_id
@@ -345,11 +345,12 @@ export class ContentFetcher {
     from: number,
     signal: AbortSignal | undefined,
     errors: string[],
+    alloc: (size: number) => Buffer,
   ): Promise<{ winner?: Attempt; losers: PeerEntry[] }> {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = peerPieces(this.#c.client, peer, m, from, s, this.#c.verifier.alloc, this.#c.receipts?.())
+      const it = peerPieces(this.#c.client, peer, m, from, s, alloc, this.#c.receipts?.())
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {
