@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
 
 import { typedData } from '@dcmx/deployments'
 import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress, zeroAddress } from 'viem'
-import type { Address, Hex } from 'viem'
+import type { Address, Hex, TypedDataDefinition } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import { CLIENT_AUTH_HEADER } from '../api/receipts.ts'
@@ -14,6 +15,7 @@ import type { Db } from '../storage/db.ts'
 import { assertCanonicalSignature } from './signatures.ts'
 import { transaction } from '../storage/db.ts'
 import { protocolAbi } from './contracts.ts'
+import type { SigRequest, SigResponse } from './sig-worker.ts'
 import type { ChainService } from './service.ts'
 
 /**
@@ -66,6 +68,7 @@ export interface ServeGate {
 }
 
 const AUTH_MAX_SKEW_SEC = 60
+const SIG_WORKER_FAILED = 'signature worker failed'
 const FREE_SLICE = 64 << 10
 const WINDOW_SLICE = 1 << 20
 
@@ -164,6 +167,8 @@ export class ReceiptService {
   /** Until when stake lookups fail at once after an RPC failure. */
   #stakeDownUntil = 0
   #refreshing: Promise<void> | undefined
+  /** Receipt signatures are recovered in a worker once it has booted (started at the first metered client). */
+  #sig: { worker: Worker; ready: boolean; next: number; calls: Map<number, (r: SigResponse) => void> } | undefined
   /** Counters for metrics. */
   readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0 }
 
@@ -199,6 +204,9 @@ export class ReceiptService {
   async stop(): Promise<void> {
     clearInterval(this.#timer)
     this.#timer = undefined
+    const sig = this.#sig
+    this.#sig = undefined
+    await sig?.worker.terminate()
     for (const h of this.#held.values()) for (const w of h.waiters.splice(0)) w()
     await Promise.allSettled([...this.#signed.values()].map((s) => s.inflight))
   }
@@ -280,7 +288,10 @@ export class ReceiptService {
     if (epoch === undefined || !self || self.active === zeroAddress) return { mode: 'open', grant: async (want) => want, unsent: () => {} }
     if (client && client.toLowerCase() !== this.#c.account.address.toLowerCase()) {
       const s = await this.stakeOf(client).catch(() => undefined)
-      if (s && s.active !== zeroAddress && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
+      if (s && s.active !== zeroAddress && s.active.toLowerCase() !== self.operator.toLowerCase()) {
+        this.#startSigWorker()
+        return this.#windowGate(client, hash)
+      }
     }
     // Unearning clients share their IP's bucket: a fresh key per request must not buy a fresh free allowance.
     return this.#freeGate(ip)
@@ -442,10 +453,7 @@ export class ReceiptService {
     }
     if (servedRootOf(sorted) !== r.servedRoot.toLowerCase()) throw new ForbiddenError('servedRoot does not commit to the listed contents')
     assertCanonicalSignature(r.signature as Hex)
-    const signer = await recoverTypedDataAddress({
-      ...this.#typed(r),
-      signature: r.signature as Hex,
-    }).catch(() => undefined)
+    const signer = await this.#recover(this.#typed(r) as TypedDataDefinition, r.signature as Hex)
     if (!signer || signer.toLowerCase() !== r.client.toLowerCase()) {
       this.stats.refused++
       throw new ForbiddenError(`Receipt signature is not ${r.client}'s`)
@@ -484,6 +492,41 @@ export class ReceiptService {
     this.stats.accepted++
     for (const w of h.waiters.splice(0)) w()
     return this.#acceptedView(r.epoch, h)
+  }
+
+  /** Starts the signature worker (once; it boots in the background, receipts are recovered inline until then). */
+  #startSigWorker(): void {
+    if (this.#sig) return
+    const worker = new Worker(new URL('./sig-worker.ts', import.meta.url))
+    worker.unref()
+    const sig = { worker, ready: false, next: 1, calls: new Map<number, (r: SigResponse) => void>() }
+    this.#sig = sig
+    worker.on('message', (m: SigResponse) => {
+      if ('ready' in m) sig.ready = true
+      else sig.calls.get(m.id)?.(m)
+    })
+    worker.on('error', (err) => {
+      this.#log.warn({ err: err.message }, 'signature worker failed: recovering receipts inline')
+      sig.ready = false
+      for (const done of sig.calls.values()) done({ id: 0, error: SIG_WORKER_FAILED })
+      sig.calls.clear()
+    })
+  }
+
+  /** The signer of a receipt, or undefined when the signature is malformed: off the event loop when the worker runs. */
+  async #recover(typed: TypedDataDefinition, signature: Hex): Promise<Address | undefined> {
+    const sig = this.#sig
+    const inline = () => recoverTypedDataAddress({ ...typed, signature }).catch(() => undefined)
+    if (!sig?.ready) return inline()
+    const id = sig.next++
+    const r = await new Promise<SigResponse>((resolve) => {
+      sig.calls.set(id, resolve)
+      sig.worker.postMessage({ id, typed: typed as SigRequest['typed'], signature } satisfies SigRequest)
+    })
+    sig.calls.delete(id)
+    if ('address' in r) return r.address as Address
+    // The worker died under this call: that says nothing about the signature.
+    return 'error' in r && r.error === SIG_WORKER_FAILED ? inline() : undefined
   }
 
   #acceptedView(epoch: number, h: Held): ReceiptAccepted {
