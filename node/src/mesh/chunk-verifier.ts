@@ -24,6 +24,8 @@ export class VerifySession {
   /** This download's ring, shared with the worker, and its free slots. */
   readonly ring: SharedArrayBuffer | null
   #free: number[]
+  /** Slots handed to the worker before their write finished: freed when both are done (2 -> 0). */
+  #holds = new Map<number, number>()
 
   constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void, ringSlots: number) {
     this.id = id
@@ -41,17 +43,24 @@ export class VerifySession {
     return slot === undefined ? Buffer.allocUnsafeSlow(size) : Buffer.from(this.ring as SharedArrayBuffer, slot * PIECE_SIZE, size)
   }
 
+  /** Whether every buffer is a slot of this session's ring (then it may be hashed while it is being written). */
+  shared(bufs: Buffer[]): boolean {
+    return this.ring !== null && bufs.every((b) => b.buffer === this.ring)
+  }
+
   /**
-   * Hands over consecutive buffers starting at `offset` (already written to the temp file). Ring slots go by index
-   * (and must not be touched until the worker frees them); other buffers owning their memory are transferred
-   * (detached here), the rest copied.
+   * Hands over consecutive buffers starting at `offset`. Ring slots go by index (and must not be touched until the
+   * worker frees them); with `writing`, their file write is still running and `written` must follow. Other buffers
+   * (already written) that own their memory are transferred (detached here), the rest copied.
    */
-  push(offset: number, bufs: Buffer[]): void {
+  push(offset: number, bufs: Buffer[], opts: { writing?: boolean } = {}): void {
     const parts: Part[] = []
     const transfer: ArrayBuffer[] = []
     for (const b of bufs) {
       if (this.ring && b.buffer === this.ring) {
-        parts.push({ slot: Math.floor(b.byteOffset / PIECE_SIZE), len: b.byteLength })
+        const slot = Math.floor(b.byteOffset / PIECE_SIZE)
+        if (opts.writing) this.#holds.set(slot, 2)
+        parts.push({ slot, len: b.byteLength })
         continue
       }
       const ab = b.buffer as ArrayBuffer
@@ -63,6 +72,21 @@ export class VerifySession {
       }
     }
     this.#post({ type: 'pieces', id: this.id, offset, parts }, transfer)
+  }
+
+  /** The file write of ring slots pushed with `writing` finished. */
+  written(bufs: Buffer[]): void {
+    for (const b of bufs) if (this.ring && b.buffer === this.ring) this.#release(Math.floor(b.byteOffset / PIECE_SIZE))
+  }
+
+  #release(slot: number): void {
+    const holds = this.#holds.get(slot)
+    if (holds === 2) {
+      this.#holds.set(slot, 1)
+      return
+    }
+    this.#holds.delete(slot)
+    this.#free.push(slot)
   }
 
   /** Resolves once `count` chunks are verified; throws ChunkVerificationError at a bad one. */
@@ -102,7 +126,7 @@ export class VerifySession {
     else if (m.type === 'bad') this.failedAt = m.index
     else if (m.type === 'digest') this.#digest?.(m.hex)
     else if (m.type === 'free') {
-      this.#free.push(...m.slots)
+      for (const slot of m.slots) this.#release(slot)
       return
     }
     else if (m.type === 'settled') {

@@ -276,7 +276,7 @@ export class ContentFetcher {
         const report = this.#reportVerified(winner.peer, m, session)
         const writes = new Set<Promise<void>>()
         // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
-        // writev (the temp file is invisible) and then handed to the hash worker without copying.
+        // writev (the temp file is invisible) and handed to the hash worker without copying.
         let batch: Buffer[] = []
         let batchAt = 0
         let batchBytes = 0
@@ -286,7 +286,13 @@ export class ContentFetcher {
           const at = batchAt
           batch = []
           batchBytes = 0
-          const w: Promise<void> = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
+          // Ring slots are hashed while they are written (both only read them); other buffers are handed over
+          // (transferred) once written.
+          let w: Promise<void>
+          if (session.shared(bufs)) {
+            session.push(at, bufs, { writing: true })
+            w = tmp.writevAt(bufs, at).finally(() => session.written(bufs))
+          } else w = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
           writes.add(w)
           void w.then(() => writes.delete(w), () => {})
         }
