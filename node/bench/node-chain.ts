@@ -27,7 +27,7 @@ import { saveResults } from './results.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const FILE_MIB = QUICK ? 16 : 100
-const REPS = QUICK ? 2 : 5
+const REPS = QUICK ? 2 : 7
 const TOKEN = 'bench-operator-token-0123456789abcdef'
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
