@@ -71,6 +71,8 @@ const AUTH_MAX_SKEW_SEC = 60
 /** How often the bytes served to a metered client are written to SQLite while it streams. */
 const SAVE_SERVED_MS = 250
 const SIG_WORKER_FAILED = 'signature worker failed'
+/** The most often a client signs for a server, whatever window the server announces. */
+const MIN_SIGN_EVERY = 512 << 10
 const FREE_SLICE = 64 << 10
 const WINDOW_SLICE = 1 << 20
 
@@ -619,7 +621,9 @@ export class ReceiptService {
   /** Whether `s` has enough unsigned bytes for a receipt (a running send re-checks when it finishes). */
   #due(server: string, s: Signed): boolean {
     const window = this.#windows.get(server.toLowerCase())
-    const every = window === undefined ? this.#init.signEveryBytes : Math.min(this.#init.signEveryBytes, Math.max(64 << 10, Math.floor(window / 2)))
+    // Half of the announced window, but never below MIN_SIGN_EVERY: a server announcing a tiny window cannot make
+    // this node sign a receipt every few KiB (the smallest window a node can be configured with is 1 MiB).
+    const every = window === undefined ? this.#init.signEveryBytes : Math.min(this.#init.signEveryBytes, Math.max(MIN_SIGN_EVERY, Math.floor(window / 2)))
     return s.cumulative > s.sentCumulative && (s.final || s.cumulative - s.sentCumulative >= every)
   }
 

@@ -138,7 +138,7 @@ export function requestContent(req: ContentRequest): Promise<ContentResponse> {
       if (remaining === 0) ended = true
       settledHead = true
       resolveHead({ statusCode, headers, length: Math.max(0, length), pieces: pieces(), destroy: () => socket?.destroy() })
-      if (ended) socket?.destroy()
+      if (ended) socket?.end()
     }
 
     const onread = {
@@ -169,8 +169,9 @@ export function requestContent(req: ContentRequest): Promise<ContentResponse> {
           takeBody(buf.subarray(0, Math.min(n, remaining)))
         }
         if (!inHead && remaining === 0 && !ended) {
+          // The whole body is here: half-close (not a reset), so the server's last writes complete normally.
           ended = true
-          socket?.destroy()
+          socket?.end()
           notify()
           return false
         }
