@@ -3,13 +3,16 @@
  * fetch between two staked nodes exchanging receipts: receipts on vs off), against
  * `curl -o f && sync f && openssl dgst -sha256 f` from the same node and against one core's SHA-256 speed, all in the
  * same run. Run: `npm run bench:node-chain -w @dcmx/node`. Prints one JSON object on stdout (the integrator commits
- * it); progress goes to stderr. BENCH_QUICK=1: 16 MiB and fewer repetitions (smoke run).
+ * it); progress goes to stderr. BENCH_QUICK=1: 16 MiB and fewer repetitions (smoke run). Also `dcmx get` end to end
+ * (a CLI process; the node fetches from the peer and leaves the verified file at the path) against `curl -o f &&
+ * openssl dgst -sha256 f` of the same bytes.
  */
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 import type { Hex } from 'viem'
 import { parseEther } from 'viem'
@@ -24,7 +27,7 @@ import { saveResults } from './results.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const FILE_MIB = QUICK ? 16 : 100
-const REPS = QUICK ? 2 : 5
+const REPS = QUICK ? 2 : 7
 const TOKEN = 'bench-operator-token-0123456789abcdef'
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
@@ -32,9 +35,13 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
 const mibps = (bytes: number, ms: number): number => round(bytes / (1 << 20) / (ms / 1000))
 
-function sh(cmd: string, args: string[]): Promise<string> {
-  return new Promise((res, rej) => execFile(cmd, args, { maxBuffer: 1 << 24 }, (err, out) => (err ? rej(err) : res(out))))
+function sh(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((res, rej) =>
+    execFile(cmd, args, { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, out, errOut) => (err ? rej(new Error(`${err.message}\n${errOut}`)) : res(out))),
+  )
 }
+
+const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 
 async function node(dataDir: string, extra: Record<string, unknown> = {}): Promise<DcmxNode> {
   const n = await createNode(
@@ -90,8 +97,8 @@ async function main(): Promise<void> {
       { account: artist },
     )
 
-    const fetchOnce = async (anchored: boolean, i: number): Promise<number> => {
-      const dir = join(work, `client-${anchored ? 'a' : 'u'}-${i}`)
+    const fetchOnce = async (anchored: boolean, i: number, how: 'api' | 'cli' = 'api'): Promise<number> => {
+      const dir = join(work, `client-${anchored ? 'a' : 'u'}-${how}-${i}`)
       const client = await node(dir, anchored ? { chain: cfg } : {})
       try {
         if (anchored) {
@@ -102,6 +109,18 @@ async function main(): Promise<void> {
           await client.chain?.indexer.sync()
         }
         if (!(await client.gossip.exchange(server.announcer.address))) throw new Error('could not reach the server node')
+        if (how === 'cli') {
+          // `dcmx get` end to end: a CLI process asks this node, which fetches from the peer (verified) and leaves the
+          // file on disk at the path asked; then the bytes are checked here, outside the timing.
+          const out = join(work, `dcmx-get-${i}.bin`)
+          const t0 = performance.now()
+          const printed = await sh(process.execPath, [CLI, '--node', client.url, '--data-dir', dir, 'get', hash, '-o', out], { DCMX_API_TOKEN: TOKEN })
+          const ms = performance.now() - t0
+          if (!/verified by the node/.test(printed)) throw new Error(`dcmx get did not take the local path: ${printed}`)
+          if (createHash('sha256').update(await readFile(out)).digest('hex') !== hash) throw new Error('dcmx get wrote wrong bytes')
+          await rm(out, { force: true })
+          return ms
+        }
         const t0 = performance.now()
         await client.getContent(hash)
         return performance.now() - t0
@@ -109,6 +128,16 @@ async function main(): Promise<void> {
         await client.stop()
         await rm(dir, { recursive: true, force: true })
       }
+    }
+
+    // The baseline of `dcmx get`: curl -o + openssl dgst of the same bytes from the same server (no sync).
+    const curlDgstOnce = async (i: number): Promise<number> => {
+      const f = join(work, `curl-dgst-${i}`)
+      const t0 = performance.now()
+      await sh('sh', ['-c', `curl -s -f -o "${f}" "${server.url}/content/${hash}" && openssl dgst -sha256 "${f}"`])
+      const ms = performance.now() - t0
+      await rm(f, { force: true })
+      return ms
     }
 
     const curlOnce = async (i: number): Promise<number> => {
@@ -159,12 +188,20 @@ async function main(): Promise<void> {
     const unanchored: number[] = []
     const curl: number[] = []
     const withReceipts: number[] = []
+    const dcmxGet: number[] = []
+    const curlDgst: number[] = []
     for (let i = 0; i < REPS; i++) {
       anchored.push(await fetchOnce(true, i))
       unanchored.push(await fetchOnce(false, i))
       curl.push(await curlOnce(i))
       withReceipts.push(await receiptsOnce(i))
-      log(`rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms, with receipts ${round(withReceipts.at(-1) as number, 0)} ms`)
+      dcmxGet.push(await fetchOnce(true, i, 'cli'))
+      curlDgst.push(await curlDgstOnce(i))
+      log(
+        `rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, ` +
+          `curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms, with receipts ${round(withReceipts.at(-1) as number, 0)} ms, ` +
+          `dcmx get ${round(dcmxGet.at(-1) as number, 0)} ms, curl+dgst ${round(curlDgst.at(-1) as number, 0)} ms`,
+      )
     }
     const receiptsHeld = meteredServer.rewards?.receipts.heldEpochs().reduce((n, e) => n + e.clients, 0) ?? 0
     await meteredServer.stop()
@@ -195,7 +232,10 @@ async function main(): Promise<void> {
       with_receipts_fetch_ms: round(median(withReceipts), 0),
       receipts_held_by_server: receiptsHeld,
       ratio_receipts_on_vs_off: round(median(anchored) / median(withReceipts)),
-      targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9 },
+      dcmx_get_ms: round(median(dcmxGet), 0),
+      curl_dgst_ms: round(median(curlDgst), 0),
+      ratio_dcmx_get_vs_curl_dgst: round(median(dcmxGet) / median(curlDgst)),
+      targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9, dcmx_get_vs_curl_dgst_at_most: 1.5 },
     }
     await saveResults('node-chain', out)
   } finally {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { copyFile, mkdir } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { FastifyInstance } from 'fastify'
@@ -10,13 +10,13 @@ import { RewardsService } from './chain/rewards.ts'
 import { NodeStake } from './chain/stake.ts'
 import { registerChainMetrics } from './chain/metrics.ts'
 import { RegistrationService } from './chain/registration.ts'
+import { RegisterThenAnnounce } from './chain/register-then-announce.ts'
 import { Catalog } from './chain/catalog.ts'
 import { ChainService } from './chain/service.ts'
 import type { ProtocolContracts } from './chain/contracts.ts'
 import { AnnouncementVerifier } from './core/announcement.ts'
 import { nodeConfigSchema } from './core/config.ts'
 import type { NodeConfig, NodeConfigInput } from './core/config.ts'
-import { ValidationError } from './core/errors.ts'
 import { loadOrCreateApiToken, loadOrCreateIdentity } from './core/identity.ts'
 import { createLogger } from './core/logger.ts'
 import type { Logger } from './core/logger.ts'
@@ -35,7 +35,7 @@ import { signTrackMetadata } from './mesh/track-metadata.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
 import type { DialFilter } from './mesh/protocol-client.ts'
 import { AuditLog } from './storage/audit-log.ts'
-import { ContentStore } from './storage/content-store.ts'
+import { ContentStore, saveCopy } from './storage/content-store.ts'
 import { openDb } from './storage/db.ts'
 import type { Db } from './storage/db.ts'
 import { TrackStore } from './storage/track-store.ts'
@@ -86,6 +86,7 @@ export class DcmxNode {
   #catalog: Catalog | undefined
   #log: Logger
   #pending = new Set<Promise<unknown>>()
+  #registerFirst: RegisterThenAnnounce | undefined
 
   constructor(components: DcmxNodeComponents, init: NodeConfig) {
     this.config = init
@@ -155,6 +156,9 @@ export class DcmxNode {
           { ...init.dht, dataDir: init.dataDir, http: () => this.announcer.address },
         )
       : undefined
+    if (this.registration && init.chain?.registerAsOperator) {
+      this.#registerFirst = new RegisterThenAnnounce({ registration: this.registration, tracks: this.tracks, announce: (t) => this.#announce(t), logger })
+    }
     this.server = buildServer({ node: this, logger }, init)
   }
 
@@ -189,6 +193,7 @@ export class DcmxNode {
     await this.chain?.start()
     await this.rewards?.start()
     this.registration?.start()
+    this.#registerFirst?.resume()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -198,11 +203,13 @@ export class DcmxNode {
     await this.routing?.start()
     if (this.routing) this.#background(this.routing.provide())
     this.gossip.start()
+    this.chunkVerifier.warm()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 
   async stop(): Promise<void> {
     await this.gossip.stop()
+    await this.#registerFirst?.stop()
     await this.routing?.stop()
     await this.rewards?.stop()
     await this.registration?.stop()
@@ -251,11 +258,9 @@ export class DcmxNode {
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
-    if (created && this.config.chain?.registerAsOperator && this.registration) {
-      this.#background(this.registration.request(track.content_hash, {}, { operator: true }))
-    }
-    if (created) this.#background(this.gossip.announce([track]))
-    if (created && this.routing) this.#background(this.routing.provide([track.content_hash]))
+    // With a chain and registration asked for, the mesh hears of the upload only once it is registered.
+    if (created && this.#registerFirst) this.#background(this.#registerFirst.upload(track))
+    else if (created) this.#background(this.#announce([track]))
     return { track, created }
   }
 
@@ -270,16 +275,11 @@ export class DcmxNode {
     if (this.routing && !this.tracks.get(hash)?.local && this.peers.candidatesFor(hash).length === 0) await this.routing.resolve(hash, opts)
     const r = await this.fetcher.fetch(hash, opts)
     if (r.from) {
-      if (this.routing) this.#background(this.routing.provide([hash]))
       const cid = this.config.ipfs ? await this.ipfs.indexTrack(r.manifest) : undefined
       if (cid) r.track.cid = cid
-      this.#background(this.gossip.announce([r.track]))
+      this.#background(this.#announce([r.track]))
     }
-    if (opts.copyTo) {
-      if (!opts.copyTo.startsWith('/')) throw new ValidationError('path must be absolute')
-      await mkdir(join(opts.copyTo, '..'), { recursive: true })
-      await copyFile(this.store.pathOf(hash), opts.copyTo)
-    }
+    if (opts.copyTo) await saveCopy(this.store.pathOf(hash), opts.copyTo, this.config.dataDir)
     return r
   }
 
@@ -317,6 +317,11 @@ export class DcmxNode {
     }
     for (const e of this.peers.candidatesFor(hash)) out.push({ peer_id: e.record.peer_id, host: e.record.host, port: e.record.port, self: false })
     return out
+  }
+
+  /** Tells the mesh this node holds `tracks`: gossip, and provider records in the DHT when it runs one. */
+  async #announce(tracks: Track[]): Promise<void> {
+    await Promise.all([this.gossip.announce(tracks), this.routing?.provide(tracks.map((t) => t.content_hash))])
   }
 
   #background(p: Promise<unknown>): void {

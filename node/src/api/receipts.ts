@@ -2,6 +2,8 @@ import { z } from 'zod'
 
 /** Header a client node sends on GET /content to be served against its receipts (see node/README.md). */
 export const CLIENT_AUTH_HEADER = 'x-dcmx-client'
+/** Header a metering server answers on GET /content: its window in bytes (the client signs at half of it). */
+export const WINDOW_HEADER = 'x-dcmx-window'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/)

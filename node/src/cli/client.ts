@@ -1,26 +1,13 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 
 import type { ErrorResponse } from '../api.ts'
-import { DcmxError } from '../core/errors.ts'
-import { TOKEN_FILE } from '../core/identity.ts'
+import { CliError } from './errors.ts'
+import { findToken } from './token.ts'
 
-export class CliError extends DcmxError {
-  override name = 'CliError'
-}
+export { CliError }
 
-/** The operator token: DCMX_API_TOKEN, else `<dataDir>/api-token`. */
-export async function findToken(dataDir: string): Promise<string | undefined> {
-  if (process.env.DCMX_API_TOKEN) return process.env.DCMX_API_TOKEN
-  try {
-    return (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim()
-  } catch {
-    return undefined
-  }
-}
+export { findToken }
 
 /** Thin HTTP client of a running node, turning failures into one-line CLI errors. */
 export class NodeClient {

@@ -89,7 +89,7 @@ export const nodeConfigSchema = z.object({
       auto: z.boolean().default(true),
       windowBytes: z.number().int().min(1 << 20).default(8 * 1024 * 1024),
       freeRateBytesPerSec: z.number().int().min(0).default(2 * 1024 * 1024),
-      signEveryBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
+      signEveryBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
       receiptWaitMs: z.number().int().min(100).default(10_000),
       stakeCacheMs: z.number().int().min(0).default(30_000),
       gasBudget: z.number().int().min(200_000).default(5_000_000),

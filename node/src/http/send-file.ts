@@ -32,33 +32,47 @@ function write(res: ServerResponse, chunk: Buffer): Promise<void> {
 
 /**
  * Writes bytes [start, end] of an open file to `res` with two pooled buffers: the next read runs while the previous
- * chunk is being written; a buffer returns to the pool only after the socket took it. Neither ends the response nor
- * closes the file; resolves with the bytes written (short if the client went away).
+ * chunk is being written; a buffer returns to the pool only after the socket took it. With `grant`, each read is
+ * capped by what it allows (0 stops). Neither ends the response nor closes the file; resolves with the bytes the
+ * socket took (short if the client went away or the grant stopped); throws only on a read error.
  */
-export async function pipeFileRange(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool): Promise<number> {
+export async function pipeFileRange(
+  res: ServerResponse,
+  fh: FileHandle,
+  start: number,
+  end: number,
+  pool: BufferPool,
+  grant?: (want: number) => Promise<number>,
+): Promise<number> {
   const bufs = [pool.get(), pool.get()]
   let pos = start
+  // Bytes the socket took (write callbacks that succeeded): what was really sent when the client goes away.
   let sent = 0
+  let failed = false
   let pending: Promise<void> | undefined
   let i = 0
   try {
-    while (pos <= end && !res.destroyed) {
+    while (pos <= end && !res.destroyed && !failed) {
       const buf = bufs[i] as Buffer
       i ^= 1
-      const want = Math.min(buf.length, end - pos + 1)
+      // A metered response asks before each read how much it may send (the previous write keeps going meanwhile).
+      const want = grant ? await grant(Math.min(buf.length, end - pos + 1)) : Math.min(buf.length, end - pos + 1)
+      if (want === 0) break
       const { bytesRead } = await fh.read(buf, 0, want, pos)
       if (bytesRead === 0) break
       if (pending) await pending
-      pending = write(res, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))
-      // Mark it handled now: a client reset may reject it while the next read is in flight.
-      pending.catch(() => {})
+      if (failed) break
+      // A failed write (the client reset) ends the loop; it is not an error of the sender.
+      pending = write(res, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead)).then(
+        () => void (sent += bytesRead),
+        () => void (failed = true),
+      )
       pos += bytesRead
-      sent += bytesRead
     }
     if (pending) await pending
   } finally {
     // Only return buffers once nothing can still be writing from them.
-    if (pending) await pending.catch(() => {})
+    if (pending) await pending
     for (const b of bufs) pool.put(b)
   }
   return sent
@@ -72,7 +86,8 @@ export async function sendFileRange(res: ServerResponse, fh: FileHandle, start: 
   let sent = 0
   try {
     sent = await pipeFileRange(res, fh, start, end, pool)
-    res.end()
+    if (sent === end - start + 1) res.end()
+    else res.destroy()
   } catch {
     res.destroy()
   } finally {

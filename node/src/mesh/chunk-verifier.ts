@@ -2,7 +2,12 @@ import { Worker } from 'node:worker_threads'
 
 import type { Manifest } from '../api.ts'
 import { ChunkVerificationError } from '../core/errors.ts'
-import type { FromWorker, ToWorker } from './hash-worker.ts'
+import type { FromWorker, Part, ToWorker } from './hash-worker.ts'
+
+/** Bytes per ring slot: the pieces a download reads from its socket. */
+export const PIECE_SIZE = 1 << 20
+/** Slots per download (32 MiB): above what is ever in flight (unverified chunks, writes, the socket's queue). */
+const RING_SLOTS = 32
 
 /**
  * One verification session: bytes (already written to the temp file) are handed to the hash
@@ -16,26 +21,72 @@ export class VerifySession {
   #waiters: Array<() => void> = []
   #digest: ((hex: string) => void) | undefined
   #settled = 0
+  /** This download's ring, shared with the worker, and its free slots. */
+  readonly ring: SharedArrayBuffer | null
+  #free: number[]
+  /** Slots handed to the worker before their write finished: freed when both are done (2 -> 0). */
+  #holds = new Map<number, number>()
 
-  constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void) {
+  constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void, ringSlots: number) {
     this.id = id
     this.#post = post
+    this.ring = ringSlots > 0 ? new SharedArrayBuffer(ringSlots * PIECE_SIZE) : null
+    this.#free = Array.from({ length: ringSlots }, (_, i) => ringSlots - 1 - i)
   }
 
-  /** Hands over consecutive buffers starting at `offset`; buffers owning their memory are transferred (detached here). */
-  push(offset: number, bufs: Buffer[]): void {
-    const out: ArrayBuffer[] = []
+  /**
+   * A buffer of `size` bytes for the next piece read from a peer: a free slot of the ring (the worker hashes it in
+   * place and gives it back), else (all slots busy, or bigger than a slot) memory of its own.
+   */
+  alloc = (size: number): Buffer => {
+    const slot = this.ring && size <= PIECE_SIZE ? this.#free.pop() : undefined
+    return slot === undefined ? Buffer.allocUnsafeSlow(size) : Buffer.from(this.ring as SharedArrayBuffer, slot * PIECE_SIZE, size)
+  }
+
+  /** Whether every buffer is a slot of this session's ring (then it may be hashed while it is being written). */
+  shared(bufs: Buffer[]): boolean {
+    return this.ring !== null && bufs.every((b) => b.buffer === this.ring)
+  }
+
+  /**
+   * Hands over consecutive buffers starting at `offset`. Ring slots go by index (and must not be touched until the
+   * worker frees them); with `writing`, their file write is still running and `written` must follow. Other buffers
+   * (already written) that own their memory are transferred (detached here), the rest copied.
+   */
+  push(offset: number, bufs: Buffer[], opts: { writing?: boolean } = {}): void {
+    const parts: Part[] = []
     const transfer: ArrayBuffer[] = []
     for (const b of bufs) {
+      if (this.ring && b.buffer === this.ring) {
+        const slot = Math.floor(b.byteOffset / PIECE_SIZE)
+        if (opts.writing) this.#holds.set(slot, 2)
+        parts.push({ slot, len: b.byteLength })
+        continue
+      }
       const ab = b.buffer as ArrayBuffer
       if (b.byteOffset === 0 && b.byteLength === ab.byteLength && !transfer.includes(ab)) {
-        out.push(ab)
+        parts.push(ab)
         transfer.push(ab)
       } else {
-        out.push(ab.slice(b.byteOffset, b.byteOffset + b.byteLength))
+        parts.push(ab.slice(b.byteOffset, b.byteOffset + b.byteLength))
       }
     }
-    this.#post({ type: 'pieces', id: this.id, offset, bufs: out }, transfer)
+    this.#post({ type: 'pieces', id: this.id, offset, parts }, transfer)
+  }
+
+  /** The file write of ring slots pushed with `writing` finished. */
+  written(bufs: Buffer[]): void {
+    for (const b of bufs) if (this.ring && b.buffer === this.ring) this.#release(Math.floor(b.byteOffset / PIECE_SIZE))
+  }
+
+  #release(slot: number): void {
+    const holds = this.#holds.get(slot)
+    if (holds === 2) {
+      this.#holds.set(slot, 1)
+      return
+    }
+    this.#holds.delete(slot)
+    this.#free.push(slot)
   }
 
   /** Resolves once `count` chunks are verified; throws ChunkVerificationError at a bad one. */
@@ -74,6 +125,10 @@ export class VerifySession {
     if (m.type === 'ok') this.verified = m.index + 1
     else if (m.type === 'bad') this.failedAt = m.index
     else if (m.type === 'digest') this.#digest?.(m.hex)
+    else if (m.type === 'free') {
+      for (const slot of m.slots) this.#release(slot)
+      return
+    }
     else if (m.type === 'settled') {
       this.verified = m.next
       this.#settled += 1
@@ -93,10 +148,30 @@ export class ChunkVerifier {
   /** `wholeFile: false` (anchored content): only the chunk hashes are computed and `end()` answers ''. */
   begin(m: Manifest, opts: { wholeFile?: boolean } = {}): VerifySession {
     const w = this.#ensure()
-    const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer))
+    // A ring (one allocation per download, shared with the worker): fresh 1 MiB buffers per piece made V8 run full GCs
+    // every few dozen MiB, and transferring them back and forth counted as new external memory each time.
+    const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer), Math.min(RING_SLOTS, Math.ceil(m.size / PIECE_SIZE)))
     this.#sessions.set(s.id, s)
-    w.postMessage({ type: 'begin', id: s.id, chunks: m.chunks, chunkSize: m.chunkSize, size: m.size, wholeFile: opts.wholeFile ?? true } satisfies ToWorker)
+    w.postMessage({
+      type: 'begin',
+      id: s.id,
+      chunks: m.chunks,
+      chunkSize: m.chunkSize,
+      size: m.size,
+      wholeFile: opts.wholeFile ?? true,
+      ring: s.ring,
+      slotSize: PIECE_SIZE,
+    } satisfies ToWorker)
     return s
+  }
+
+  /**
+   * Starts the worker ahead of the first download (it takes tens of ms to boot, which would otherwise stall the
+   * first fetch at its unverified-chunk limit). Stays unref'd: it never keeps the process alive.
+   */
+  warm(): void {
+    this.#ensure()
+    if (this.#sessions.size === 0) this.#worker?.unref()
   }
 
   release(s: VerifySession): void {

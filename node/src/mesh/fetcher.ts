@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 
+import { WINDOW_HEADER } from '../api.ts'
 import type { Manifest, Track } from '../api.ts'
 import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -9,6 +10,7 @@ import type { NodeMetrics } from '../core/metrics.ts'
 import type { AuditLog } from '../storage/audit-log.ts'
 import type { ContentStore, TempWrite } from '../storage/content-store.ts'
 import type { TrackStore } from '../storage/track-store.ts'
+import { PIECE_SIZE } from './chunk-verifier.ts'
 import type { ChunkVerifier } from './chunk-verifier.ts'
 import type { PeerEntry, PeerTable } from './peer-table.ts'
 import type { ProtocolClient } from './protocol-client.ts'
@@ -35,6 +37,8 @@ export interface FetcherComponents {
 export interface ReceiptHooks {
   contentHeaders(server: string, hash: string, start: number): Promise<Record<string, string>>
   verified(server: string, hash: string, bytes: number, final?: boolean): void
+  /** The server's receipts window, from its `/content` answer. */
+  serverWindow(server: string, bytes: number): void
 }
 
 /** The media type of stored content, sniffed from its first bytes. */
@@ -82,7 +86,7 @@ interface Piece {
 
 /**
  * Streams `/content/{hash}` from a peer starting at chunk `first` and yields the received pieces
- * as they are (no copies). The first chunk is verified here before anything is yielded (it
+ * as they are (1 MiB pieces read straight from the socket into pooled buffers: no copies). The first chunk is verified here before anything is yielded (it
  * decides the race); the rest is verified by the hash worker. Throws ChunkVerificationError at a
  * bad first chunk, at bytes past the end, or when the response ends early.
  */
@@ -92,23 +96,23 @@ async function* peerPieces(
   m: Manifest,
   first: number,
   signal: AbortSignal,
+  alloc: (size: number) => Buffer,
   receipts?: ReceiptHooks,
 ): AsyncGenerator<Piece> {
   const start = first * m.chunkSize
   const headers = receipts ? await receipts.contentHeaders(peer.record.peer_id, m.contentHash, start).catch(() => ({})) : {}
-  const res = await client.content(peer.record, m.contentHash, start, signal, headers)
-  const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
-  if (!okStatus) {
-    res.body.destroy()
-    throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
-  }
-  const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
-  const held: Piece[] = []
-  const h = createHash('sha256')
-  let offset = start
-  let verifiedFirst = firstLen === 0
+  const res = await client.content(peer.record, m.contentHash, start, signal, { headers, pieceSize: PIECE_SIZE, alloc })
   try {
-    for await (const buf of res.body as AsyncIterable<Buffer>) {
+    const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
+    if (!okStatus) throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
+    const window = res.headers.get(WINDOW_HEADER)
+    if (receipts && window !== undefined) receipts.serverWindow(peer.record.peer_id, Number(window))
+    const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
+    const held: Piece[] = []
+    const h = createHash('sha256')
+    let offset = start
+    let verifiedFirst = firstLen === 0
+    for await (const buf of res.pieces) {
       if (offset + buf.byteLength > m.size) {
         throw new ChunkVerificationError(Math.floor(m.size / m.chunkSize), 'peer sent more bytes than the manifest lists')
       }
@@ -127,11 +131,11 @@ async function* peerPieces(
         yield* held.splice(0)
       }
     }
+    // The response ended normally but short: the peer claimed bytes it did not send.
+    if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
   } finally {
-    if (!res.body.destroyed) res.body.destroy()
+    res.destroy()
   }
-  // The response ended normally but short: the peer claimed bytes it did not send.
-  if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
 }
 
 interface Attempt {
@@ -265,14 +269,14 @@ export class ContentFetcher {
         signal?.throwIfAborted()
         const racers = queue.splice(0, this.#init.raceWidth)
         if (racers.length === 0) throw new ContentUnavailableError(m.contentHash, `all peers failed (${errors.join('; ')})`)
-        const { winner, losers } = await this.#race(racers, m, next, signal, errors)
+        const { winner, losers } = await this.#race(racers, m, next, signal, errors, session.alloc)
         queue.unshift(...losers)
         if (!winner) continue
         lastPeer = winner.peer.record.peer_id
         const report = this.#reportVerified(winner.peer, m, session)
         const writes = new Set<Promise<void>>()
         // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
-        // writev (the temp file is invisible) and then handed to the hash worker without copying.
+        // writev (the temp file is invisible) and handed to the hash worker without copying.
         let batch: Buffer[] = []
         let batchAt = 0
         let batchBytes = 0
@@ -282,7 +286,13 @@ export class ContentFetcher {
           const at = batchAt
           batch = []
           batchBytes = 0
-          const w: Promise<void> = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
+          // Ring slots are hashed while they are written (both only read them); other buffers are handed over
+          // (transferred) once written.
+          let w: Promise<void>
+          if (session.shared(bufs)) {
+            session.push(at, bufs, { writing: true })
+            w = tmp.writevAt(bufs, at).finally(() => session.written(bufs))
+          } else w = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
           writes.add(w)
           void w.then(() => writes.delete(w), () => {})
         }
@@ -341,11 +351,12 @@ export class ContentFetcher {
     from: number,
     signal: AbortSignal | undefined,
     errors: string[],
+    alloc: (size: number) => Buffer,
   ): Promise<{ winner?: Attempt; losers: PeerEntry[] }> {
     const attempts: Attempt[] = batch.map((peer) => {
       const ac = new AbortController()
       const s = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal
-      const it = peerPieces(this.#c.client, peer, m, from, s, this.#c.receipts?.())
+      const it = peerPieces(this.#c.client, peer, m, from, s, alloc, this.#c.receipts?.())
       return { peer, ac, it, first: it.next() }
     })
     const winner = await new Promise<Attempt | undefined>((resolve) => {

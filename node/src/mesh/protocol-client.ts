@@ -4,6 +4,8 @@ import type { Dispatcher } from 'undici'
 import { discoverResponseSchema, manifestSchema } from '../api.ts'
 import type { DiscoverRequest, DiscoverResponse, Manifest } from '../api.ts'
 import { PeerRequestError } from '../core/errors.ts'
+import { requestContent } from './content-socket.ts'
+import type { ContentResponse } from './content-socket.ts'
 
 export interface PeerAddress {
   host: string
@@ -97,13 +99,28 @@ export class ProtocolClient {
     return parsed.data
   }
 
-  /** GET /content/{hash} from byte `start` to the end; the caller consumes or destroys the body. */
-  async content(addr: PeerAddress, hash: string, start: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+  /**
+   * GET /content/{hash} from byte `start` to the end over its own socket, the body read straight into `pieceSize`
+   * buffers from `alloc` (see content-socket.ts); the caller consumes `pieces` or calls `destroy`.
+   */
+  async content(
+    addr: PeerAddress,
+    hash: string,
+    start: number,
+    signal: AbortSignal,
+    opts: { headers?: Record<string, string>; pieceSize?: number; alloc?: (size: number) => Buffer } = {},
+  ): Promise<ContentResponse> {
     this.#check(addr)
-    return request(urlOf(addr, `/content/${hash}`), {
-      dispatcher: this.#agent,
+    const headers = opts.headers ?? {}
+    return requestContent({
+      host: addr.host,
+      port: addr.port,
+      path: `/content/${hash}`,
       headers: start > 0 ? { ...headers, range: `bytes=${start}-` } : headers,
       signal,
+      timeoutMs: this.#init.connectTimeoutMs,
+      pieceSize: opts.pieceSize ?? 1 << 20,
+      alloc: opts.alloc,
     })
   }
 }

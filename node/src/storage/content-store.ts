@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { copyFile, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path'
 import type { Readable } from 'node:stream'
 
-import { HashMismatchError, PayloadTooLargeError } from '../core/errors.ts'
+import { HashMismatchError, PayloadTooLargeError, ValidationError } from '../core/errors.ts'
 import { parseContentHash } from '../core/hash.ts'
 import type { ContentHash } from '../core/hash.ts'
 import { ManifestBuilder } from '../core/manifest.ts'
@@ -24,6 +25,8 @@ export interface IngestResult {
 }
 
 const READ_CHUNK = 4 << 20
+/** A download starts a background fdatasync of its temp file every this many bytes written. */
+const FLUSH_BEHIND = 16 << 20
 
 export interface OpenContent {
   size: number
@@ -41,6 +44,9 @@ export class TempWrite {
   #fh: FileHandle
   #store: ContentStore
   #done = false
+  /** Bytes written since the last background flush was started, and that flush (at most one in flight). */
+  #unflushed = 0
+  #flushing: Promise<void> | undefined
 
   constructor(store: ContentStore, path: string, fh: FileHandle) {
     this.#store = store
@@ -69,6 +75,7 @@ export class TempWrite {
   async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
     const total = bufs.reduce((n, b) => n + b.byteLength, 0)
     const { bytesWritten } = await this.#fh.writev(bufs, position)
+    this.#flushBehind(bytesWritten)
     if (bytesWritten < total) {
       // Short gather write (rare on files): finish it buffer by buffer.
       let skip = bytesWritten
@@ -86,9 +93,25 @@ export class TempWrite {
     }
   }
 
+  /**
+   * Every FLUSH_BEHIND bytes written, starts an fdatasync in the background (the thread pool), so the disk writes
+   * while the download continues and the fsync in `commit` only has the tail left. Durability still comes from that
+   * final fsync; these only move the disk work earlier.
+   */
+  #flushBehind(n: number): void {
+    this.#unflushed += n
+    if (this.#unflushed < FLUSH_BEHIND || this.#flushing || this.#done) return
+    this.#unflushed = 0
+    this.#flushing = this.#fh
+      .datasync()
+      .catch(() => {})
+      .finally(() => (this.#flushing = undefined))
+  }
+
   /** fsync, then rename into place; returns false when the content already existed. */
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true
+    await this.#flushing
     await this.#fh.sync()
     await this.#fh.close()
     return this.#store.publish(this.path, hash)
@@ -97,6 +120,7 @@ export class TempWrite {
   async abort(): Promise<void> {
     if (this.#done) return
     this.#done = true
+    await this.#flushing
     await this.#fh.close().catch(() => {})
     await rm(this.path, { force: true })
   }
@@ -215,5 +239,36 @@ export class ContentStore {
     } finally {
       await tmp.abort()
     }
+  }
+}
+
+/**
+ * Copies stored (verified) content to `dest` for the local API (`request_file` with a path, what `dcmx get` uses on
+ * the node's own machine): `dest` must be absolute and outside the node's data dir (its key, token, database and
+ * store are never overwritten); the copy lands in a temp file beside it and is renamed into place, so `dest` is either
+ * absent or whole. A reflink where the file system has them, else a kernel copy.
+ */
+export async function saveCopy(src: string, dest: string, dataDir: string): Promise<void> {
+  if (!isAbsolute(dest) || dest.includes('\0') || normalize(dest) !== dest || dest.endsWith('/')) {
+    throw new ValidationError('path must be an absolute, normalized file path')
+  }
+  const inside = (dir: string, p: string): boolean => {
+    const rel = relative(dir, p)
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+  }
+  if (inside(normalize(dataDir), dest)) throw new ValidationError('path must be outside the node data dir')
+  if ((await stat(dest).catch(() => undefined))?.isDirectory()) throw new ValidationError('path is a directory')
+  await mkdir(dirname(dest), { recursive: true })
+  // Again through symlinks: a linked folder must not lead into the data dir either.
+  if (inside(await realpath(dataDir), join(await realpath(dirname(dest)), basename(dest)))) {
+    throw new ValidationError('path must be outside the node data dir')
+  }
+  const tmp = `${dest}.dcmx-${randomBytes(6).toString('hex')}.part`
+  try {
+    await copyFile(src, tmp, constants.COPYFILE_FICLONE)
+    await rename(tmp, dest)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
 }

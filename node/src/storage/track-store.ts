@@ -93,6 +93,7 @@ const PROVENANCE_COLUMNS = ['uploader', 'uploader_signature']
 export class TrackStore {
   #db: Db
   #registered: (hash: string) => RegisteredMetadata | undefined
+  #withheld = new Set<string>()
 
   constructor(components: { db: Db; registered?: (hash: string) => RegisteredMetadata | undefined }) {
     this.#db = components.db
@@ -209,11 +210,32 @@ export class TrackStore {
            ORDER BY CASE WHEN (SELECT count(*) FROM tracks WHERE local = 1) > :limit THEN random() ELSE 0 END LIMIT :limit`,
         )
         .all({ limit }) as unknown as TrackRow[]
-    ).map(toTrack)
+    )
+      .filter((r) => !this.#withheld.has(r.content_hash))
+      .map(toTrack)
   }
 
+  /** Local tracks the mesh may hear of (not withheld). */
   listLocal(): Track[] {
-    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[]).map((r) => this.#view(toTrack(r)))
+    return (this.#db.prepare(`${SELECT} WHERE t.local = 1 ORDER BY t.created_at`).all() as unknown as TrackRow[])
+      .filter((r) => !this.#withheld.has(r.content_hash))
+      .map((r) => this.#view(toTrack(r)))
+  }
+
+  /**
+   * Holds a local track back from the mesh (gossip and the public `/tracks` list it no longer) until `release`: an
+   * upload waits for its on-chain registration (see chain/register-then-announce.ts). In memory only.
+   */
+  withhold(hash: ContentHash): void {
+    this.#withheld.add(hash)
+  }
+
+  release(hash: ContentHash): void {
+    this.#withheld.delete(hash)
+  }
+
+  isWithheld(hash: ContentHash): boolean {
+    return this.#withheld.has(hash)
   }
 
   listAll(): Array<Track & { local: boolean }> {
@@ -223,10 +245,11 @@ export class TrackStore {
     }))
   }
 
-  localHashes(): string[] {
-    return (this.#db.prepare('SELECT content_hash FROM tracks WHERE local = 1').all() as Array<{ content_hash: string }>).map(
-      (r) => r.content_hash,
-    )
+  /** Hashes of the local tracks the mesh may hear of (not withheld); `{ all: true }` with the withheld ones. */
+  localHashes(opts: { all?: boolean } = {}): string[] {
+    return (this.#db.prepare('SELECT content_hash FROM tracks WHERE local = 1').all() as Array<{ content_hash: string }>)
+      .map((r) => r.content_hash)
+      .filter((h) => opts.all || !this.#withheld.has(h))
   }
 
   countLocal(): number {

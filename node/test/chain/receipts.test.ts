@@ -57,7 +57,8 @@ describe('bandwidth receipts between real nodes', () => {
     chain = await startTestChain()
     protocol = await deployProtocol(chain)
     a = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig })
-    b = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
+    // B's own cadence (64 MiB) is longer than A's window: it must follow the window A announces.
+    b = await startNode({ chain: chainConfig(chain, protocol), rewards: { ...rewardsConfig, signEveryBytes: 64 * MiB }, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
     await stake(a, protocol.wallets[1] as (typeof protocol.wallets)[number])
     await stake(b, protocol.wallets[2] as (typeof protocol.wallets)[number])
     const res = await upload(a, bytes)
@@ -82,6 +83,10 @@ describe('bandwidth receipts between real nodes', () => {
     assert.equal(held[0]?.client.toLowerCase(), b.account.address.toLowerCase())
     assert.equal(held[0]?.cumulativeBytes, BigInt(SIZE))
     assert.equal(held[0]?.servedRoot, servedRootOf([hash]))
+    // A announced its 8 MiB window: B signed about every half window (4 MiB) and at the end, not once at the end
+    // (A would have cut it off at 8 MiB) nor every MiB.
+    const signed = b.rewards?.receipts.stats.signed ?? 0
+    assert.ok(signed >= 3 && signed <= 7, `B signed ${signed} receipts for 20 MiB`)
 
     const p = (await rewards.read.parametersOf([epoch])) as { epochLength: number; settlementDelay: number; diversityBonusBps: number; diversityTarget: number; rewardPerUnit: bigint }
     await advance(p.epochLength)
@@ -114,7 +119,9 @@ describe('bandwidth receipts between real nodes', () => {
     await a.rewards?.receipts.refresh()
     const epoch = a.rewards?.receipts.epoch as number
     // B fetches again in this epoch (a fresh node C would be the same): A now holds a receipt for it.
-    const c = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
+    // C may only dial A: B holds the track too and could win C's race for the first chunk (C's receipts then go to B).
+    const aPort = Number(new URL(a.url).port)
+    const c = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: aPort }], dialFilter: (addr) => addr.port === aPort })
     try {
       await stake(c, protocol.wallets[3] as (typeof protocol.wallets)[number])
       await c.gossip.round()
@@ -177,6 +184,7 @@ describe('bandwidth receipts between real nodes', () => {
     const before = a.rewards?.receipts.stats.cutOff ?? 0
     const res = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${'fedcba9876543210'}:${sig}` } })
     assert.equal(res.status, 200)
+    assert.equal(res.headers.get('x-dcmx-window'), String(WINDOW))
     let got = 0
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) got += chunk.byteLength

@@ -13,7 +13,7 @@ import { registrationResponseSchema, trackSchema, verifyFileResponseSchema } fro
 import type { Track, TrackRegistration } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
-import { chainConfig, deployProtocol } from './protocol.ts'
+import { chainConfig, deployProtocol, until } from './protocol.ts'
 import { startTestChain } from './test-chain.ts'
 import type { TestChain } from './test-chain.ts'
 
@@ -262,6 +262,41 @@ describe('registering tracks on chain', () => {
       assert.deepEqual(v.fields.size, { local: String(track.size), chain: '7', match: false })
       assert.deepEqual(v.fields.artist, { local: addr(1), chain: addr(3), match: false })
     } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('announces an upload on the mesh only once its registration has landed (register as operator)', async () => {
+    // A 60 s reveal delay: the commit lands, the reveal waits for the chain's clock.
+    await setCommitAges(60, 86400)
+    const node = await startNode({ chain: { ...chainConfig(chain, protocol, { pollMs: 50 }), registerAsOperator: true } })
+    await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
+    const peer = await startNode()
+    try {
+      const track = await addTrack(node)
+      const hash = track.content_hash
+      await until('the commit', () => node.registration?.get(hash)?.state === 'committed')
+      // The peer exchanges gossip with the node (which now knows it as a live peer): it hears nothing of the track,
+      // and the node's public /tracks does not list it, while the operator sees the registration.
+      assert.ok(await peer.gossip.exchange(node.announcer.address))
+      assert.ok(await node.gossip.exchange(peer.announcer.address))
+      assert.equal(peer.tracks.get(hash), undefined)
+      assert.deepEqual(peer.peers.candidatesFor(hash), [])
+      const listed = (await (await fetch(`${node.url}/tracks`)).json()) as Track[]
+      assert.equal(listed.find((t) => t.content_hash === hash), undefined)
+      assert.equal((await (await fetch(`${node.url}/tracks/${hash}/registration`)).json() as { registration: TrackRegistration }).registration.state, 'committed')
+
+      // Time passes on chain: the reveal lands, then (only then) the node announces the track.
+      await chain.provider.request({ method: 'evm_increaseTime', params: [61] })
+      await until('the peer to hear of the track', () => peer.tracks.get(hash), { step: () => chain.mine() })
+      assert.equal(node.registration?.get(hash)?.state, 'registered')
+      assert.equal(await registry().read.artistOf([`0x${hash}`]), node.account.address)
+      assert.deepEqual(peer.peers.candidatesFor(hash).map((e) => e.record.peer_id), [node.peerId])
+      const after = (await (await fetch(`${node.url}/tracks`)).json()) as Track[]
+      assert.ok(after.some((t) => t.content_hash === hash))
+    } finally {
+      await setCommitAges(1, 86400)
+      await peer.cleanup()
       await node.cleanup()
     }
   })

@@ -74,8 +74,23 @@ describe('dcmx CLI', () => {
     let got = await dcmx(['--node', b.url, '--data-dir', dirB.path, 'get', hash, '-o', out])
     for (let i = 0; got.code !== 0 && i < 50; i++) got = await dcmx(['--node', b.url, '--data-dir', dirB.path, 'get', hash, '-o', out])
     assert.equal(got.code, 0, got.stderr)
+    // B's node may not write into its own data dir: the CLI streams it through HTTP instead (progress, own hash check).
     assert.match(got.stderr, /100% .*MiB\/s ETA/)
+    assert.match(got.stdout, /SHA-256 verified/)
     assert.ok((await readFile(out)).equals(bytes))
+
+    // Elsewhere on this machine, the local node writes the verified file itself: no bytes through the CLI.
+    await using elsewhere = await tempDir()
+    const direct = join(elsewhere.path, 'sub', 'direct.wav')
+    const saved = await dcmx(['--node', b.url, '--data-dir', dirB.path, 'get', hash, '-o', direct])
+    assert.equal(saved.code, 0, saved.stderr)
+    assert.match(saved.stdout, /verified by the node/)
+    assert.equal(saved.stderr, '')
+    assert.ok((await readFile(direct)).equals(bytes))
+    // --via-http forces the stream.
+    const streamed = await dcmx(['--node', b.url, '--data-dir', dirB.path, 'get', hash, '-o', join(elsewhere.path, 'streamed.wav'), '--via-http'])
+    assert.match(streamed.stdout, /SHA-256 verified/)
+    assert.ok((await readFile(join(elsewhere.path, 'streamed.wav'))).equals(bytes))
 
     const stats = await dcmx(['--node', b.url, 'stats', '--json'])
     const s = JSON.parse(stats.stdout) as { tracks_local: number; peers_known: number }

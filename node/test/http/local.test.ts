@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import type { AuditRecord } from '../../src/storage/audit-log.ts'
@@ -56,6 +56,23 @@ describe('local API (EchoChain commands over HTTP JSON)', () => {
     assert.equal(got.status, 200)
     assert.equal(got.body.from, a.peerId)
     assert.ok((await readFile(out)).equals(bytes))
+
+    // The node writes only outside its data dir (key, token, database, store), to an absolute normalized path,
+    // also when a symlinked folder points into the data dir.
+    for (const path of [join(b.config.dataDir, 'node.key'), join(b.config.dataDir, 'content', 'x.mp3'), 'rel/copy.mp3', `${dir.path}/../${basename(dir.path)}/x.mp3`, dir.path]) {
+      const refused = await local<{ error: string }>(b, 'request_file', { content_hash: hash, path })
+      assert.equal(refused.status, 400, path)
+    }
+    await symlink(b.config.dataDir, join(dir.path, 'link'))
+    const viaLink = await local<{ error: string; message: string }>(b, 'request_file', { content_hash: hash, path: join(dir.path, 'link', 'node.key') })
+    assert.equal(viaLink.status, 400)
+    assert.match(viaLink.body.message, /outside the node data dir/)
+    assert.notEqual((await readFile(join(b.config.dataDir, 'node.key'))).length, bytes.length)
+    // Overwriting an existing file replaces it whole (temp file + rename), leaving no temp file behind.
+    await writeFile(join(dir.path, 'old.mp3'), 'old')
+    assert.equal((await local(b, 'request_file', { content_hash: hash, path: join(dir.path, 'old.mp3') })).status, 200)
+    assert.ok((await readFile(join(dir.path, 'old.mp3'))).equals(bytes))
+    assert.deepEqual((await readdir(dir.path)).filter((f) => f.includes('.part')), [])
 
     const list = await local<{ local: string[]; known: string[] }>(b, 'list_content')
     assert.deepEqual(list.body.local, [hash])

@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http'
 
 import type { FastifyInstance } from 'fastify'
 
+import { WINDOW_HEADER } from '../../api.ts'
 import { ContentNotFoundError } from '../../core/errors.ts'
 import { parseContentHash } from '../../core/hash.ts'
 import { parseRange } from '../range.ts'
@@ -31,6 +32,7 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
         await file.close()
         throw err
       })
+      if (gate?.mode === 'receipts' && gate.windowBytes) reply.header(WINDOW_HEADER, gate.windowBytes)
       reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'public, max-age=31536000, immutable')
       // The media type sniffed from the bytes when they were stored (wallets pick a player by it); never guessed.
       reply.header('content-type', node.tracks.mediaType(hash) ?? 'application/octet-stream').header('x-content-type-options', 'nosniff')

@@ -35,6 +35,8 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
       const { content_hash } = validate(localHashSchema, req.body, 'local_announce_content request')
       const t = node.tracks.get(content_hash)
       if (!t?.local) throw new ContentNotFoundError(content_hash)
+      // The operator's word: a track withheld for its registration is announced anyway.
+      node.tracks.release(content_hash)
       const { local: _local, ...track } = t
       await node.gossip.announce([track])
       return { announced: content_hash, peers: node.peers.connectedCount() }
@@ -97,7 +99,7 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
       }
     })
 
-    local.post('/local/list_content', async () => ({ local: node.tracks.localHashes(), known: [...node.knownHashes()] }))
+    local.post('/local/list_content', async () => ({ local: node.tracks.localHashes({ all: true }), known: [...node.knownHashes()] }))
 
     local.post('/local/connect', async (req) => {
       const addr = validate(localConnectSchema, req.body, 'local_connect request')

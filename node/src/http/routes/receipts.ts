@@ -58,25 +58,22 @@ export async function sendContent(res: ServerResponse, fh: FileHandle, start: nu
   if (!gate || gate.mode === 'open') return sendFileRange(res, fh, start, end, pool)
   const ac = new AbortController()
   res.once('close', () => ac.abort())
-  let pos = start
+  let granted = 0
+  let sent = 0
   try {
-    while (pos <= end && !res.destroyed) {
-      const granted = await gate.grant(end - pos + 1, ac.signal)
-      if (granted === 0) break
-      // Each granted span goes out double-buffered, as an unmetered response does.
-      const sent = await pipeFileRange(res, fh, pos, pos + granted - 1, pool)
-      pos += sent
-      if (sent < granted) {
-        gate.unsent(granted - sent)
-        break
-      }
-    }
-    if (pos > end) res.end()
+    // One continuous double-buffered stream: each read asks the gate first, so the pipe never drains at a grant.
+    sent = await pipeFileRange(res, fh, start, end, pool, async (want) => {
+      const n = await gate.grant(want, ac.signal)
+      granted += n
+      return n
+    })
+    if (start + sent > end) res.end()
     else res.destroy()
   } catch {
     res.destroy()
   } finally {
+    if (granted > sent) gate.unsent(granted - sent)
     await fh.close().catch(() => {})
   }
-  return pos - start
+  return sent
 }
