@@ -86,7 +86,8 @@ export class DcmxNode {
   #catalog: Catalog | undefined
   #log: Logger
   #pending = new Set<Promise<unknown>>()
-  #registerFirst: RegisterThenAnnounce | undefined
+  /** Registration before announcement (operator uploads, wallet uploads reserved for their uploader); with a chain. */
+  readonly registerFirst: RegisterThenAnnounce | undefined
 
   constructor(components: DcmxNodeComponents, init: NodeConfig) {
     this.config = init
@@ -156,8 +157,8 @@ export class DcmxNode {
           { ...init.dht, dataDir: init.dataDir, http: () => this.announcer.address },
         )
       : undefined
-    if (this.registration && init.chain?.registerAsOperator) {
-      this.#registerFirst = new RegisterThenAnnounce({ registration: this.registration, tracks: this.tracks, announce: (t) => this.#announce(t), logger })
+    if (this.registration) {
+      this.registerFirst = new RegisterThenAnnounce({ registration: this.registration, tracks: this.tracks, announce: (t) => this.#announce(t), db: this.db, logger })
     }
     this.server = buildServer({ node: this, logger }, init)
   }
@@ -193,7 +194,7 @@ export class DcmxNode {
     await this.chain?.start()
     await this.rewards?.start()
     this.registration?.start()
-    this.#registerFirst?.resume()
+    this.registerFirst?.resume()
     this.peers.start()
     if (this.config.ipfs) this.ipfs.start()
     await this.server.listen({ host: this.config.host, port: this.config.port })
@@ -209,7 +210,7 @@ export class DcmxNode {
 
   async stop(): Promise<void> {
     await this.gossip.stop()
-    await this.#registerFirst?.stop()
+    await this.registerFirst?.stop()
     await this.routing?.stop()
     await this.rewards?.stop()
     await this.registration?.stop()
@@ -227,7 +228,12 @@ export class DcmxNode {
   }
 
   /** Stores uploaded bytes (streamed, hashed, deduplicated), records the track and announces it. */
-  async addTrack(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, meta: AddTrackQuery, opts: { signal?: AbortSignal } = {}): Promise<{ track: Track; created: boolean }> {
+  /** Stores an upload. `wallet`: it came from a wallet's signed authorization (not the operator). */
+  async addTrack(
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    meta: AddTrackQuery,
+    opts: { signal?: AbortSignal; wallet?: string } = {},
+  ): Promise<{ track: Track; created: boolean }> {
     let manifest
     try {
       ;({ manifest } = await this.store.ingest(source, { maxBytes: this.config.maxUploadBytes, signal: opts.signal }))
@@ -258,8 +264,10 @@ export class DcmxNode {
     const created = !existing?.local
     this.audit.record('ADD_TRACK', track.content_hash, 'SUCCESS', { title: track.title, artist: track.artist, size: track.size, created })
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
-    // With a chain and registration asked for, the mesh hears of the upload only once it is registered.
-    if (created && this.#registerFirst) this.#background(this.#registerFirst.upload(track))
+    // With a chain, the mesh hears of an upload only once it is registered: a wallet's upload waits for that
+    // wallet's own registration, an operator's for the one the node makes when asked to (--register-as-operator).
+    if (created && opts.wallet && this.registerFirst) this.registerFirst.reserve(track, opts.wallet)
+    else if (created && this.registerFirst && this.config.chain?.registerAsOperator) this.#background(this.registerFirst.upload(track))
     else if (created) this.#background(this.#announce([track]))
     return { track, created }
   }

@@ -1,5 +1,7 @@
-import type { Track } from '../api.ts'
+import type { RegistrationRequest, Track } from '../api.ts'
+import { ForbiddenError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { Db } from '../storage/db.ts'
 import type { TrackStore } from '../storage/track-store.ts'
 import type { RegistrationService } from './registration.ts'
 
@@ -7,8 +9,13 @@ export interface RegisterThenAnnounceComponents {
   registration: RegistrationService
   tracks: TrackStore
   announce: (tracks: Track[]) => Promise<void>
+  db: Db
   logger: Logger
+  now?: () => number
 }
+
+/** How long a wallet's upload is reserved for that wallet's own registration. */
+export const RESERVATION_MS = 24 * 3600 * 1000
 
 /**
  * Registers an upload on chain BEFORE the mesh hears of it (issue 8): while its registration is pending or committed
@@ -26,6 +33,32 @@ export class RegisterThenAnnounce {
   constructor(components: RegisterThenAnnounceComponents) {
     this.#c = components
     this.#log = components.logger.child({ component: 'register-then-announce' })
+    components.db.exec('CREATE TABLE IF NOT EXISTS upload_reservations (content_hash TEXT PRIMARY KEY, wallet TEXT NOT NULL, reserved_at INTEGER NOT NULL)')
+  }
+
+  /**
+   * A wallet's upload (web app): withheld from the mesh and reserved for that wallet's own relayed registration, so
+   * nobody who learns of the upload can register it first; announced once registered. Persisted across restarts.
+   */
+  reserve(track: Track, wallet: string): void {
+    this.#c.tracks.withhold(track.content_hash)
+    this.#c.db
+      .prepare('INSERT OR REPLACE INTO upload_reservations (content_hash, wallet, reserved_at) VALUES (?, ?, ?)')
+      .run(track.content_hash, wallet.toLowerCase(), (this.#c.now ?? Date.now)())
+  }
+
+  /** Refuses to register a reserved upload for anyone but the wallet that uploaded it (nor as the operator). */
+  check(hash: string, input: RegistrationRequest, opts: { operator: boolean }): void {
+    const r = this.#reservation(hash)
+    if (!r) return
+    if (opts.operator || !input.signature || input.artist?.toLowerCase() !== r.wallet) {
+      throw new ForbiddenError('This upload is reserved for the registration of the wallet that uploaded it', { details: `until ${new Date(r.reserved_at + RESERVATION_MS).toISOString()}` })
+    }
+  }
+
+  /** A registration of a withheld upload was requested: announce it once it lands. */
+  watch(hash: string): void {
+    if (this.#c.tracks.isWithheld(hash)) this.#follow(hash)
   }
 
   /** A new upload to register as the operator; announced when its registration lands. */
@@ -40,15 +73,24 @@ export class RegisterThenAnnounce {
     this.#follow(track.content_hash)
   }
 
-  /** At start: local tracks whose registration is still open are withheld until it lands. */
+  /** At start: local tracks whose registration is still open, and reserved uploads not yet registered, are
+   * withheld until their registration lands. */
   resume(): void {
-    for (const hash of this.#c.tracks.localHashes()) {
+    const reserved = new Set((this.#c.db.prepare('SELECT content_hash FROM upload_reservations').all() as Array<{ content_hash: string }>).map((r) => r.content_hash))
+    for (const hash of this.#c.tracks.localHashes({ all: true })) {
       const state = this.#c.registration.get(hash)?.state
       if (state === 'pending' || state === 'committed') {
         this.#c.tracks.withhold(hash)
         this.#follow(hash)
+      } else if (reserved.has(hash) && state !== 'registered') {
+        this.#c.tracks.withhold(hash)
       }
     }
+  }
+
+  #reservation(hash: string): { wallet: string; reserved_at: number } | undefined {
+    const r = this.#c.db.prepare('SELECT wallet, reserved_at FROM upload_reservations WHERE content_hash = ?').get(hash) as { wallet: string; reserved_at: number } | undefined
+    return r && (this.#c.now ?? Date.now)() - r.reserved_at < RESERVATION_MS ? r : undefined
   }
 
   async stop(): Promise<void> {

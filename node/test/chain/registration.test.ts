@@ -9,7 +9,7 @@ import { trackRegistryAbi, typedData } from '@dcmx/deployments'
 import { encodeFunctionData, getAddress, parseEther, parseEventLogs } from 'viem'
 import type { Address, Hex } from 'viem'
 
-import { registrationResponseSchema, trackSchema, verifyFileResponseSchema } from '../../src/api.ts'
+import { registrationResponseSchema, trackSchema, UPLOAD_HEADERS, uploadAuthMessage, verifyFileResponseSchema } from '../../src/api.ts'
 import type { Track, TrackRegistration } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
@@ -296,6 +296,44 @@ describe('registering tracks on chain', () => {
       assert.ok(after.some((t) => t.content_hash === hash))
     } finally {
       await setCommitAges(1, 86400)
+      await peer.cleanup()
+      await node.cleanup()
+    }
+  })
+
+  it("reserves a wallet's upload for that wallet: withheld from the mesh, refused to another signer and to the operator, announced once its uploader registered it", async () => {
+    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
+    await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
+    const peer = await startNode()
+    try {
+      const artist = wallet(1).account
+      const expires = Math.floor(Date.now() / 1000) + 600
+      const auth = await wallet(1).signMessage({ account: artist, message: uploadAuthMessage(node.peerId, artist.address, expires) })
+      const res = await fetch(`${node.url}/tracks?title=Night%20Drive&artist=Ada`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: artist.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: auth },
+        body: randomBytesOf(300_000, seed++),
+      })
+      assert.equal(res.status, 201)
+      const track = trackSchema.parse(((await res.json()) as { track: unknown }).track)
+      const hash = track.content_hash
+      // Nobody hears of it: not the peer through gossip, not a visitor of /tracks.
+      assert.ok(await peer.gossip.exchange(node.announcer.address))
+      assert.equal(peer.tracks.get(hash), undefined)
+      assert.equal(((await (await fetch(`${node.url}/tracks`)).json()) as Track[]).find((t) => t.content_hash === hash), undefined)
+      // Someone who learned the hash signs it for themselves: refused before anything is queued; so is the operator.
+      const thief = await post(node, hash, await signed(node, track, 2))
+      assert.equal(thief.status, 403)
+      assert.equal((await post(node, hash, {}, TOKEN)).status, 403)
+      assert.equal(node.registration?.get(hash), undefined)
+      // The uploader's own registration goes through, and the track is announced once it lands.
+      assert.equal((await post(node, hash, await signed(node, track, 1))).status, 202)
+      assert.equal((await settled(node, hash)).state, 'registered')
+      assert.equal(await registry().read.artistOf([`0x${hash}`]), getAddress(artist.address))
+      await until('the track to be listed', async () => ((await (await fetch(`${node.url}/tracks`)).json()) as Track[]).some((t) => t.content_hash === hash))
+      assert.ok(await peer.gossip.exchange(node.announcer.address))
+      assert.ok(peer.tracks.get(hash))
+    } finally {
       await peer.cleanup()
       await node.cleanup()
     }

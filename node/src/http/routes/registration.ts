@@ -33,7 +33,11 @@ export function registerRegistrationRoutes(app: FastifyInstance, { node }: Serve
   app.post('/tracks/:hash/registration', async (req, reply): Promise<RegistrationResponse> => {
     const hash = parseContentHash((req.params as { hash: string }).hash)
     const body = validate(registrationRequestSchema, req.body ?? {}, 'registration request')
-    const r = await registrationOf(node).request(hash, body, { operator: hasOperatorToken(req, node.apiToken) })
+    const operator = hasOperatorToken(req, node.apiToken)
+    const registration = registrationOf(node)
+    node.registerFirst?.check(hash, body, { operator })
+    const r = await registration.request(hash, body, { operator })
+    node.registerFirst?.watch(hash)
     reply.status(r.created ? 202 : 200)
     return { content_hash: hash, ...r }
   })

@@ -43,7 +43,8 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
       })
       let r: AddTrackResponse
       try {
-        r = await node.addTrack(body, meta, { signal: ac.signal })
+        const uploader = auth.uploaderOf(req)
+        r = await node.addTrack(body, meta, { signal: ac.signal, wallet: uploader?.kind === 'wallet' ? uploader.wallet : undefined })
       } catch (error) {
         auth.refund(req) // nothing stored: an aborted or refused upload costs the wallet nothing
         throw error
