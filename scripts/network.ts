@@ -517,7 +517,7 @@ export async function startNetwork(opts: NetworkOptions = {}): Promise<Network> 
         const { track } = await json<{ track: { content_hash: string; manifest_root: string; size: number } }>(`${nodeUrls[0]}/tracks?${q}`, {
           method: "POST",
           headers: { authorization: `Bearer ${apiTokens[0]}`, "content-type": t.mediaType },
-          body: t.bytes,
+          body: Buffer.from(t.bytes),
         });
         // Relayed registration: the artist signs the EIP-712 Register; node 1 commits and reveals, paying the gas.
         const nonce = (await publicClient.readContract({ address: contracts.TrackRegistry, abi: trackRegistryAbi, functionName: "nonces", args: [artist.account.address] })) as bigint;

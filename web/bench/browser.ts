@@ -16,12 +16,11 @@ import lighthouse from 'lighthouse'
 import { chromium, type Browser } from 'playwright-core'
 
 import { startNetwork } from '../../scripts/network.ts'
+import { CHROMIUM_ARGS as FLAGS, CHROMIUM_PATH as CHROMIUM } from '../test/chromium.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const results = resolve(here, '..', '..', 'bench', 'results')
 const PLAYS = Number(process.env.PLAYS ?? 20)
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost']
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)

@@ -20,6 +20,7 @@ import { build } from 'esbuild'
 import { chromium } from '@playwright/test'
 import type { BrowserContext, Page } from '@playwright/test'
 
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.ts'
 import { startNode, startRegistryChain, trackOf, wav } from './stream-fixture.ts'
 import type { ChainFixture, FakeNode, Track } from './stream-fixture.ts'
 
@@ -42,7 +43,7 @@ interface PageGlobals {
   document: { getElementById(id: 'player'): AudioLike }
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM = CHROMIUM_PATH
 const web = fileURLToPath(new URL('../../', import.meta.url))
 
 async function listen(server: Server): Promise<string> {
@@ -117,17 +118,7 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
       executablePath: CHROMIUM,
       headless: true,
       env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, XDG_CACHE_HOME: dir, TMPDIR: dir },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-      ],
+      args: CHROMIUM_ARGS,
     })
   })
 
