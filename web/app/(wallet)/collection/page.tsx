@@ -89,7 +89,13 @@ export default function CollectionPage() {
   const owned = useOwnedTokens(address)
   const deployment = useDeployment()
   const listings = useListings(address && deployment ? `active=true&seller=${address}&nft=${deployment.Editions}` : null)
-  if (!address) return <p className="muted">Connect a wallet to see your collection.</p>
+  if (!address)
+    return (
+      <>
+        <h1>My collection</h1>
+        <p className="muted">Connect a wallet to see your collection.</p>
+      </>
+    )
   const listed = new Map(listings.data?.listings.map((l) => [l.token_id, l.price_wei]))
   return (
     <>

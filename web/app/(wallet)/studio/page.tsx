@@ -19,7 +19,13 @@ export default function StudioPage() {
   const { address } = useConnection()
   const [latest, setLatest] = useState<string | undefined>()
   const tracks = useCatalogTracks('')
-  if (!address) return <p className="muted">Connect the wallet you publish music with.</p>
+  if (!address)
+    return (
+      <>
+        <h1>Studio</h1>
+        <p className="muted">Connect the wallet you publish music with.</p>
+      </>
+    )
   const mine = tracks.data?.tracks.filter((t) => t.artist.toLowerCase() === address.toLowerCase()) ?? []
   return (
     <>
