@@ -178,6 +178,7 @@ test('the operator submits receipts and claims; the DCMX balance grows', async (
   await rpc(net, 'evm_mine')
   await card.locator('summary').click()
   await card.getByLabel(/API token/).fill(node(0).apiToken)
+  await expect(card.getByTestId('receipts-held')).toContainText('MiB')
   await expect(page.getByTestId('current-epoch')).toContainText('Current epoch 1')
   await card.getByRole('button', { name: 'Submit receipts for epoch 0' }).click()
   await expect(card.getByRole('status').last()).toContainText('queued')

@@ -1,7 +1,8 @@
 'use client'
 
 import { bandwidthRewardsAbi, dcmxTokenAbi, nodeStakingAbi } from '@dcmx/deployments'
-import { rewardsActionResponseSchema, stakeResponseSchema } from '@dcmx/node/api'
+import { rewardsActionResponseSchema, rewardsStatusSchema, stakeResponseSchema } from '@dcmx/node/api'
+import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
 import { useConnection, useReadContract } from 'wagmi'
 
@@ -54,6 +55,14 @@ function NodeCard({ url, lastEnded }: { url: string; lastEnded: number | undefin
   const [token, setToken] = useState('')
   const [amount, setAmount] = useState('10000')
   const [msg, setMsg] = useState<string | null>(null)
+  // What the node holds before submitting (operator view, with the token): receipts by epoch and their jobs.
+  const held = useQuery({
+    queryKey: ['rewards-held', url, token],
+    enabled: token.length >= 16,
+    refetchInterval: 3_000,
+    retry: false,
+    queryFn: ({ signal }) => nodeRequest(url, '/rewards', rewardsStatusSchema, { token, signal }),
+  })
   const minStake = useReadContract({ address: deployment?.NodeStaking, abi: nodeStakingAbi, functionName: 'minStake', query: { enabled: !!deployment } })
 
   async function operatorCall(path: string, body: unknown, label: string) {
@@ -144,6 +153,33 @@ function NodeCard({ url, lastEnded }: { url: string; lastEnded: number | undefin
           </button>
         </div>
         {msg && <p role="status">{msg}</p>}
+        {held.error && <p className="bad">{describeError(held.error).message}</p>}
+        {held.data && (
+          <table data-testid="receipts-held">
+            <caption className="muted">Receipts this node holds (automatic submission {held.data.auto ? 'on' : 'off'})</caption>
+            <thead>
+              <tr>
+                <th scope="col">Epoch</th>
+                <th scope="col">Clients</th>
+                <th scope="col">Bytes</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {held.data.epochs.map((e) => (
+                <tr key={e.epoch}>
+                  <td>{e.epoch}</td>
+                  <td>{e.clients}</td>
+                  <td>{formatBytes(Number(e.bytes_held))}</td>
+                  <td>
+                    {e.status}
+                    {e.jobs.some((j) => j.status === 'failed') ? ` (${e.jobs.filter((j) => j.status === 'failed').map((j) => `${j.key}: ${j.result}`).join('; ')})` : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </details>
     </section>
   )
