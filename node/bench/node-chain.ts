@@ -5,11 +5,13 @@
  * same run. Run: `npm run bench:node-chain -w @dcmx/node`. Prints one JSON object on stdout (the integrator commits
  * it); progress goes to stderr. BENCH_QUICK=1: 16 MiB and fewer repetitions (smoke run). Also `dcmx get` end to end
  * (a CLI process; the node fetches from the peer and leaves the verified file at the path) against `curl -o f &&
- * openssl dgst -sha256 f` of the same bytes.
+ * openssl dgst -sha256 f` of the same bytes. The serving nodes run as their own processes (`dcmx start`), as in a real
+ * mesh and as curl's server effectively is; the fetching node runs in this process, so its fetch is timed exactly.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,6 +54,54 @@ async function node(dataDir: string, extra: Record<string, unknown> = {}): Promi
   return n
 }
 
+type Served = { url: string; port: number; peerId: `0x${string}`; stop: () => Promise<void> }
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.once('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => res(port))
+    })
+  })
+}
+
+/**
+ * The serving node in its own process (`dcmx start`), as in any real mesh and as curl's server is: the fetching
+ * node's event loop then carries only the fetch, not the other side's sends too.
+ */
+async function servingNode(dataDir: string, chain?: { url: string; contracts: Record<string, string> }): Promise<Served> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await writeFile(join(dataDir, 'api-token'), TOKEN, { mode: 0o600 })
+  const port = await freePort()
+  const args = [CLI, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(port), '--interval', '3600000', '--rate-limit', '0', '--max-upload-mib', '1024', '--no-ipfs', '--log-level', 'warn']
+  if (chain) args.push('--rpc-url', chain.url, '--chain-id', '31337', '--confirmations', '1', '--contracts', JSON.stringify(chain.contracts))
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`${url}/ping`)
+      if (r.ok) {
+        const { peer_id } = (await r.json()) as { peer_id: `0x${string}` }
+        return {
+          url,
+          port,
+          peerId: peer_id,
+          stop: () => new Promise<void>((done) => (child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill('SIGTERM')))),
+        }
+      }
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || i > 300) throw new Error(`the serving node at ${url} did not start`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const asOperator = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${TOKEN}` } })
+
 /** Bytes/s of one core's SHA-256: `openssl speed -evp sha256` (16 KiB blocks) and node:crypto over the file. */
 async function sha256Speed(bytes: Buffer): Promise<{ openssl_mibps: number; node_crypto_mibps: number }> {
   const out = await sh('openssl', ['speed', '-seconds', '2', '-bytes', '16384', '-evp', 'sha256']).catch(() => '')
@@ -77,14 +127,10 @@ async function main(): Promise<void> {
     const hash = createHash('sha256').update(bytes).digest('hex')
     log(`${FILE_MIB} MiB track ${hash.slice(0, 12)}..`)
 
-    const server = await node(join(work, 'server'))
-    const res = await fetch(`${server.url}/tracks?title=Bench&artist=Bench`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` },
-      body: bytes,
-    })
+    const server = await servingNode(join(work, 'server'))
+    const res = await fetch(`${server.url}/tracks?title=Bench&artist=Bench`, asOperator({ method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes }))
     if (res.status !== 201) throw new Error(`upload failed: ${res.status}`)
-    const root = server.tracks.getManifest(hash)?.root as string
+    const root = ((await (await fetch(`${server.url}/manifest/${hash}`)).json()) as { root: string }).root
 
     // Anchor it: the artist (Hardhat account 1) commits and registers directly.
     const registry = protocol.deployed.trackRegistry
@@ -108,7 +154,7 @@ async function main(): Promise<void> {
           if ((await client.registration?.anchoredRoot(hash)) !== root) throw new Error('the track is not anchored')
           await client.chain?.indexer.sync()
         }
-        if (!(await client.gossip.exchange(server.announcer.address))) throw new Error('could not reach the server node')
+        if (!(await client.gossip.exchange({ host: '127.0.0.1', port: server.port }))) throw new Error('could not reach the server node')
         if (how === 'cli') {
           // `dcmx get` end to end: a CLI process asks this node, which fetches from the peer (verified) and leaves the
           // file on disk at the path asked; then the bytes are checked here, outside the timing.
@@ -158,13 +204,19 @@ async function main(): Promise<void> {
       await n.stake?.stake(parseEther('10000'), n.url, 'bench')
       await n.chain?.outbox.wait('stake:register')
     }
-    const meteredServer = await node(join(work, 'metered-server'), { chain: cfg })
-    await staked(meteredServer)
-    const upload = await fetch(`${meteredServer.url}/tracks?title=Bench&artist=Bench`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` },
-      body: bytes,
-    })
+    const meteredServer = await servingNode(join(work, 'metered-server'), { url: chain.url, contracts: cfg.contracts })
+    await holder.sendTransaction({ to: meteredServer.peerId, value: parseEther('1') })
+    await protocol.deployed.token.write.transfer([meteredServer.peerId, parseEther('10000')], { account: holder.account })
+    const stakeRes = await fetch(`${meteredServer.url}/stake`, asOperator({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: parseEther('10000').toString(), request_id: 'bench' }) }))
+    if (!stakeRes.ok) throw new Error(`stake failed: ${stakeRes.status} ${await stakeRes.text()}`)
+    for (let i = 0; ; i++) {
+      const stats = (await (await fetch(`${meteredServer.url}/stats`)).json()) as { chain?: { stake_wei?: string } }
+      if (BigInt(stats.chain?.stake_wei ?? '0') >= parseEther('10000')) break
+      if (i > 600) throw new Error('the metered server did not get staked')
+      await chain.provider.request({ method: 'evm_mine', params: [] })
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const upload = await fetch(`${meteredServer.url}/tracks?title=Bench&artist=Bench`, asOperator({ method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes }))
     if (upload.status !== 201) throw new Error(`upload failed: ${upload.status}`)
     const receiptsOnce = async (i: number): Promise<number> => {
       const dir = join(work, `client-r-${i}`)
@@ -172,7 +224,7 @@ async function main(): Promise<void> {
       try {
         await staked(client)
         await client.chain?.indexer.sync()
-        if (!(await client.gossip.exchange(meteredServer.announcer.address))) throw new Error('could not reach the metered server')
+        if (!(await client.gossip.exchange({ host: '127.0.0.1', port: meteredServer.port }))) throw new Error('could not reach the metered server')
         const t0 = performance.now()
         await client.getContent(hash)
         const ms = performance.now() - t0
@@ -203,7 +255,8 @@ async function main(): Promise<void> {
           `dcmx get ${round(dcmxGet.at(-1) as number, 0)} ms, curl+dgst ${round(curlDgst.at(-1) as number, 0)} ms`,
       )
     }
-    const receiptsHeld = meteredServer.rewards?.receipts.heldEpochs().reduce((n, e) => n + e.clients, 0) ?? 0
+    const held = (await (await fetch(`${meteredServer.url}/rewards`, asOperator())).json()) as { epochs: { clients: number }[] }
+    const receiptsHeld = held.epochs.reduce((n, e) => n + e.clients, 0)
     await meteredServer.stop()
     const sha = await sha256Speed(bytes)
     await server.stop()
