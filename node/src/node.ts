@@ -158,7 +158,17 @@ export class DcmxNode {
         )
       : undefined
     if (this.registration) {
-      this.registerFirst = new RegisterThenAnnounce({ registration: this.registration, tracks: this.tracks, announce: (t) => this.#announce(t), db: this.db, logger })
+      this.registerFirst = new RegisterThenAnnounce({
+        registration: this.registration,
+        tracks: this.tracks,
+        // Registered at last: pinned (it was held back from Kubo too) and announced.
+        announce: async (tracks) => {
+          if (this.config.ipfs) for (const t of tracks) await this.#pinRegistered(t.content_hash)
+          await this.#announce(tracks)
+        },
+        db: this.db,
+        logger,
+      })
     }
     this.server = buildServer({ node: this, logger }, init)
   }
@@ -242,9 +252,12 @@ export class DcmxNode {
       throw err
     }
     const existing = this.tracks.get(manifest.contentHash)
+    // Withheld until registered (a wallet's upload, or the operator's with --register-as-operator): not pinned to
+    // Kubo yet either, which would announce it to the public IPFS network.
+    const withhold = !existing?.local && this.registerFirst !== undefined && (opts.wallet !== undefined || this.config.chain?.registerAsOperator === true)
     this.tracks.putManifest(manifest)
     // The CID comes from the manifest's chunk hashes: no second pass over the audio.
-    if (this.config.ipfs) await this.ipfs.indexTrack(manifest)
+    if (this.config.ipfs) await this.ipfs.indexTrack(manifest, { pin: !withhold })
     this.tracks.upsert(
       await signTrackMetadata(this.account, {
         title: meta.title,
@@ -325,6 +338,11 @@ export class DcmxNode {
     }
     for (const e of this.peers.candidatesFor(hash)) out.push({ peer_id: e.record.peer_id, host: e.record.host, port: e.record.port, self: false })
     return out
+  }
+
+  async #pinRegistered(hash: string): Promise<void> {
+    const m = this.tracks.getManifest(hash)
+    if (m) await this.ipfs.indexTrack(m, { pinKnown: true })
   }
 
   /** Tells the mesh this node holds `tracks`: gossip, and provider records in the DHT when it runs one. */

@@ -43,15 +43,16 @@ export class RegisterThenAnnounce {
   reserve(track: Track, wallet: string): void {
     this.#c.tracks.withhold(track.content_hash)
     this.#c.db
-      .prepare('INSERT OR REPLACE INTO upload_reservations (content_hash, wallet, reserved_at) VALUES (?, ?, ?)')
+      .prepare('INSERT OR IGNORE INTO upload_reservations (content_hash, wallet, reserved_at) VALUES (?, ?, ?)')
       .run(track.content_hash, wallet.toLowerCase(), (this.#c.now ?? Date.now)())
   }
 
-  /** Refuses to register a reserved upload for anyone but the wallet that uploaded it (nor as the operator). */
-  check(hash: string, input: RegistrationRequest, opts: { operator: boolean }): void {
+  /** Refuses to register a reserved upload for anyone but the wallet that uploaded it: no other signer, and not the
+   * operator as the artist (the operator may still relay, or retry, the uploader's own signature). */
+  check(hash: string, input: RegistrationRequest): void {
     const r = this.#reservation(hash)
     if (!r) return
-    if (opts.operator || !input.signature || input.artist?.toLowerCase() !== r.wallet) {
+    if (!input.signature || input.artist?.toLowerCase() !== r.wallet) {
       throw new ForbiddenError('This upload is reserved for the registration of the wallet that uploaded it', { details: `until ${new Date(r.reserved_at + RESERVATION_MS).toISOString()}` })
     }
   }

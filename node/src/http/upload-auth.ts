@@ -42,7 +42,7 @@ type Usage = { since: number; bytes: number; uploads: number }
  * Who may upload: the operator (bearer token), or any wallet that signs `uploadAuthMessage` for this node, within
  * its own and the node's daily budgets (bytes and uploads). A wallet upload is charged by its declared
  * Content-Length (at least MIN_UPLOAD_CHARGE) before a byte is read, as Node's HTTP parser never lets a body run
- * past it; `refund` gives back what was not stored (an aborted, failed or duplicate upload).
+ * past it; what was not stored is given back when the request ends (`keep`, `release`).
  */
 export function createUploadAuth(init: UploadAuthInit) {
   const expected = Buffer.from(init.apiToken)
@@ -50,6 +50,7 @@ export function createUploadAuth(init: UploadAuthInit) {
   const used = new Map<string, Usage>()
   let total: Usage = { since: now(), bytes: 0, uploads: 0 }
   const charges = new WeakMap<FastifyRequest, Uploader>()
+  const kept = new WeakSet<FastifyRequest>()
 
   function roll(): void {
     const t = now()
@@ -110,21 +111,32 @@ export function createUploadAuth(init: UploadAuthInit) {
     charges.set(req, { kind: 'wallet', wallet: key, charged })
   }
 
-  /** Gives back `bytes` of what this request was charged (all of it when the upload stored nothing new). */
-  function refund(req: FastifyRequest, bytes?: number): void {
+  /** The upload was stored: it keeps `bytes` of its charge (the rest is given back). */
+  function keep(req: FastifyRequest, bytes: number): void {
     const c = charges.get(req)
     if (c?.kind !== 'wallet') return
-    const back = Math.min(c.charged, bytes ?? c.charged)
-    c.charged -= back
-    const mine = used.get(c.wallet)
-    if (mine) mine.bytes = Math.max(0, mine.bytes - back)
-    total.bytes = Math.max(0, total.bytes - back)
-    if (bytes === undefined) {
-      if (mine) mine.uploads = Math.max(0, mine.uploads - 1)
-      total.uploads = Math.max(0, total.uploads - 1)
-      charges.delete(req)
-    }
+    giveBack(c, Math.max(0, c.charged - bytes))
+    kept.add(req)
   }
 
-  return { authorize, refund, uploaderOf: (req: FastifyRequest): Uploader | undefined => charges.get(req) }
+  /** When the request ends: a wallet upload that stored nothing (refused, aborted, a duplicate, a bad query or body
+   * rejected before the handler) is refunded in full. */
+  function release(req: FastifyRequest): void {
+    const c = charges.get(req)
+    charges.delete(req)
+    if (c?.kind !== 'wallet' || kept.has(req)) return
+    giveBack(c, c.charged)
+    const mine = used.get(c.wallet)
+    if (mine) mine.uploads = Math.max(0, mine.uploads - 1)
+    total.uploads = Math.max(0, total.uploads - 1)
+  }
+
+  function giveBack(c: { wallet: string; charged: number }, bytes: number): void {
+    c.charged -= bytes
+    const mine = used.get(c.wallet)
+    if (mine) mine.bytes = Math.max(0, mine.bytes - bytes)
+    total.bytes = Math.max(0, total.bytes - bytes)
+  }
+
+  return { authorize, keep, release, uploaderOf: (req: FastifyRequest): Uploader | undefined => charges.get(req) }
 }

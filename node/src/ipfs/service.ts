@@ -1,4 +1,4 @@
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 
 import type { Manifest } from '../api.ts'
 import type { ContentHash } from '../core/hash.ts'
@@ -72,12 +72,16 @@ export class IpfsService {
   }
 
   /**
-   * Builds and records the DAG of a stored track; pins it to Kubo if configured. Returns the root
-   * CID, or undefined for manifests whose chunks are too large to be IPFS blocks.
+   * Builds and records the DAG of a stored track; pins it to Kubo if configured, unless `pin: false` (an upload
+   * withheld until its registration: Kubo would announce it to the public IPFS network). Returns the root CID, or
+   * undefined for manifests whose chunks are too large to be IPFS blocks.
    */
-  async indexTrack(m: Manifest): Promise<string | undefined> {
+  async indexTrack(m: Manifest, opts: { pin?: boolean; pinKnown?: boolean } = {}): Promise<string | undefined> {
     const known = this.index.trackCid(m.contentHash)
-    if (known) return known
+    if (known) {
+      if (opts.pin !== false && opts.pinKnown) this.#pin(CID.parse(known))
+      return known
+    }
     if (m.chunkSize > MAX_LEAF_BYTES) {
       this.#log.warn({ hash: m.contentHash, chunkSize: m.chunkSize }, 'chunks above 2 MiB: no CID')
       return undefined
@@ -86,7 +90,7 @@ export class IpfsService {
     this.index.putTrack(m.contentHash, m.size, m.chunkSize, dag)
     const cid = dag.root.toString()
     this.#log.debug({ hash: m.contentHash, cid }, 'track indexed for IPFS')
-    this.#pin(dag.root)
+    if (opts.pin !== false) this.#pin(dag.root)
     return cid
   }
 

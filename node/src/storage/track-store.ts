@@ -238,11 +238,11 @@ export class TrackStore {
     return this.#withheld.has(hash)
   }
 
+  /** Every track known here, local or heard of, except those withheld from the mesh. */
   listAll(): Array<Track & { local: boolean }> {
-    return (this.#db.prepare(`${SELECT} ORDER BY t.created_at`).all() as unknown as TrackRow[]).map((r) => ({
-      ...this.#view(toTrack(r)),
-      local: r.local === 1,
-    }))
+    return (this.#db.prepare(`${SELECT} ORDER BY t.created_at`).all() as unknown as TrackRow[])
+      .filter((r) => !this.#withheld.has(r.content_hash))
+      .map((r) => ({ ...this.#view(toTrack(r)), local: r.local === 1 }))
   }
 
   /** Hashes of the local tracks the mesh may hear of (not withheld); `{ all: true }` with the withheld ones. */

@@ -13,6 +13,7 @@ import { registrationResponseSchema, trackSchema, UPLOAD_HEADERS, uploadAuthMess
 import type { Track, TrackRegistration } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
+import { startRecorder } from '../ipfs/kubo-recorder.ts'
 import { chainConfig, deployProtocol, until } from './protocol.ts'
 import { startTestChain } from './test-chain.ts'
 import type { TestChain } from './test-chain.ts'
@@ -302,7 +303,9 @@ describe('registering tracks on chain', () => {
   })
 
   it("reserves a wallet's upload for that wallet: withheld from the mesh, refused to another signer and to the operator, announced once its uploader registered it", async () => {
-    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
+    // Kubo would announce a pinned CID to the public IPFS network: nothing is pinned before the registration.
+    const kubo = await startRecorder()
+    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20, kuboRpcUrl: kubo.url })
     await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
     const peer = await startNode()
     try {
@@ -321,10 +324,14 @@ describe('registering tracks on chain', () => {
       assert.ok(await peer.gossip.exchange(node.announcer.address))
       assert.equal(peer.tracks.get(hash), undefined)
       assert.equal(((await (await fetch(`${node.url}/tracks`)).json()) as Track[]).find((t) => t.content_hash === hash), undefined)
+      assert.equal(((await (await fetch(`${node.url}/tracks?scope=all`)).json()) as Track[]).find((t) => t.content_hash === hash), undefined)
+      await new Promise((r) => setTimeout(r, 100))
+      assert.equal(kubo.requests.length, 0, 'nothing pinned to Kubo while withheld')
       // Someone who learned the hash signs it for themselves: refused before anything is queued; so is the operator.
       const thief = await post(node, hash, await signed(node, track, 2))
       assert.equal(thief.status, 403)
-      assert.equal((await post(node, hash, {}, TOKEN)).status, 403)
+      assert.equal((await post(node, hash, {}, TOKEN)).status, 403, 'the operator cannot register it as itself')
+      assert.equal((await post(node, hash, await signed(node, track, 2), TOKEN)).status, 403, "nor relay another wallet's signature")
       assert.equal(node.registration?.get(hash), undefined)
       // The uploader's own registration goes through, and the track is announced once it lands.
       assert.equal((await post(node, hash, await signed(node, track, 1))).status, 202)
@@ -333,9 +340,11 @@ describe('registering tracks on chain', () => {
       await until('the track to be listed', async () => ((await (await fetch(`${node.url}/tracks`)).json()) as Track[]).some((t) => t.content_hash === hash))
       assert.ok(await peer.gossip.exchange(node.announcer.address))
       assert.ok(peer.tracks.get(hash))
+      await until('the pin once registered', () => kubo.requests.some((r) => r.url.startsWith('/api/v0/dag/import')))
     } finally {
       await peer.cleanup()
       await node.cleanup()
+      await kubo.app.close()
     }
   })
 

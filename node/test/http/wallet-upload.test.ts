@@ -6,13 +6,17 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 
 import { UPLOAD_AUTH_MAX_SEC, UPLOAD_HEADERS, uploadAuthMessage } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
-import { randomBytesOf, startNode, upload } from '../helpers.ts'
+import { randomBytesOf, startNode as startOffChain, upload } from '../helpers.ts'
+import { chainConfig, protocolChain } from '../chain/protocol.ts'
 
 type TestNode = DcmxNode & { cleanup: () => Promise<void> }
 
 const KIB = 1024
 
 describe('wallet-signed uploads (POST /tracks without the operator token)', () => {
+  const ctx = protocolChain()
+  // Wallet uploads wait for their uploader's on-chain registration, so these nodes run on a chain.
+  const startNode = (cfg: Parameters<typeof startOffChain>[0] = {}) => startOffChain({ chain: chainConfig(ctx.chain, ctx.protocol), ...cfg })
   let n: TestNode
   let other: TestNode
   const alice = privateKeyToAccount(generatePrivateKey())
@@ -100,6 +104,8 @@ describe('wallet-signed uploads (POST /tracks without the operator token)', () =
 })
 
 describe('wallet-upload budgets: refunds and counts', () => {
+  const ctx = protocolChain()
+  const startNode = (cfg: Parameters<typeof startOffChain>[0] = {}) => startOffChain({ chain: chainConfig(ctx.chain, ctx.protocol), ...cfg })
   const alice = privateKeyToAccount(generatePrivateKey())
   const now = () => Math.floor(Date.now() / 1000)
   async function headers(n: DcmxNode, account: PrivateKeyAccount = alice): Promise<Record<string, string>> {
@@ -144,6 +150,28 @@ describe('wallet-upload budgets: refunds and counts', () => {
       const bob = privateKeyToAccount(generatePrivateKey())
       assert.equal((await send(n, randomBytesOf(10, 71), await headers(n, bob))).status, 201)
       assert.equal((await send(n, randomBytesOf(10, 72), await headers(n, bob))).status, 429, 'the node-wide count is used up')
+    } finally {
+      await n.cleanup()
+    }
+  })
+
+  it('a request refused before the handler (bad query, wrong content type) is refunded too', async () => {
+    const n = await startNode({ walletUploadBytesPerDay: 400 * KIB, walletUploadTotalBytesPerDay: 400 * KIB })
+    try {
+      const noTitle = await fetch(`${n.url}/tracks?artist=a`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...(await headers(n)) }, body: randomBytesOf(190 * KIB, 90) })
+      assert.equal(noTitle.status, 400)
+      const text = await fetch(`${n.url}/tracks?title=t&artist=a`, { method: 'POST', headers: { 'content-type': 'text/plain', ...(await headers(n)) }, body: randomBytesOf(190 * KIB, 91) })
+      assert.ok(text.status >= 400 && text.status < 500, `status ${text.status}`)
+      assert.equal((await send(n, randomBytesOf(390 * KIB, 92), await headers(n))).status, 201)
+    } finally {
+      await n.cleanup()
+    }
+  })
+
+  it('a node off chain refuses wallet uploads (they could only be announced, never reserved for registration)', async () => {
+    const n = await startOffChain({ walletUploadBytesPerDay: 1024 * KIB })
+    try {
+      assert.equal((await send(n, randomBytesOf(KIB, 93), await headers(n))).status, 403)
     } finally {
       await n.cleanup()
     }

@@ -19,7 +19,7 @@ import type { Address, PublicClient } from 'viem'
 import { ChainReadError, ChunkVerificationError, ManifestMismatchError, NodeRequestError, NoHolderError, StreamError, TrackNotRegisteredError } from './errors.ts'
 import { chunkRange, chunkSlices, contentRange, rangeLength } from './range.ts'
 import type { ByteRange } from './range.ts'
-import { normalizeHash, verifyChunk, verifyManifest } from './verify.ts'
+import { normalizeHash, STREAM_CHUNK_SIZE, verifyChunk, verifyManifest } from './verify.ts'
 import type { TrackAnchor } from './verify.ts'
 
 export interface StreamSourceInit {
@@ -119,7 +119,7 @@ export class StreamSource {
       timeoutMs: 10_000,
       restMs: 30_000,
       discoverHolders: true,
-      chunkSize: 1 << 20,
+      chunkSize: STREAM_CHUNK_SIZE,
       ...init,
       nodes: init.nodes.map(nodeUrl),
     }

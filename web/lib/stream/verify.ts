@@ -22,6 +22,10 @@ export interface TrackAnchor {
   readonly size: number
 }
 
+/** The chunk size the player verifies against (the on-chain root binds the chunk hashes, not the size they were
+ * cut at, so a track is registered, and played, with this one). */
+export const STREAM_CHUNK_SIZE = 1 << 20
+
 const HEX64 = /^(0x)?[0-9a-fA-F]{64}$/
 
 /** Normalises a bytes32 (`0x…`, any case) to the API's form: 64 lowercase hex characters. */

@@ -60,7 +60,9 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
     local.post('/local/register_file_on_chain', async (req, reply) => {
       const { content_hash, wait, ...input } = validate(localRegisterFileSchema, req.body, 'local_register_file_on_chain request')
       const service = registrationOf(node)
+      node.registerFirst?.check(content_hash, input)
       const r = await service.request(content_hash, input, { operator: true })
+      node.registerFirst?.watch(content_hash)
       const registration = wait ? await service.settled(content_hash, { timeoutMs: 120_000 }) : r.registration
       reply.status(r.created && !wait ? 202 : 200)
       return { content_hash, registration, created: r.created }

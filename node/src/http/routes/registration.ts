@@ -35,7 +35,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, { node }: Serve
     const body = validate(registrationRequestSchema, req.body ?? {}, 'registration request')
     const operator = hasOperatorToken(req, node.apiToken)
     const registration = registrationOf(node)
-    node.registerFirst?.check(hash, body, { operator })
+    node.registerFirst?.check(hash, body)
     const r = await registration.request(hash, body, { operator })
     node.registerFirst?.watch(hash)
     reply.status(r.created ? 202 : 200)

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
 import { addTrackQuerySchema } from '../../api.ts'
 import type { AddTrackResponse } from '../../api.ts'
 import type { NodeConfig } from '../../core/config.ts'
-import { PayloadTooLargeError, ValidationError } from '../../core/errors.ts'
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../core/errors.ts'
 import type { ServerComponents } from '../server.ts'
 import { createUploadAuth, MIN_UPLOAD_CHARGE } from '../upload-auth.ts'
 import { validate } from '../validate.ts'
@@ -30,7 +30,13 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
         if (declared > init.maxUploadBytes) throw new PayloadTooLargeError(init.maxUploadBytes)
       },
       auth.authorize,
+      async (req) => {
+        // A wallet's upload waits, withheld, for that wallet's registration: without a chain it could only be announced.
+        if (auth.uploaderOf(req)?.kind === 'wallet' && !node.registerFirst) throw new ForbiddenError('This node runs off chain: wallet-signed uploads need on-chain registration')
+      },
     ],
+    onResponse: async (req) => auth.release(req),
+    onRequestAbort: async (req) => auth.release(req),
     handler: async (req, reply): Promise<AddTrackResponse> => {
       const meta = validate(addTrackQuerySchema, req.query, 'track metadata')
       const body = req.body as Readable | undefined
@@ -41,17 +47,10 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
       req.raw.once('close', () => {
         if (!req.raw.complete) ac.abort()
       })
-      let r: AddTrackResponse
-      try {
-        const uploader = auth.uploaderOf(req)
-        r = await node.addTrack(body, meta, { signal: ac.signal, wallet: uploader?.kind === 'wallet' ? uploader.wallet : undefined })
-      } catch (error) {
-        auth.refund(req) // nothing stored: an aborted or refused upload costs the wallet nothing
-        throw error
-      }
-      // A duplicate stored nothing new; a stored track is charged its size (at least the minimum).
-      if (!r.created) auth.refund(req)
-      else auth.refund(req, Math.max(0, Number(req.headers['content-length']) - Math.max(r.track.size, MIN_UPLOAD_CHARGE)))
+      const uploader = auth.uploaderOf(req)
+      const r = await node.addTrack(body, meta, { signal: ac.signal, wallet: uploader?.kind === 'wallet' ? uploader.wallet : undefined })
+      // A stored track is charged its size (at least the minimum); anything else is refunded when the request ends.
+      if (r.created) auth.keep(req, Math.max(r.track.size, MIN_UPLOAD_CHARGE))
       reply.status(r.created ? 201 : 200)
       return r
     },

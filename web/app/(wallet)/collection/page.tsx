@@ -96,7 +96,7 @@ export default function CollectionPage() {
         <p className="muted">Connect a wallet to see your collection.</p>
       </>
     )
-  const listed = new Map(listings.data?.listings.map((l) => [l.token_id, l.price_wei]))
+  const listed = new Map(listings.data?.listings.filter((l) => l.nft.toLowerCase() === deployment?.Editions.toLowerCase()).map((l) => [l.token_id, l.price_wei]))
   return (
     <>
       <h1>My collection</h1>

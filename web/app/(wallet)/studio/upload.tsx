@@ -13,6 +13,7 @@ import { useDeployment } from '@/hooks/use-deployment.ts'
 import { describeError } from '@/lib/errors.ts'
 import { formatBytes, shortAddress } from '@/lib/format.ts'
 import { hashFile } from '@/lib/local-hash.ts'
+import { STREAM_CHUNK_SIZE } from '@/lib/stream/verify.ts'
 import { nodeRequest } from '@/lib/node-client.ts'
 import { audioDuration, uploadTrack } from '@/lib/upload.ts'
 
@@ -62,7 +63,9 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
       // Sign only what this browser computed from the file: a node could answer with another hash or root.
       setS({ step: 'verifying' })
       const manifest = await nodeRequest(node, `/manifest/${t.content_hash}`, manifestSchema)
-      const local = await hashFile(file, manifest.chunkSize)
+      // The player verifies 1 MiB chunks: a root cut at another size would register a track no browser can play.
+      if (manifest.chunkSize !== STREAM_CHUNK_SIZE) throw new Error(`The node at ${node} cuts tracks into ${manifest.chunkSize}-byte chunks; players verify ${STREAM_CHUNK_SIZE}. Choose another node.`)
+      const local = await hashFile(file, STREAM_CHUNK_SIZE)
       if (local.contentHash !== t.content_hash || manifest.contentHash !== local.contentHash || manifest.root !== local.root || manifest.size !== file.size) {
         throw new Error(`The node at ${node} answered a hash or manifest that does not match your file; nothing was signed. Try another node.`)
       }
