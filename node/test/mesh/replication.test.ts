@@ -118,6 +118,9 @@ describe('replication: k = 3 over 5 real nodes', () => {
     // Every replica is a verified copy of the upload.
     for (const n of holders(survivors, hash)) assert.equal(n.tracks.getManifest(hash)?.contentHash, hash)
     console.log(`replication: time to k=3 holders ${toK.toFixed(0)} ms, repair after a holder died ${repair.toFixed(0)} ms`)
+    // Bounds with these timers (pass 200 ms, gossip 100 ms, 2 failures to DISCONNECTED), with slack for a busy CI.
+    assert.ok(toK < 5000, `time to k holders ${toK} ms`)
+    assert.ok(repair < 10_000, `repair ${repair} ms`)
     nodes = survivors
   })
 })
