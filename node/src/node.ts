@@ -168,6 +168,7 @@ export class DcmxNode {
             peers: this.peers,
             tracks: this.tracks,
             store: this.store,
+            client: this.client,
             logger,
             knownHashes: () => this.knownHashes(),
             fetch: (hash, opts) => this.getContent(hash, opts),

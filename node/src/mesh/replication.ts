@@ -3,11 +3,13 @@ import { EventEmitter } from 'node:events'
 import { rm } from 'node:fs/promises'
 
 import type { Logger } from '../core/logger.ts'
+import { assertManifestConsistent } from '../core/manifest.ts'
 import type { ContentStore } from '../storage/content-store.ts'
 import type { Db } from '../storage/db.ts'
 import type { TrackStore } from '../storage/track-store.ts'
 import type { GossipService } from './gossip.ts'
 import type { PeerEntry, PeerTable } from './peer-table.ts'
+import type { ProtocolClient } from './protocol-client.ts'
 
 export interface ReplicationComponents {
   /** This node's peer id (wallet address). */
@@ -16,6 +18,8 @@ export interface ReplicationComponents {
   peers: PeerTable
   tracks: TrackStore
   store: ContentStore
+  /** Reads a holder's manifest before fetching: the quota counts its size, not the size gossip claims. */
+  client: Pick<ProtocolClient, 'manifest'>
   logger: Logger
   /** Every content hash this node knows of (its own and its peers'). */
   knownHashes: () => Set<string>
@@ -84,8 +88,8 @@ export function designate(hash: string, live: Iterable<string>, holders: Readonl
  *
  * Quota: replication never stores beyond quotaBytes (counting every local track). To make room it evicts only
  * tracks it replicated itself (never an upload or a listener's copy), that it is not designated for, and that at
- * least k OTHER holders known to be up (CONNECTED/ACTIVE) hold. A track whose gossiped size does not fit is skipped,
- * and one that turns out larger than announced is dropped again at once.
+ * least k OTHER holders known to be up (CONNECTED/ACTIVE) hold. Before a fetch it reads a holder's manifest (checked
+ * against the hash and the signed root) and reserves the larger of its size and the gossiped one; a track that does not fit is skipped, and one that turns out larger anyway is dropped again at once.
  */
 export class ReplicationService extends EventEmitter<ReplicationEvents> {
   readonly init: ReplicationInit
@@ -210,9 +214,8 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
       const extra = this.#escalation(hash, holders.size, now)
       const designated = designate(hash, ids, holders, this.init.k, extra)
       if (!mine && designated.has(self)) {
-        const size = local?.size
-        if (size === undefined || (this.#failed.get(hash) ?? 0) > now) continue
-        wanted.push({ hash, size })
+        if ((this.#failed.get(hash) ?? 0) > now) continue
+        wanted.push({ hash, size: local?.size ?? 0 })
       } else if (mine && replicas.has(hash) && !designated.has(self) && upHolders.size >= this.init.k) {
         evictable.push(hash)
       }
@@ -222,6 +225,13 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
     if (quota > 0 && used > quota) used -= await this.#evict(evictable, used - quota)
     for (const w of wanted) {
       if (signal.aborted) return
+      const m = await this.#manifestSize(w.hash, signal)
+      if (m === undefined) {
+        this.#failed.set(w.hash, Date.now() + this.init.intervalMs * 4)
+        this.emit('skipped', w.hash, 'no manifest')
+        continue
+      }
+      w.size = Math.max(w.size, m)
       if (quota > 0 && used + w.size > quota) {
         used -= await this.#evict(evictable, used + w.size - quota)
         if (used + w.size > quota) {
@@ -255,6 +265,24 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
       this.emit('replicated', w.hash)
     }
     this.emit('pass:done')
+  }
+
+  /**
+   * The size of `hash` from the first holder whose manifest matches the hash and the known (signed) manifest root
+   * (the chunk hashes fix every byte); undefined when no holder serves a consistent one.
+   */
+  async #manifestSize(hash: string, signal: AbortSignal): Promise<number | undefined> {
+    const root = this.#c.tracks.get(hash)?.manifest_root ?? undefined
+    for (const e of this.#c.peers.candidatesFor(hash).slice(0, 3)) {
+      try {
+        const m = await this.#c.client.manifest(e.record, hash, signal)
+        assertManifestConsistent(m, hash, root)
+        return m.size
+      } catch {
+        if (signal.aborted) return undefined
+      }
+    }
+    return undefined
   }
 
   /** Extra volunteers for a track that stayed under k live holders for escalateAfterMs (or more) per step. */

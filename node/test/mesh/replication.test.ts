@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 
 import type { NodeConfigInput } from '../../src/core/config.ts'
 import { designate, rankFor } from '../../src/mesh/replication.ts'
+import { signTrackMetadata } from '../../src/mesh/track-metadata.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, upload, waitFor } from '../helpers.ts'
 
@@ -198,5 +199,49 @@ describe('replication: a node with a disk quota', () => {
     }
     assert.ok(peak > 0 && peak <= QUOTA, `disk peak ${peak} <= quota ${QUOTA}`)
     assert.ok((q.replication?.peakBytes ?? 0) <= QUOTA)
+  })
+
+  it('counts the size in a holder\'s verified manifest, not the smaller size an uploader signed', async () => {
+    let peak = 0
+    const sampler = setInterval(() => void diskBytes(q.store.root).then((b) => (peak = Math.max(peak, b))), 5)
+    try {
+      // D is stored on n0 with metadata its uploader signed with a size of 10 kB (the bytes are 100 kB).
+      const d = track((r) => r.indexOf(q.peerId) < r.indexOf(n1.peerId) && r.indexOf(q.peerId) < r.indexOf(n2.peerId), 4000)
+      const hd = hashOf(d)
+      const { manifest } = await n0.store.ingest([d], { maxBytes: SIZE })
+      n0.tracks.putManifest(manifest)
+      const lie = await signTrackMetadata(n0.account, {
+        title: 'Small',
+        artist: 'Liar',
+        album: null,
+        duration: 1,
+        content_hash: hd,
+        size: 10_000,
+        manifest_root: manifest.root,
+        created_at: new Date().toISOString(),
+      })
+      n0.tracks.upsert(lie, true)
+      const skipped = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          q.replication?.off('skipped', on)
+          reject(new Error('q never skipped D for its quota'))
+        }, 15_000)
+        const on = (h: string, why: string): void => {
+          if (h !== hd || why !== 'quota') return
+          clearTimeout(timer)
+          q.replication?.off('skipped', on)
+          resolve()
+        }
+        q.replication?.on('skipped', on)
+      })
+      await n0.gossip.announce([lie])
+      await skipped
+      assert.equal(q.tracks.get(hd)?.size, 10_000, 'q believed the signed size')
+      assert.notEqual(q.tracks.get(hd)?.local, true)
+      assert.equal(await q.store.has(hd), false)
+    } finally {
+      clearInterval(sampler)
+    }
+    assert.ok(peak <= QUOTA, `disk peak ${peak} <= quota ${QUOTA}`)
   })
 })
