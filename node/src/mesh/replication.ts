@@ -212,6 +212,8 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
       }
       if (mine) holders.add(self)
       const extra = this.#escalation(hash, holders.size, now)
+      // Steady state needs no ranking: k others hold it (sticky: no slot for us), or our copy is not a replica.
+      if (mine ? !replicas.has(hash) : holders.size >= this.init.k) continue
       const designated = designate(hash, ids, holders, this.init.k, extra)
       if (!mine && designated.has(self)) {
         if ((this.#failed.get(hash) ?? 0) > now) continue
