@@ -166,9 +166,16 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
     }, 10)
   }
 
-  /** Stored bytes: the sizes of every local track. */
+  /** Stored bytes: every local track, sized by its locally verified manifest (the signed metadata may lie). */
   usedBytes(): number {
-    return (this.#c.db.prepare('SELECT coalesce(sum(size), 0) AS n FROM tracks WHERE local = 1').get() as { n: number }).n
+    return (
+      this.#c.db
+        .prepare(
+          `SELECT coalesce(sum(coalesce(m.size, t.size)), 0) AS n
+           FROM tracks t LEFT JOIN manifests m ON m.content_hash = t.content_hash WHERE t.local = 1`,
+        )
+        .get() as { n: number }
+    ).n
   }
 
   /** The live node ids (self included) and, per peer, whether it is confirmed up (a recent direct exchange). */
@@ -242,6 +249,7 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
           continue
         }
       }
+      if (this.#c.tracks.get(w.hash)?.local) continue // a listener fetched it meanwhile: not a replica
       try {
         await this.#c.fetch(w.hash, { signal })
       } catch (err) {
@@ -256,7 +264,7 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
       used = this.usedBytes()
       this.#peak = Math.max(this.#peak, used)
       if (quota > 0 && used > quota) {
-        // The gossiped size lied: the bytes are verified but do not fit; drop them again.
+        // Larger than the manifest read before (another holder's): verified bytes that do not fit; drop them again.
         this.#log.warn({ hash: w.hash, announced: w.size, size }, 'replicated track larger than announced; dropped')
         used -= await this.#drop(w.hash)
         this.#failed.set(w.hash, Number.POSITIVE_INFINITY)
@@ -316,7 +324,7 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
 
   /** Forgets a local copy: the track stays known (metadata), no longer local; the file is removed. */
   async #drop(hash: string): Promise<number> {
-    const size = this.#c.tracks.get(hash)?.size ?? 0
+    const size = (await this.#c.store.sizeOf(hash)) ?? 0
     this.#c.db.prepare('UPDATE tracks SET local = 0 WHERE content_hash = ?').run(hash)
     this.#c.db.prepare('DELETE FROM replicas WHERE content_hash = ?').run(hash)
     await rm(this.#c.store.pathOf(hash), { force: true })
