@@ -53,17 +53,20 @@ export interface ReplicationEvents {
   'pass:done': []
 }
 
-/** Rendezvous score of `peerId` for `hash`: SHA-256(hash || lowercase peer id), as a hex string (compare as text). */
+/** Rendezvous score of `peerId` for `hash`: SHA-256(hash || lowercase peer id) as hex (higher ranks first). */
 export function rendezvousScore(hash: string, peerId: string): string {
   return createHash('sha256').update(hash.toLowerCase()).update(peerId.toLowerCase()).digest('hex')
 }
 
 /** `ids` ordered best first for `hash` (highest rendezvous score first); every node computes the same order. */
 export function rankFor(hash: string, ids: Iterable<string>): string[] {
-  return [...ids]
-    .map((id) => ({ id, s: rendezvousScore(hash, id) }))
-    .sort((a, b) => (a.s < b.s ? 1 : a.s > b.s ? -1 : 0))
-    .map((x) => x.id)
+  const h = hash.toLowerCase()
+  const scored = [...ids].map((id) => {
+    const d = createHash('sha256').update(h).update(id.toLowerCase()).digest()
+    // The first 48 bits order almost always; the full digest breaks the (2^-48) ties.
+    return { id, n: d.readUIntBE(0, 6), d }
+  })
+  return scored.sort((a, b) => b.n - a.n || Buffer.compare(b.d, a.d)).map((x) => x.id)
 }
 
 /**
