@@ -30,6 +30,7 @@ import { ContentFetcher, mediaTypeOf } from './mesh/fetcher.ts'
 import type { FetchResult } from './mesh/fetcher.ts'
 import { GossipService } from './mesh/gossip.ts'
 import { PeerTable } from './mesh/peer-table.ts'
+import { ReplicationService } from './mesh/replication.ts'
 import { DhtRouting } from './mesh/routing/dht-routing.ts'
 import { signTrackMetadata } from './mesh/track-metadata.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
@@ -82,6 +83,8 @@ export class DcmxNode {
   readonly registration: RegistrationService | undefined
   /** DHT content routing; undefined unless configured (`dht`). */
   readonly routing: DhtRouting | undefined
+  /** k-replication with repair and a disk quota; undefined unless configured (`replication`). */
+  readonly replication: ReplicationService | undefined
   #startedAt = Date.now()
   #catalog: Catalog | undefined
   #log: Logger
@@ -157,6 +160,24 @@ export class DcmxNode {
           { ...init.dht, dataDir: init.dataDir, http: () => this.announcer.address },
         )
       : undefined
+    this.replication = init.replication
+      ? new ReplicationService(
+          {
+            selfId: this.account.address,
+            db: this.db,
+            peers: this.peers,
+            tracks: this.tracks,
+            store: this.store,
+            client: this.client,
+            logger,
+            knownHashes: () => this.knownHashes(),
+            fetch: (hash, opts) => this.getContent(hash, opts),
+            withdraw: () => this.gossip.announce([]),
+            gossip: this.gossip,
+          },
+          { ...init.replication, maxRecordAgeSec: init.announcementMaxAgeSec },
+        )
+      : undefined
     if (this.registration) {
       this.registerFirst = new RegisterThenAnnounce({
         registration: this.registration,
@@ -214,11 +235,13 @@ export class DcmxNode {
     await this.routing?.start()
     if (this.routing) this.#background(this.routing.provide())
     this.gossip.start()
+    this.replication?.start()
     this.chunkVerifier.warm()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 
   async stop(): Promise<void> {
+    await this.replication?.stop()
     await this.gossip.stop()
     await this.registerFirst?.stop()
     await this.routing?.stop()

@@ -69,6 +69,19 @@ export const nodeConfigSchema = z.object({
       lookupTimeoutMs: z.number().int().min(100).default(10_000),
     })
     .optional(),
+  /** k-replication with repair and a disk quota (src/mesh/replication.ts; absent: off). */
+  replication: z
+    .object({
+      k: z.number().int().min(1).default(3),
+      /** Bytes of stored content replication never exceeds (0 = unlimited). */
+      quotaBytes: z.number().int().min(0).default(0),
+      intervalMs: z.number().int().min(10).default(30_000),
+      /** A peer not heard from for this long stops counting as a holder (repair starts). */
+      deadAfterMs: z.number().int().min(10).default(5 * 60_000),
+      /** A track under k holders this long gets one more volunteer down the ranking (a designated node may be full). */
+      escalateAfterMs: z.number().int().min(10).default(2 * 60_000),
+    })
+    .optional(),
   /** The chain (absent: the node runs off chain, as a pure mesh peer). */
   chain: z
     .object({

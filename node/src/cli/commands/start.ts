@@ -49,6 +49,8 @@ export function registerStart(program: Command): void {
     .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
     .option('--no-auto-rewards', 'do not submit receipts and claim rewards by itself (use dcmx rewards submit|claim or the web app)')
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
+    .option('--replicate <k>', 'keep every known track on k nodes: fetch the ones this node is designated for (off when omitted)')
+    .option('--quota-mib <n>', 'with --replicate: MiB of content replication may store here (0 = unlimited)', '0')
     .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
@@ -80,6 +82,9 @@ export function registerStart(program: Command): void {
                 contracts: o.contracts === undefined ? undefined : parseFlag(contractsFlag, o.contracts, '--contracts'),
                 registerAsOperator: (o.registerAsOperator as unknown) === true,
               }
+            : undefined,
+          replication: o.replicate
+            ? { k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'), quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024 }
             : undefined,
           rewards: { auto: (o.autoRewards as unknown) !== false },
           kuboRpcUrl: o.kuboRpcUrl,
