@@ -14,6 +14,8 @@ let source: URL | undefined
  */
 function workerUrl(): URL {
   if (source) return source
+  // Built (npm run build): the worker is a JavaScript file beside this chunk's directory.
+  if (import.meta.url.endsWith('.js')) return (source = new URL('../hash-worker.js', import.meta.url))
   const ts = readFileSync(new URL('./hash-worker.ts', import.meta.url), 'utf8')
   // The API warns that it is experimental (once per process); the same stripper runs every .ts import here.
   const emitWarning = process.emitWarning

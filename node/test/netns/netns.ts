@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts')
+/** The CLI the nodes run: src by default; DCMX_NETNS_MAIN=dist/main.js runs the same tests against the build. */
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../..', process.env.DCMX_NETNS_MAIN ?? 'src/cli/main.ts')
 const BASE = 'dcmxt-'
 const PORT = 8080
 
