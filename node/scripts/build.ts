@@ -14,6 +14,8 @@ import { build } from 'esbuild'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
 const outdir = join(ROOT, 'dist')
+/** viem is ESM without side effects: bundled, the node loads a fraction of it (accounts and utils alone are ~20 MiB). */
+const BUNDLED = new Set(['viem'])
 await rm(outdir, { recursive: true, force: true })
 await build({
   entryPoints: { main: join(ROOT, 'src/cli/main.ts'), 'hash-worker': join(ROOT, 'src/mesh/hash-worker.ts') },
@@ -23,8 +25,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  // Every npm dependency (and its subpaths) stays an import; only our own TypeScript (node + deployments) is bundled.
-  external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).flatMap((d) => [d, `${d}/*`]),
+  // npm dependencies stay imports, but for those bundled (tree-shaken ESM: only the functions the node calls load).
+  external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 })

@@ -204,7 +204,6 @@ export class DcmxNode {
     await this.routing?.start()
     if (this.routing) this.#background(this.routing.provide())
     this.gossip.start()
-    this.chunkVerifier.warm()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 
