@@ -62,10 +62,11 @@ async function waitListening(proc: ChildProcess, pattern: RegExp): Promise<strin
 }
 
 async function startCliNode(dataDir: string, extra: string[] = [], main = MAIN): Promise<{ proc: ChildProcess; url: string }> {
-  // The same V8 flags as the `dcmx` bin's shebang, so the node runs here as operators run it.
+  // The same V8 flags and malloc setting as the `dcmx` bin's shebang, so the node runs here as operators run it.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean)
   const proc = spawn(process.execPath, [...flags, main, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { MALLOC_ARENA_MAX: '2', ...process.env },
   })
   children.add(proc)
   const url = await waitListening(proc, /listening on (http:\/\/\S+)/)
@@ -334,11 +335,15 @@ async function benchMemory(work: string, main = MAIN): Promise<number> {
   }
   const stats = (await (await request(`${n.url}/stats`)).body.json()) as { peers_known: number; tracks_known: number }
   log(`memory node knows ${stats.peers_known} peers, ${stats.tracks_known} tracks`)
-  await new Promise((r) => setTimeout(r, 3000)) // let it go idle (no event marks "idle")
-  const status = await readFile(`/proc/${n.proc.pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
+  // Idle: no event marks it. V8's memory reducer shrinks the heap some seconds after allocation stops; the figure
+  // is taken at 10 s (the 3 s one, this harness's figure before issue 10, is logged beside it).
+  const rssKb = async (): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${n.proc.pid}/status`, 'utf8'))?.[1])
+  await new Promise((r) => setTimeout(r, 3000))
+  const at3 = await rssKb()
+  await new Promise((r) => setTimeout(r, 7000))
+  const kb = await rssKb()
   await stop(n.proc)
-  log(`idle RSS ${round(kb / 1024, 1)} MiB (${main === MAIN ? 'src' : 'built'})`)
+  log(`idle RSS ${round(kb / 1024, 1)} MiB at 10 s, ${round(at3 / 1024, 1)} MiB at 3 s (${main === MAIN ? 'src' : 'built'})`)
   return kb / 1024
 }
 
@@ -507,7 +512,10 @@ function markdown(r: {
   node (-13 MiB); kubo-rpc-client loads on the first pin (-6 MiB); the built node (\`npm run build\`:
   esbuild bundles our TypeScript and, tree-shaken, viem into node/dist) has no type stripper at run
   time (-18 MiB) and loads only the viem functions it calls (-8 MiB). What remains: Node 24 itself
-  (~41 MiB), fastify, undici, zod, pino, prom-client, SQLite and V8's heap reservation. The CLI
+  (~41 MiB), fastify, undici, zod, pino, prom-client, SQLite and V8's heap reservation. Loaded with
+  1,000 peers and 10,000 tracks: the signature caches keep a SHA-256 per verified pair instead of the
+  signature and message (-5 MiB of heap), and \`MALLOC_ARENA_MAX=2\` (the bin's shebang) keeps glibc
+  from spreading freed memory over per-thread arenas (-5 to -8 MiB). The CLI
   loads only the invoked command's module, so \`--help\` loads commander and nothing else.
 `
 }
