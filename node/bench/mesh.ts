@@ -2,7 +2,7 @@
  * Mesh node benchmarks (issue 4). Run: `npm run bench:mesh -w @dcmx/node` (or `node node/bench/mesh.ts`).
  * Writes bench/results/mesh.json and bench/results/mesh.md at the repo root. Everything runs on 127.0.0.1.
  * Set BENCH_QUICK=1 for a smoke run (smaller file, fewer repetitions; results not written),
- * BENCH_ONLY=serve|gossip|memory to run one part.
+ * BENCH_ONLY=serve|gossip|memory to run one part (memory includes the `dcmx --help` start time).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -26,6 +26,8 @@ import type { DcmxNode } from '../src/node.ts'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const REPO = resolve(HERE, '../..')
 const MAIN = join(HERE, '../src/cli/main.ts')
+/** The compiled node (`npm run build -w @dcmx/node`): the same CLI bundled into plain JavaScript. */
+const BUILT = join(HERE, '../dist/main.js')
 const QUICK = process.env.BENCH_QUICK === '1'
 const FILE_MIB = QUICK ? 16 : 100
 const REPS = QUICK ? 2 : 7
@@ -59,11 +61,12 @@ async function waitListening(proc: ChildProcess, pattern: RegExp): Promise<strin
   }
 }
 
-async function startCliNode(dataDir: string, extra: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
-  // The same V8 flags as the `dcmx` bin's shebang, so the node runs here as operators run it.
+async function startCliNode(dataDir: string, extra: string[] = [], main = MAIN): Promise<{ proc: ChildProcess; url: string }> {
+  // The same V8 flags and malloc setting as the `dcmx` bin's shebang, so the node runs here as operators run it.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean)
-  const proc = spawn(process.execPath, [...flags, MAIN, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
+  const proc = spawn(process.execPath, [...flags, main, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { MALLOC_ARENA_MAX: '2', ...process.env },
   })
   children.add(proc)
   const url = await waitListening(proc, /listening on (http:\/\/\S+)/)
@@ -304,10 +307,10 @@ async function benchGossip(work: string, sharedVerifier = false): Promise<{ seco
   return { seconds, rounds, intervalMs }
 }
 
-/** RSS of an idle `dcmx start` process after 1,000 signed peers announced 10 tracks each. */
-async function benchMemory(work: string): Promise<number> {
-  const dir = join(work, 'mem')
-  const n = await startCliNode(dir, ['--interval', '3600000'])
+/** RSS of an idle `dcmx start` process (from src, or `main`) after 1,000 signed peers announced 10 tracks each. */
+async function benchMemory(work: string, main = MAIN): Promise<number> {
+  const dir = join(work, main === MAIN ? 'mem' : 'mem-built')
+  const n = await startCliNode(dir, ['--interval', '3600000'], main)
   const PEERS = QUICK ? 100 : 1000
   for (let i = 0; i < PEERS; i++) {
     const acct = privateKeyToAccount(generatePrivateKey())
@@ -332,12 +335,44 @@ async function benchMemory(work: string): Promise<number> {
   }
   const stats = (await (await request(`${n.url}/stats`)).body.json()) as { peers_known: number; tracks_known: number }
   log(`memory node knows ${stats.peers_known} peers, ${stats.tracks_known} tracks`)
-  await new Promise((r) => setTimeout(r, 3000)) // let it go idle (no event marks "idle")
-  const status = await readFile(`/proc/${n.proc.pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
+  // Idle: no event marks it. V8's memory reducer shrinks the heap some seconds after allocation stops; the figure
+  // is taken at 10 s (the 3 s one, this harness's figure before issue 10, is logged beside it).
+  const rssKb = async (): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${n.proc.pid}/status`, 'utf8'))?.[1])
+  await new Promise((r) => setTimeout(r, 3000))
+  const at3 = await rssKb()
+  await new Promise((r) => setTimeout(r, 7000))
+  const kb = await rssKb()
   await stop(n.proc)
-  log(`idle RSS ${round(kb / 1024, 1)} MiB`)
+  log(`idle RSS ${round(kb / 1024, 1)} MiB at 10 s, ${round(at3 / 1024, 1)} MiB at 3 s (${main === MAIN ? 'src' : 'built'})`)
   return kb / 1024
+}
+
+/** Builds node/dist (npm run build) so the compiled node is measured from this checkout's sources. */
+async function build(): Promise<void> {
+  await sh(process.execPath, [join(HERE, '../scripts/build.ts')])
+}
+
+/** Wall time of `dcmx --help` (a fresh process, the bin's flags), median and worst of 5 runs, in ms. */
+async function benchHelp(main: string): Promise<{ medianMs: number; maxMs: number }> {
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean)
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now()
+    await sh(process.execPath, [...flags, main, '--help'])
+    times.push(performance.now() - t0)
+  }
+  log(`dcmx --help (${main === MAIN ? 'src' : 'built'}): median ${round(median(times), 0)} ms, max ${round(Math.max(...times), 0)} ms over 5 runs`)
+  return { medianMs: median(times), maxMs: Math.max(...times) }
+}
+
+/** Idle RSS and CLI start, from src and built. */
+async function benchFootprint(work: string): Promise<{ rss: number; rssBuilt: number; help: { medianMs: number; maxMs: number }; helpBuilt: { medianMs: number; maxMs: number } }> {
+  await build()
+  const help = await benchHelp(MAIN)
+  const helpBuilt = await benchHelp(BUILT)
+  const rss = await benchMemory(work)
+  const rssBuilt = await benchMemory(work, BUILT)
+  return { rss, rssBuilt, help, helpBuilt }
 }
 
 async function main(): Promise<void> {
@@ -346,14 +381,14 @@ async function main(): Promise<void> {
   try {
     const only = process.env.BENCH_ONLY // serve | gossip | memory: run one part, write nothing
     if (only) {
-      const r = only === 'serve' ? await benchServe(work) : only === 'gossip' ? [await benchGossip(work), await benchGossip(work, true)] : await benchMemory(work)
+      const r = only === 'serve' ? await benchServe(work) : only === 'gossip' ? [await benchGossip(work), await benchGossip(work, true)] : await benchFootprint(work)
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
       return
     }
     const serve = await benchServe(work)
     const gossip = await benchGossip(work)
     const gossipShared = await benchGossip(work, true)
-    const rss = await benchMemory(work)
+    const foot = await benchFootprint(work)
     const results = {
       serveVsNginx: round(serve.serveDcmxMBps / serve.serveNginxMBps),
       serveVsNodeHttp: round(serve.serveDcmxMBps / serve.serveNodeHttpMBps),
@@ -362,7 +397,10 @@ async function main(): Promise<void> {
       ttfbP99Ms: round(serve.ttfbP99Ms, 3),
       gossip50Seconds: round(gossip.seconds, 3),
       gossip50Rounds: gossip.rounds,
-      idleRssMiB: round(rss, 1),
+      idleRssMiB: round(foot.rss, 1),
+      idleRssBuiltMiB: round(foot.rssBuilt, 1),
+      helpMs: round(foot.help.medianMs, 0),
+      helpBuiltMs: round(foot.helpBuilt.medianMs, 0),
       details: {
         fileMiB: FILE_MIB,
         repetitions: REPS,
@@ -380,6 +418,8 @@ async function main(): Promise<void> {
         gossipIntervalMs: gossip.intervalMs,
         gossipSharedCacheSeconds: round(gossipShared.seconds, 3),
         gossipSharedCacheRounds: gossipShared.rounds,
+        helpMaxMs: round(foot.help.maxMs, 0),
+        helpBuiltMaxMs: round(foot.helpBuilt.maxMs, 0),
       },
       command: 'npm run bench:mesh -w @dcmx/node',
       date: started.toISOString(),
@@ -406,6 +446,9 @@ function markdown(r: {
   gossip50Seconds: number
   gossip50Rounds: number
   idleRssMiB: number
+  idleRssBuiltMiB: number
+  helpMs: number
+  helpBuiltMs: number
   details: Record<string, number>
   command: string
   date: string
@@ -432,7 +475,9 @@ function markdown(r: {
 | TTFB of a 256 KiB Range, p50 / p99 (1,000 requests) | ${r.ttfbP50Ms} / ${r.ttfbP99Ms} ms | seed: local serve < 10 ms | |
 | gossip, ${d.gossipNodes} nodes, every node knows every track | ${r.gossip50Seconds} s, ${r.gossip50Rounds} rounds (${d.gossipIntervalMs} ms interval) | seed: 5-30 s | within the seed's range |
 | same, one signature cache shared by the process (as on separate machines) | ${d.gossipSharedCacheSeconds} s, ${d.gossipSharedCacheRounds} rounds | | |
-| idle RSS, 1,000 peers + 10,000 tracks | ${r.idleRssMiB} MiB | seed: 100-500 MB; aim < 100 MiB | ${ok(r.idleRssMiB < 100)} |
+| idle RSS, 1,000 peers + 10,000 tracks, built node (\`npm run build\`, \`node dist/main.js start\`) | ${r.idleRssBuiltMiB} MiB | < 100 MiB (issue 10) | ${ok(r.idleRssBuiltMiB < 100)} |
+| same, run from src (TypeScript stripped at load) | ${r.idleRssMiB} MiB | seed: 100-500 MB | |
+| \`dcmx --help\` wall time, median of 5 (worst) | src ${r.helpMs} ms (${d.helpMaxMs}), built ${r.helpBuiltMs} ms (${d.helpBuiltMaxMs}) | <= 200 ms | ${ok(r.helpMs <= 200)} |
 
 ## Notes
 
@@ -461,11 +506,17 @@ function markdown(r: {
   recoveries at ~1.4 ms each). The round count is the portable figure: at the 100 ms interval
   the network cost is rounds x 100 ms; a real node verifies only N-1 records (~70 ms for 50).
 - Memory: the node runs with V8's \`--optimize-for-size\` (the \`dcmx\` bin's shebang; the harness
-  starts it the same way), which cut this figure from ~240 to ~142 MiB with serving unchanged. An
-  empty node is ~145 MiB: Node 24 (~41 MiB), the TypeScript type stripper (~18 MiB; no build step),
-  viem, fastify, undici, pino and prom-client (~60 MiB) and V8's heap reservation. The 1,000 peers
-  and 10,000 tracks take a few MiB of live heap (a heap snapshot after loading: 42 MiB live in all).
-  Reaching < 100 MiB needs a compiled build (no type stripper) and lighter imports of viem.
+  starts it the same way), which cut this figure from ~240 to ~142 MiB with serving unchanged.
+  Issue 10 took an empty node from ~162 to ~97 MiB (this machine, same moment): the hash worker no
+  longer loads a TypeScript stripper of its own (-13 MiB) and starts with the first download, not the
+  node (-13 MiB); kubo-rpc-client loads on the first pin (-6 MiB); the built node (\`npm run build\`:
+  esbuild bundles our TypeScript and, tree-shaken, viem into node/dist) has no type stripper at run
+  time (-18 MiB) and loads only the viem functions it calls (-8 MiB). What remains: Node 24 itself
+  (~41 MiB), fastify, undici, zod, pino, prom-client, SQLite and V8's heap reservation. Loaded with
+  1,000 peers and 10,000 tracks: the signature caches keep a SHA-256 per verified pair instead of the
+  signature and message (-5 MiB of heap), and \`MALLOC_ARENA_MAX=2\` (the bin's shebang) keeps glibc
+  from spreading freed memory over per-thread arenas (-5 to -8 MiB). The CLI
+  loads only the invoked command's module, so \`--help\` loads commander and nothing else.
 `
 }
 

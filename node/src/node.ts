@@ -236,7 +236,6 @@ export class DcmxNode {
     if (this.routing) this.#background(this.routing.provide())
     this.gossip.start()
     this.replication?.start()
-    this.chunkVerifier.warm()
     this.#log.info({ peer_id: this.peerId, url: this.url, dataDir: this.config.dataDir }, 'node started')
   }
 

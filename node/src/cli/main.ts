@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --optimize-for-size
 import { Command, CommanderError } from 'commander'
 
 import { DEFAULT_DATA_DIR, DEFAULT_NODE } from './options.ts'

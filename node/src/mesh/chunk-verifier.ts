@@ -1,8 +1,34 @@
+import { readFileSync } from 'node:fs'
+import { stripTypeScriptTypes } from 'node:module'
 import { Worker } from 'node:worker_threads'
 
 import type { Manifest } from '../api.ts'
 import { ChunkVerificationError } from '../core/errors.ts'
 import type { FromWorker, Part, ToWorker } from './hash-worker.ts'
+
+let source: URL | undefined
+/**
+ * The hash worker as plain JavaScript (a data: URL of hash-worker.ts with its types stripped, by the stripper the
+ * main thread has already loaded): a worker started on the .ts file loads its own TypeScript stripper, ~18 MiB of
+ * RSS for a worker that only imports node:crypto.
+ */
+function workerUrl(): URL {
+  if (source) return source
+  // Built (npm run build): the worker is a JavaScript file beside this chunk's directory.
+  if (import.meta.url.endsWith('.js')) return (source = new URL('../hash-worker.js', import.meta.url))
+  const ts = readFileSync(new URL('./hash-worker.ts', import.meta.url), 'utf8')
+  // The API warns that it is experimental (once per process); the same stripper runs every .ts import here.
+  const emitWarning = process.emitWarning
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]): void => {
+    if (!String(warning).includes('stripTypeScriptTypes')) Reflect.apply(emitWarning, process, [warning, ...rest])
+  }
+  try {
+    source = new URL(`data:text/javascript,${encodeURIComponent(stripTypeScriptTypes(ts))}`)
+  } finally {
+    process.emitWarning = emitWarning
+  }
+  return source
+}
 
 /** Bytes per ring slot: the pieces a download reads from its socket. */
 export const PIECE_SIZE = 1 << 20
@@ -186,7 +212,7 @@ export class ChunkVerifier {
 
   #ensure(): Worker {
     if (!this.#worker) {
-      this.#worker = new Worker(new URL('./hash-worker.ts', import.meta.url))
+      this.#worker = new Worker(workerUrl())
       this.#worker.on('message', (m: FromWorker) => this.#sessions.get(m.id)?.onMessage(m))
       this.#worker.on('error', (err) => {
         for (const s of this.#sessions.values()) s.onMessage({ type: 'bad', id: s.id, index: s.verified })

@@ -2,6 +2,7 @@ import { getAddress, recoverMessageAddress } from 'viem/utils'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { Track } from '../api.ts'
+import { cacheKey } from '../core/announcement.ts'
 
 /** The metadata fields an uploader signs; node-local fields (cid, media type, registration) are not covered. */
 type Signed = Pick<Track, 'content_hash' | 'size' | 'manifest_root' | 'title' | 'artist' | 'album' | 'duration' | 'created_at'>
@@ -44,7 +45,7 @@ export class TrackMetadataVerifier {
   async verify(track: Track): Promise<boolean> {
     if (!track.uploader || !track.uploader_signature) return false
     const message = trackMetadataMessage(track, track.uploader)
-    const key = `${track.uploader_signature}|${message}`
+    const key = cacheKey(track.uploader_signature, message)
     if (this.#cache.has(key)) return true
     let signer: string
     try {

@@ -35,6 +35,7 @@ export function registerStart(program: Command): void {
     .option('--advertise-host <host>', 'host announced to peers (default: --host, or 127.0.0.1 for 0.0.0.0)')
     .option('--interval <ms>', 'gossip interval in ms', '5000')
     .option('--fanout <n>', 'peers contacted per gossip round', '3')
+    .option('--disconnected-retry <ms>', 'how often a peer given up on is probed again (partitions heal within this)', '60000')
     .option('--max-peers <n>', 'peer table bound', '4096')
     .option('--max-upload-mib <n>', 'largest accepted upload in MiB', '512')
     .option('--wallet-upload-mib <n>', 'MiB each wallet may upload per day with a signed authorization (0 = operator only)', '0')
@@ -67,6 +68,7 @@ export function registerStart(program: Command): void {
           peers,
           discoveryIntervalMs: parseFlag(intFlag(10, 3_600_000), o.interval, '--interval'),
           fanout: parseFlag(intFlag(1, 64), o.fanout, '--fanout'),
+          disconnectedRetryMs: parseFlag(intFlag(10, 86_400_000), o.disconnectedRetry, '--disconnected-retry'),
           maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
           maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
           walletUploadBytesPerDay: parseFlag(intFlag(0, 1 << 30), o.walletUploadMib, '--wallet-upload-mib') * 1024 * 1024,
