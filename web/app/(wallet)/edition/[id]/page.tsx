@@ -5,7 +5,6 @@ import Link from 'next/link'
 import { use, useState } from 'react'
 import { useConnection } from 'wagmi'
 
-import { relative } from '@/components/countdown.tsx'
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
 import { useCatalogEdition } from '@/hooks/use-catalog.ts'
@@ -14,7 +13,7 @@ import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { allowlistProof, parseAllowlist } from '@/lib/allowlist.ts'
 import { describeError } from '@/lib/errors.ts'
-import { formatEth, shortAddress } from '@/lib/format.ts'
+import { formatBps, formatCountdown, formatEditionNumber, formatEth, shortAddress } from '@/lib/format.ts'
 
 export default function EditionPage({ params }: { params: Promise<{ id: string }> }) {
   const id = Number(use(params).id)
@@ -27,6 +26,7 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
   const [qty, setQty] = useState(1)
   const [comment, setComment] = useState('')
   const [allowlist, setAllowlist] = useState('')
+  const [notice, setNotice] = useState<string | null>(null)
 
   if (!Number.isInteger(id) || id <= 0) return <p className="bad">No such edition.</p>
   if (q.isPending) return <p className="muted">Loading…</p>
@@ -41,12 +41,13 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
 
   async function buy() {
     if (!deployment) return
+    setNotice(null)
     if (presaleOpen) {
       const list = parseAllowlist(allowlist).addresses
       const proof = address && list.length ? allowlistProof(list, address) : null
       if (!proof) {
         tx.reset()
-        alert('Your address is not on the allowlist you pasted.')
+        setNotice('Your address is not on the allowlist you pasted.')
         return
       }
       await tx.send(`Buy ${qty} in presale`, { address: deployment.Editions, abi: editionsAbi, functionName: 'buyPresale', args: [BigInt(id), BigInt(qty), proof, comment], value: total })
@@ -68,22 +69,22 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
           <strong>{e.minted}</strong> of {supply === 0 ? 'an open edition' : supply} sold{e.closed ? ' (sale ended: supply final)' : ''}
         </p>
         <p>
-          Price {formatEth(BigInt(e.price_wei))} · royalty {e.royalty_bps / 100}% on resales{e.per_wallet_cap ? ` · at most ${e.per_wallet_cap} per wallet` : ''}
+          Price {formatEth(BigInt(e.price_wei))} · royalty {formatBps(e.royalty_bps)} on resales{e.per_wallet_cap ? ` · at most ${e.per_wallet_cap} per wallet` : ''}
         </p>
         {e.presale && (
           <p>
             Presale {formatEth(BigInt(e.presale.price_wei))} for allowlisted wallets{' '}
-            {now < e.presale.start ? `opens in ${relative(e.presale.start - now)}` : presaleOpen ? `open, public sale in ${relative(e.sale_start - now)}` : 'ended'}
+            {now < e.presale.start ? `opens in ${formatCountdown(e.presale.start - now)}` : presaleOpen ? `open, public sale in ${formatCountdown(e.sale_start - now)}` : 'ended'}
           </p>
         )}
         <p>
           {e.closed
             ? 'The sale has ended.'
             : now < e.sale_start
-              ? `Public sale opens in ${relative(e.sale_start - now)}`
+              ? `Public sale opens in ${formatCountdown(e.sale_start - now)}`
               : e.sale_end
                 ? now < e.sale_end
-                  ? `Sale ends in ${relative(e.sale_end - now)}`
+                  ? `Sale ends in ${formatCountdown(e.sale_end - now)}`
                   : 'The sale has ended.'
                 : 'On sale, no end date.'}
         </p>
@@ -111,6 +112,11 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
             Buy {qty}
           </button>
           {!can.ok && <p className="muted">{can.reason}</p>}
+          {notice && (
+            <p className="bad" role="alert">
+              {notice}
+            </p>
+          )}
           <TxStatus state={tx.state} />
         </form>
       )}
@@ -128,9 +134,7 @@ export default function EditionPage({ params }: { params: Promise<{ id: string }
           <tbody>
             {collectors.map((c) => (
               <tr key={c.token_id}>
-                <td>
-                  #{c.serial} of {supply || '∞'}
-                </td>
+                <td>{supply ? formatEditionNumber(c.serial, supply) : `#${c.serial} (open edition)`}</td>
                 <td className="mono">{c.owner}</td>
               </tr>
             ))}
