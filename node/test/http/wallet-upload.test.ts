@@ -12,23 +12,28 @@ import { chainConfig, protocolChain } from '../chain/protocol.ts'
 type TestNode = DcmxNode & { cleanup: () => Promise<void> }
 
 const KIB = 1024
+const now = () => Math.floor(Date.now() / 1000)
+
+/** The three headers of a wallet's signed upload authorization for `node` (by default: for itself, 10 min). */
+async function authHeaders(account: PrivateKeyAccount, node: string, opts: { wallet?: string; expires?: number } = {}): Promise<Record<string, string>> {
+  const wallet = opts.wallet ?? account.address
+  const expires = opts.expires ?? now() + 600
+  const signature = await account.signMessage({ message: uploadAuthMessage(node, wallet, expires) })
+  return { [UPLOAD_HEADERS.wallet]: wallet, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature }
+}
+
+/** Wallet uploads wait for their uploader's on-chain registration, so these nodes run on a chain. */
+function onChain(ctx: ReturnType<typeof protocolChain>) {
+  return (cfg: Parameters<typeof startOffChain>[0] = {}) => startOffChain({ chain: chainConfig(ctx.chain, ctx.protocol), ...cfg })
+}
 
 describe('wallet-signed uploads (POST /tracks without the operator token)', () => {
-  const ctx = protocolChain()
-  // Wallet uploads wait for their uploader's on-chain registration, so these nodes run on a chain.
-  const startNode = (cfg: Parameters<typeof startOffChain>[0] = {}) => startOffChain({ chain: chainConfig(ctx.chain, ctx.protocol), ...cfg })
+  const startNode = onChain(protocolChain())
   let n: TestNode
   let other: TestNode
   const alice = privateKeyToAccount(generatePrivateKey())
   const mallory = privateKeyToAccount(generatePrivateKey())
-  const now = () => Math.floor(Date.now() / 1000)
-
-  async function auth(account: PrivateKeyAccount, opts: { node?: string; wallet?: string; expires?: number } = {}): Promise<Record<string, string>> {
-    const wallet = opts.wallet ?? account.address
-    const expires = opts.expires ?? now() + 600
-    const signature = await account.signMessage({ message: uploadAuthMessage(opts.node ?? n.peerId, wallet, expires) })
-    return { [UPLOAD_HEADERS.wallet]: wallet, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature }
-  }
+  const auth = (account: PrivateKeyAccount, opts: { node?: string; wallet?: string; expires?: number } = {}) => authHeaders(account, opts.node ?? n.peerId, opts)
   const send = (bytes: Uint8Array, headers: Record<string, string>, title = 'Song') =>
     fetch(`${n.url}/tracks?title=${title}&artist=Alice`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body: bytes })
 
@@ -89,11 +94,9 @@ describe('wallet-signed uploads (POST /tracks without the operator token)', () =
   it('a node with wallet uploads off answers 403', async () => {
     const closed = await startNode({ walletUploadBytesPerDay: 0 })
     try {
-      const expires = now() + 600
-      const signature = await alice.signMessage({ message: uploadAuthMessage(closed.peerId, alice.address, expires) })
       const res = await fetch(`${closed.url}/tracks?title=x&artist=y`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: alice.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature },
+        headers: { 'content-type': 'application/octet-stream', ...(await authHeaders(alice, closed.peerId)) },
         body: randomBytesOf(KIB, 40),
       })
       assert.equal(res.status, 403)
@@ -104,15 +107,9 @@ describe('wallet-signed uploads (POST /tracks without the operator token)', () =
 })
 
 describe('wallet-upload budgets: refunds and counts', () => {
-  const ctx = protocolChain()
-  const startNode = (cfg: Parameters<typeof startOffChain>[0] = {}) => startOffChain({ chain: chainConfig(ctx.chain, ctx.protocol), ...cfg })
+  const startNode = onChain(protocolChain())
   const alice = privateKeyToAccount(generatePrivateKey())
-  const now = () => Math.floor(Date.now() / 1000)
-  async function headers(n: DcmxNode, account: PrivateKeyAccount = alice): Promise<Record<string, string>> {
-    const expires = now() + 600
-    const signature = await account.signMessage({ message: uploadAuthMessage(n.peerId, account.address, expires) })
-    return { [UPLOAD_HEADERS.wallet]: account.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: signature }
-  }
+  const headers = (n: DcmxNode, account: PrivateKeyAccount = alice) => authHeaders(account, n.peerId)
   const send = (n: DcmxNode, bytes: Uint8Array, h: Record<string, string>) =>
     fetch(`${n.url}/tracks?title=t&artist=a`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...h }, body: bytes })
 

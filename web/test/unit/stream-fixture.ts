@@ -190,3 +190,13 @@ export async function startNode(track: Track, behaviour: NodeBehaviour = {}): Pr
   }
   return node
 }
+
+/** A 40 s track registered on a fresh chain, served by a node that corrupts every chunk and by an honest one. */
+export async function registeredTrackWithLiar(): Promise<{ fx: ChainFixture; track: Track; liar: FakeNode; honest: FakeNode }> {
+  const fx = await startRegistryChain()
+  const track = await trackOf(wav(40))
+  await fx.register(track)
+  const liar = await startNode(track, { corrupt: new Set([0, 1, 2, 3]) })
+  const honest = await startNode(track)
+  return { fx, track, liar, honest }
+}

@@ -21,7 +21,7 @@ import { chromium } from '@playwright/test'
 import type { BrowserContext, Page } from '@playwright/test'
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.ts'
-import { startNode, startRegistryChain, trackOf, wav } from './stream-fixture.ts'
+import { registeredTrackWithLiar } from './stream-fixture.ts'
 import type { ChainFixture, FakeNode, Track } from './stream-fixture.ts'
 
 /** The browser globals the page functions below use, typed here so this file checks without the DOM lib (the
@@ -63,11 +63,7 @@ describe('stream worker in Chromium', { skip: existsSync(CHROMIUM) ? false : `no
   let ctx: BrowserContext
 
   before(async () => {
-    fx = await startRegistryChain()
-    track = await trackOf(wav(40))
-    await fx.register(track)
-    liar = await startNode(track, { corrupt: new Set([0, 1, 2, 3]) })
-    honest = await startNode(track)
+    ;({ fx, track, liar, honest } = await registeredTrackWithLiar())
     // The page reaches the chain cross-origin: a CORS front for the test chain (Hardhat's own node sends CORS).
     rpc = createServer((req, res) => {
       res.setHeader('access-control-allow-origin', '*')

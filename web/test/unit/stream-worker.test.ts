@@ -9,7 +9,7 @@ import { parseStreamWorkerConfig, streamWorkerUrl } from '../../lib/stream/confi
 import { isStreamMessage, isWarmMessage, toStreamMessage, warmMessage } from '../../lib/stream/messages.ts'
 import { streamHashOf, streamResponse } from '../../lib/stream/respond.ts'
 import { StreamSource } from '../../lib/stream/source.ts'
-import { CHUNK, startNode, startRegistryChain, trackOf, wav } from './stream-fixture.ts'
+import { CHUNK, registeredTrackWithLiar } from './stream-fixture.ts'
 import type { ChainFixture, FakeNode, Track } from './stream-fixture.ts'
 
 const get = (range?: string, method = 'GET') => ({ method, headers: new Headers(range === undefined ? {} : { range }) })
@@ -22,11 +22,7 @@ describe('stream worker responses', () => {
   let source: StreamSource
 
   before(async () => {
-    fx = await startRegistryChain()
-    track = await trackOf(wav(40))
-    await fx.register(track)
-    liar = await startNode(track, { corrupt: new Set([0, 1, 2, 3]) })
-    honest = await startNode(track)
+    ;({ fx, track, liar, honest } = await registeredTrackWithLiar())
     source = new StreamSource({}, { rpcUrl: fx.chain.url, registry: fx.registry, nodes: [liar.url, honest.url] })
   })
   after(async () => {
