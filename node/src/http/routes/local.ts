@@ -12,7 +12,7 @@ import type { VerifyFileResponse } from '../../api.ts'
 import { ContentNotFoundError, PeerRequestError } from '../../core/errors.ts'
 import { requireLoopback, requireOperator } from '../auth.ts'
 import type { ServerComponents } from '../server.ts'
-import { registrationOf } from './registration.ts'
+import { registrationOf, requestRegistration } from './registration.ts'
 import { validate } from '../validate.ts'
 
 /**
@@ -59,11 +59,8 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
     /** Registers a local file on chain: relayed with the artist's signature, else as the operator. */
     local.post('/local/register_file_on_chain', async (req, reply) => {
       const { content_hash, wait, ...input } = validate(localRegisterFileSchema, req.body, 'local_register_file_on_chain request')
-      const service = registrationOf(node)
-      node.registerFirst?.check(content_hash, input)
-      const r = await service.request(content_hash, input, { operator: true })
-      node.registerFirst?.watch(content_hash)
-      const registration = wait ? await service.settled(content_hash, { timeoutMs: 120_000 }) : r.registration
+      const r = await requestRegistration(node, content_hash, input, { operator: true })
+      const registration = wait ? await registrationOf(node).settled(content_hash, { timeoutMs: 120_000 }) : r.registration
       reply.status(r.created && !wait ? 202 : 200)
       return { content_hash, registration, created: r.created }
     })

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 import { registrationRequestSchema } from '../../api.ts'
-import type { RegistrationResponse } from '../../api.ts'
+import type { RegistrationRequest, RegistrationResponse } from '../../api.ts'
 import { ContentNotFoundError, ValidationError } from '../../core/errors.ts'
 import { parseContentHash } from '../../core/hash.ts'
 import type { DcmxNode } from '../../node.ts'
@@ -25,6 +25,18 @@ export function registrationOf(node: DcmxNode): NonNullable<DcmxNode['registrati
 }
 
 /**
+ * Starts registering a local track, for the HTTP and the local API alike: an upload reserved for its uploader's
+ * registration refuses any other artist, and a withheld upload is announced once its registration lands.
+ */
+export async function requestRegistration(node: DcmxNode, hash: string, input: RegistrationRequest, opts: { operator: boolean }) {
+  const service = registrationOf(node)
+  node.registerFirst?.check(hash, input)
+  const r = await service.request(hash, input, opts)
+  node.registerFirst?.watch(hash)
+  return r
+}
+
+/**
  * POST /tracks/:hash/registration: registers a track this node stores. Either the artist's EIP-712 `Register`
  * signature (relayed through commit-reveal; the signature is the authorization, verified before anything is queued)
  * or the operator token (the node registers as the artist). GET answers the state.
@@ -33,11 +45,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, { node }: Serve
   app.post('/tracks/:hash/registration', async (req, reply): Promise<RegistrationResponse> => {
     const hash = parseContentHash((req.params as { hash: string }).hash)
     const body = validate(registrationRequestSchema, req.body ?? {}, 'registration request')
-    const operator = hasOperatorToken(req, node.apiToken)
-    const registration = registrationOf(node)
-    node.registerFirst?.check(hash, body)
-    const r = await registration.request(hash, body, { operator })
-    node.registerFirst?.watch(hash)
+    const r = await requestRegistration(node, hash, body, { operator: hasOperatorToken(req, node.apiToken) })
     reply.status(r.created ? 202 : 200)
     return { content_hash: hash, ...r }
   })
