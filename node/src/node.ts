@@ -184,7 +184,7 @@ export class DcmxNode {
         tracks: this.tracks,
         // Registered at last: pinned (it was held back from Kubo too) and announced.
         announce: async (tracks) => {
-          if (this.config.ipfs) for (const t of tracks) await this.#pinRegistered(t.content_hash)
+          if (this.config.ipfs) for (const t of tracks) this.ipfs.pinTrack(t.content_hash)
           await this.#announce(tracks)
         },
         db: this.db,
@@ -360,11 +360,6 @@ export class DcmxNode {
     }
     for (const e of this.peers.candidatesFor(hash)) out.push({ peer_id: e.record.peer_id, host: e.record.host, port: e.record.port, self: false })
     return out
-  }
-
-  async #pinRegistered(hash: string): Promise<void> {
-    const m = this.tracks.getManifest(hash)
-    if (m) await this.ipfs.indexTrack(m, { pinKnown: true })
   }
 
   /** Tells the mesh this node holds `tracks`: gossip, and provider records in the DHT when it runs one. */

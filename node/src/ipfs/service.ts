@@ -76,12 +76,9 @@ export class IpfsService {
    * withheld until its registration: Kubo would announce it to the public IPFS network). Returns the root CID, or
    * undefined for manifests whose chunks are too large to be IPFS blocks.
    */
-  async indexTrack(m: Manifest, opts: { pin?: boolean; pinKnown?: boolean } = {}): Promise<string | undefined> {
+  async indexTrack(m: Manifest, opts: { pin?: boolean } = {}): Promise<string | undefined> {
     const known = this.index.trackCid(m.contentHash)
-    if (known) {
-      if (opts.pin !== false && opts.pinKnown) this.#pin(CID.parse(known))
-      return known
-    }
+    if (known) return known
     if (m.chunkSize > MAX_LEAF_BYTES) {
       this.#log.warn({ hash: m.contentHash, chunkSize: m.chunkSize }, 'chunks above 2 MiB: no CID')
       return undefined
@@ -92,6 +89,12 @@ export class IpfsService {
     this.#log.debug({ hash: m.contentHash, cid }, 'track indexed for IPFS')
     if (opts.pin !== false) this.#pin(dag.root)
     return cid
+  }
+
+  /** Pins an indexed track now (one indexed with `pin: false` while it was withheld). */
+  pinTrack(hash: string): void {
+    const cid = this.index.trackCid(hash)
+    if (cid) this.#pin(CID.parse(cid))
   }
 
   /** Content-addresses a small blob (cover art, edition metadata JSON) and keeps its blocks. */
