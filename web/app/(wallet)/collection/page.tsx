@@ -10,7 +10,7 @@ import { readContract } from 'wagmi/actions'
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
 import { useListings, useOwnedTokens } from '@/hooks/use-catalog.ts'
-import { useChainTime } from '@/hooks/use-chain-time.ts'
+import { latestChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { describeError } from '@/lib/errors.ts'
@@ -20,7 +20,6 @@ const LISTING_DAYS = 30
 
 function TokenRow({ token, listedPrice }: { token: { token_id: string; edition_id: number; serial: number; name: string; content_hash: string }; listedPrice?: string }) {
   const config = useConfig()
-  const chainTime = useChainTime()
   const deployment = useDeployment()
   const { address } = useConnection()
   const can = useCanWrite()
@@ -48,7 +47,7 @@ function TokenRow({ token, listedPrice }: { token: { token_id: string; edition_i
     }
     // The seller's floor: the price minus today's royalty, so a royalty raised after listing cannot take more.
     const [, royalty] = await readContract(config, { address: deployment.Editions, abi: editionsAbi, functionName: 'royaltyInfo', args: [BigInt(token.token_id), wei] })
-    const expiresAt = BigInt((await chainTime.latest()) + LISTING_DAYS * 86400)
+    const expiresAt = BigInt((await latestChainTime(config)) + LISTING_DAYS * 86400)
     await tx.send('List for sale', { address: deployment.Marketplace, abi: marketplaceAbi, functionName: 'list', args: [deployment.Editions, BigInt(token.token_id), wei, expiresAt, wei - royalty] })
   }
 

@@ -25,8 +25,8 @@ export default function GovernPage() {
   const client = usePublicClient()
   const can = useCanWrite()
   const tx = useTx()
-  const { now } = useChainTime()
-  const votes = useReadContract({ address: deployment?.DCMXGovernor, abi: dcmxGovernorAbi, functionName: 'getVotes', args: address ? [address, BigInt(now - 2)] : undefined, query: { enabled: !!address && !!deployment, refetchInterval: 3_000 } })
+  const { block } = useChainTime()
+  const votes = useReadContract({ address: deployment?.DCMXGovernor, abi: dcmxGovernorAbi, functionName: 'getVotes', args: address && block !== undefined ? [address, BigInt(block - 1)] : undefined, query: { enabled: !!address && !!deployment && block !== undefined, refetchInterval: 3_000 } })
   const delegate = useReadContract({ address: deployment?.DCMXToken, abi: dcmxTokenAbi, functionName: 'delegates', args: address ? [address] : undefined, query: { enabled: !!address && !!deployment, refetchInterval: 3_000 } })
   const proposals = useQuery({
     queryKey: ['proposals', deployment?.DCMXGovernor],

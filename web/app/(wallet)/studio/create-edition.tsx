@@ -4,11 +4,11 @@ import { editionsAbi } from '@dcmx/deployments'
 import type { CatalogTrack } from '@dcmx/node/api'
 import { useState } from 'react'
 import { parseEther, zeroHash } from 'viem'
-import { useReadContract } from 'wagmi'
+import { useConfig, useReadContract } from 'wagmi'
 
 import { TxStatus } from '@/components/tx-status.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
-import { useChainTime } from '@/hooks/use-chain-time.ts'
+import { latestChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { useTx } from '@/hooks/use-tx.ts'
 import { allowlistRoot, parseAllowlist } from '@/lib/allowlist.ts'
@@ -16,8 +16,8 @@ import { allowlistRoot, parseAllowlist } from '@/lib/allowlist.ts'
 const toUnix = (local: string) => (local ? Math.floor(new Date(local).getTime() / 1000) : 0)
 
 export function CreateEdition({ tracks, preselect }: { tracks: CatalogTrack[]; preselect?: string }) {
+  const config = useConfig()
   const deployment = useDeployment()
-  const chainTime = useChainTime()
   const can = useCanWrite()
   const tx = useTx()
   const maxRoyalty = useReadContract({ address: deployment?.Editions, abi: editionsAbi, functionName: 'maxRoyaltyBps', query: { enabled: !!deployment } })
@@ -49,7 +49,7 @@ export function CreateEdition({ tracks, preselect }: { tracks: CatalogTrack[]; p
       return setError('Prices are amounts of ETH such as 0.05.')
     }
     if (allow.invalid.length) return setError(`Not addresses: ${allow.invalid.slice(0, 3).join(', ')}`)
-    const chainNow = await chainTime.latest()
+    const chainNow = await latestChainTime(config)
     const saleStart = toUnix(start) || chainNow
     const presale = allow.addresses.length
       ? { merkleRoot: allowlistRoot(allow.addresses), price: presaleWei, start: toUnix(presaleStart) || chainNow, perWalletCap: Number(presaleCap) }

@@ -8,7 +8,7 @@ import { readContract, signMessage, signTypedData } from 'wagmi/actions'
 
 import { useAppConfig } from '@/app/providers.tsx'
 import { useCanWrite } from '@/components/wallet.tsx'
-import { useChainTime } from '@/hooks/use-chain-time.ts'
+import { latestChainTime } from '@/hooks/use-chain-time.ts'
 import { useDeployment } from '@/hooks/use-deployment.ts'
 import { describeError } from '@/lib/errors.ts'
 import { formatBytes, shortAddress } from '@/lib/format.ts'
@@ -32,7 +32,6 @@ type Step =
 export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => void }) {
   const app = useAppConfig()
   const config = useConfig()
-  const chainTime = useChainTime()
   const deployment = useDeployment()
   const { address } = useConnection()
   const can = useCanWrite()
@@ -71,7 +70,7 @@ export function UploadTrack({ onRegistered }: { onRegistered: (hash: string) => 
       }
       setS({ step: 'signing', hash: local.contentHash })
       const nonce = await readContract(config, { address: deployment.TrackRegistry, abi: trackRegistryAbi, functionName: 'nonces', args: [address] })
-      const deadline = BigInt((await chainTime.latest()) + 3600)
+      const deadline = BigInt((await latestChainTime(config)) + 3600)
       const message = {
         contentHash: `0x${local.contentHash}`,
         manifestRoot: `0x${local.root}`,
