@@ -249,7 +249,7 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IEditions
     function mediaOf(uint256 editionId) external view returns (Media memory media) {
-        return _media[editionId];
+        return _currentMedia(_editions[editionId], editionId);
     }
 
     /// @inheritdoc IEditions
@@ -325,6 +325,7 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
     function tokenURI(uint256 tokenId) public view override returns (string memory uri) {
         _requireOwned(tokenId);
         Edition storage edition = _editions[tokenId >> _SERIAL_BITS];
+        Media memory media = _currentMedia(edition, tokenId >> _SERIAL_BITS);
         return EditionMetadata.tokenURI(
             EditionMetadata.Token({
                 name: edition.name,
@@ -334,8 +335,8 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
                 maxSupply: edition.maxSupply,
                 artist: edition.artist,
                 contentBaseURI: _contentBaseURI,
-                audioCid: _media[tokenId >> _SERIAL_BITS].audioCid,
-                imageCid: _media[tokenId >> _SERIAL_BITS].imageCid
+                audioCid: media.audioCid,
+                imageCid: media.imageCid
             })
         );
     }
@@ -449,7 +450,10 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
             edition.hasRoyaltyReceiver = false;
             delete _royaltyReceivers[editionId];
         }
-        delete _media[editionId];
+        if (bytes(_media[editionId].audioCid).length != 0 || bytes(_media[editionId].imageCid).length != 0) {
+            delete _media[editionId];
+            emit EditionMediaUpdated(editionId, "", "");
+        }
         emit EditionArtistSynced(editionId, previous, artist);
         if (edition.maxSupply != edition.minted || edition.saleEnd == 0 || edition.saleEnd > block.timestamp) {
             _close(edition, editionId);
@@ -504,6 +508,14 @@ contract Editions is IEditions, ERC721, Ownable, ReentrancyGuardTransient {
         address current = registry.artistOf(edition.contentHash);
         if (current != artist) return current;
         return edition.hasRoyaltyReceiver ? _royaltyReceivers[editionId] : artist;
+    }
+
+    /// @dev Like the royalty receiver, media set by an artist show only while that artist is still the track's: after
+    /// a reassignment, none of the previous artist's media show, synced or not.
+    function _currentMedia(Edition storage edition, uint256 editionId) private view returns (Media memory media) {
+        address artist = edition.artist;
+        if (artist == address(0) || registry.artistOf(edition.contentHash) != artist) return media;
+        return _media[editionId];
     }
 
     /// @dev A CIDv1 in base32: `b` then [a-z2-7], at most 100 characters; this also keeps it safe inside the JSON.

@@ -715,6 +715,16 @@ describe("Editions", () => {
       );
       // The thief's receiver override is ignored: resales pay the rightful artist.
       assert.deepEqual(await editions.read.royaltyInfo([tokenIdOf(editionId, 1n), 10_000n]), [getAddress(artist.account.address), 1_000n]);
+      // Nor do the thief's media show: no ipfs:// audio or cover of theirs, already before any sync.
+      assert.deepEqual(await editions.read.mediaOf([editionId]), { audioCid: "", imageCid: "" });
+      const uri = await editions.read.tokenURI([tokenIdOf(editionId, 1n)]);
+      const json = Buffer.from(uri.slice("data:application/json;base64,".length), "base64").toString("utf8");
+      assert.ok(!json.includes("bafythief"), json);
+    });
+
+    it("syncArtist announces that the previous artist's media are cleared", async () => {
+      const { editions, editionId } = await networkHelpers.loadFixture(stolenFixture);
+      await viem.assertions.emitWithArgs(editions.write.syncArtist([editionId]), editions, "EditionMediaUpdated", [editionId, "", ""]);
     });
 
     it("syncArtist (by anyone) records the new artist and closes the edition; earned proceeds stay put", async () => {

@@ -250,7 +250,10 @@ interface IEditions {
 
     /// @notice Sets the IPFS identifiers of an edition's audio and cover (empty clears one). Only the track's artist.
     /// @dev Stored as given once validated (CIDv1 base32); `tokenURI` then points wallets at `ipfs://<cid>`. The
-    /// audio CID SHOULD be the one a DCMX node computes for the track, whose raw leaves are the mesh's chunks.
+    /// audio CID SHOULD be the one a DCMX node computes for the track, whose raw leaves are the mesh's chunks. Nothing
+    /// on chain ties it to `contentHash`, and the artist may change it at any time, also after tokens are sold:
+    /// wallets should verify the audio against the content hash. After a reassignment, no media of the previous
+    /// artist show (`mediaOf`, `tokenURI`), and `syncArtist` clears them (emitting this event with empty CIDs).
     /// @param editionId The edition.
     /// @param audioCid The audio's CID, or empty.
     /// @param imageCid The cover art's CID, or empty.
@@ -300,7 +303,8 @@ interface IEditions {
     /// @return receiver The royalty receiver (zero for an unknown edition).
     function royaltyReceiverOf(uint256 editionId) external view returns (address receiver);
 
-    /// @notice An edition's IPFS media identifiers (empty strings when unset).
+    /// @notice An edition's IPFS media identifiers (empty strings when unset, or when set by an artist the track has
+    /// since been reassigned away from).
     /// @param editionId The edition.
     /// @return media The audio and cover CIDs.
     function mediaOf(uint256 editionId) external view returns (Media memory media);
