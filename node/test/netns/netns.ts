@@ -142,17 +142,22 @@ export class NetnsMesh {
     await sh('ip', ['-n', this.hub, 'link', 'set', h.link, up ? 'up' : 'down'])
   }
 
+  /** SIGKILLs the host's node (a crash: no goodbye to its peers) and waits for it to exit. */
+  async kill(h: Host): Promise<void> {
+    if (!h.proc || h.proc.exitCode !== null || h.proc.signalCode !== null) return
+    const exit = once(h.proc, 'exit')
+    h.proc.kill('SIGKILL')
+    await exit
+  }
+
+  /** Hashes the host's node stores itself (GET /tracks: local tracks). */
+  async local(h: Host): Promise<Set<string>> {
+    return new Set((await this.json<Array<{ content_hash: string }>>(h, '/tracks')).map((t) => t.content_hash))
+  }
+
   /** Kills every node, deletes every namespace made here (their veths go with them) and the data dirs. */
   async destroy(): Promise<void> {
-    await Promise.all(
-      this.hosts.map(async (h) => {
-        if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) {
-          const exit = once(h.proc, 'exit')
-          h.proc.kill('SIGKILL')
-          await exit
-        }
-      }),
-    )
+    await Promise.all(this.hosts.map((h) => this.kill(h)))
     for (const ns of [...this.hosts.map((h) => h.ns), this.hub]) await deleteNamespace(ns)
     await Promise.all(this.hosts.map((h) => rm(h.dataDir, { recursive: true, force: true })))
   }

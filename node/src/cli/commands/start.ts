@@ -52,6 +52,7 @@ export function registerStart(program: Command): void {
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
     .option('--replicate <k>', 'keep every known track on k nodes: fetch the ones this node is designated for (off when omitted)')
     .option('--quota-mib <n>', 'with --replicate: MiB of content replication may store here (0 = unlimited)', '0')
+    .option('--replicate-interval <ms>', 'with --replicate: period of the replication pass (a lost holder is replaced within about this)', '30000')
     .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
@@ -86,7 +87,11 @@ export function registerStart(program: Command): void {
               }
             : undefined,
           replication: o.replicate
-            ? { k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'), quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024 }
+            ? {
+                k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'),
+                quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024,
+                intervalMs: parseFlag(intFlag(10, 3_600_000), o.replicateInterval, '--replicate-interval'),
+              }
             : undefined,
           rewards: { auto: (o.autoRewards as unknown) !== false },
           kuboRpcUrl: o.kuboRpcUrl,
