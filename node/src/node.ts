@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { FastifyInstance } from 'fastify'
@@ -186,6 +186,11 @@ export class DcmxNode {
         announce: async (tracks) => {
           if (this.config.ipfs) for (const t of tracks) this.ipfs.pinTrack(t.content_hash)
           await this.#announce(tracks)
+        },
+        discard: async (hash) => {
+          this.tracks.forget(hash)
+          this.ipfs.index.forgetTrack(hash)
+          await rm(this.store.pathOf(hash), { force: true })
         },
         db: this.db,
         logger,

@@ -9,6 +9,8 @@ export interface RegisterThenAnnounceComponents {
   registration: RegistrationService
   tracks: TrackStore
   announce: (tracks: Track[]) => Promise<void>
+  /** Deletes a local track outright: its rows and its bytes (a reserved upload nobody registered in time). */
+  discard: (hash: string) => Promise<void>
   db: Db
   logger: Logger
   now?: () => number
@@ -16,6 +18,8 @@ export interface RegisterThenAnnounceComponents {
 
 /** How long a wallet's upload is reserved for that wallet's own registration. */
 export const RESERVATION_MS = 24 * 3600 * 1000
+/** How often lapsed reservations are swept. */
+const SWEEP_MS = 3600 * 1000
 
 /**
  * Registers an upload on chain BEFORE the mesh hears of it (issue 8): while its registration is pending or committed
@@ -29,6 +33,7 @@ export class RegisterThenAnnounce {
   readonly #log: Logger
   readonly #stop = new AbortController()
   readonly #waiting = new Set<Promise<void>>()
+  #sweeper: NodeJS.Timeout | undefined
 
   constructor(components: RegisterThenAnnounceComponents) {
     this.#c = components
@@ -75,7 +80,7 @@ export class RegisterThenAnnounce {
   }
 
   /** At start: local tracks whose registration is still open, and reserved uploads not yet registered, are
-   * withheld until their registration lands. */
+   * withheld until their registration lands; lapsed reservations are swept now and every hour. */
   resume(): void {
     const reserved = new Set((this.#c.db.prepare('SELECT content_hash FROM upload_reservations').all() as Array<{ content_hash: string }>).map((r) => r.content_hash))
     for (const hash of this.#c.tracks.localHashes({ all: true })) {
@@ -87,6 +92,46 @@ export class RegisterThenAnnounce {
         this.#c.tracks.withhold(hash)
       }
     }
+    const sweep = (): void => void this.sweep().catch((err: unknown) => this.#log.warn({ err: (err as Error).message.split('\n')[0] }, 'reservation sweep failed'))
+    sweep()
+    this.#sweeper = setInterval(sweep, SWEEP_MS)
+    this.#sweeper.unref()
+  }
+
+  /**
+   * Ends lapsed reservations (older than RESERVATION_MS): a wallet that uploaded and never registered does not keep
+   * the node's disk. A track registered meanwhile (here, or by its artist elsewhere: the bytes are anchored on chain
+   * and nobody can take them any more) is announced; one whose registration is still under way waits for it;
+   * anything else is deleted, rows and bytes. When the chain cannot say, nothing is deleted this time.
+   */
+  async sweep(now = (this.#c.now ?? Date.now)()): Promise<{ released: string[]; discarded: string[] }> {
+    const lapsed = this.#c.db
+      .prepare('SELECT content_hash FROM upload_reservations WHERE reserved_at <= ?')
+      .all(now - RESERVATION_MS) as Array<{ content_hash: string }>
+    const out = { released: [] as string[], discarded: [] as string[] }
+    for (const { content_hash: hash } of lapsed) {
+      const state = this.#c.registration.get(hash)?.state
+      if (state === 'pending' || state === 'committed') continue
+      let registered = state === 'registered'
+      if (!registered) {
+        try {
+          registered = (await this.#c.registration.onChain(hash)) !== undefined
+        } catch (err) {
+          this.#log.warn({ hash, err: (err as Error).message.split('\n')[0] }, 'lapsed reservation kept: the chain cannot say whether it is registered')
+          continue
+        }
+      }
+      this.#c.db.prepare('DELETE FROM upload_reservations WHERE content_hash = ?').run(hash)
+      if (registered) {
+        if (this.#c.tracks.isWithheld(hash)) await this.#release(hash)
+        out.released.push(hash)
+      } else {
+        await this.#c.discard(hash)
+        this.#log.info({ hash }, 'reservation lapsed without a registration: upload deleted')
+        out.discarded.push(hash)
+      }
+    }
+    return out
   }
 
   #reservation(hash: string): { wallet: string; reserved_at: number } | undefined {
@@ -95,8 +140,17 @@ export class RegisterThenAnnounce {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#sweeper)
     this.#stop.abort()
     await Promise.allSettled([...this.#waiting])
+  }
+
+  async #release(hash: string): Promise<void> {
+    this.#c.tracks.release(hash)
+    const t = this.#c.tracks.get(hash)
+    if (!t?.local) return
+    const { local: _local, ...track } = t
+    await this.#c.announce([track])
   }
 
   #follow(hash: string): void {
@@ -106,12 +160,8 @@ export class RegisterThenAnnounce {
         this.#log.warn({ hash, reason: r.reason }, 'registration failed: the upload stays withheld from the mesh')
         return
       }
-      this.#c.tracks.release(hash)
-      const t = this.#c.tracks.get(hash)
-      if (!t?.local) return
-      const { local: _local, ...track } = t
       this.#log.info({ hash, register_tx: r.register_tx }, 'registered on chain: announcing')
-      await this.#c.announce([track])
+      await this.#release(hash)
     })().catch((err: unknown) => {
       if (!this.#stop.signal.aborted) this.#log.warn({ hash, err: (err as Error).message.split('\n')[0] }, 'announce after registration failed')
     })

@@ -87,6 +87,18 @@ export class BlockIndex {
     return r ? { cid: r.cid, kind: r.kind, contentHash: r.content_hash, size: r.size, createdAt: r.created_at } : undefined
   }
 
+  /**
+   * Forgets a deleted track's root and leaves (its interior blocks are small and may be shared: they stay). A chunk
+   * whose bytes also occur in another track was located in whichever stored it first; if that was this one, the other
+   * track's copy of the chunk is no longer served over /ipfs until it is indexed again.
+   */
+  forgetTrack(contentHash: ContentHash): void {
+    transaction(this.#db, () => {
+      this.#db.prepare("DELETE FROM ipfs_roots WHERE content_hash = ? AND kind = 'track'").run(contentHash)
+      this.#db.prepare('DELETE FROM ipfs_leaves WHERE content_hash = ?').run(contentHash)
+    })
+  }
+
   /** Local tracks (with a manifest) whose DAG is not computed yet: those stored before IPFS support. */
   tracksWithoutCid(): ContentHash[] {
     return (

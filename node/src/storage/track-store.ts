@@ -234,6 +234,13 @@ export class TrackStore {
     this.#withheld.delete(hash)
   }
 
+  /** Deletes a track and its manifest outright (an unregistered upload whose reservation lapsed); the caller removes the bytes. */
+  forget(hash: ContentHash): void {
+    this.#db.prepare('DELETE FROM tracks WHERE content_hash = ?').run(hash)
+    this.#db.prepare('DELETE FROM manifests WHERE content_hash = ?').run(hash)
+    this.#withheld.delete(hash)
+  }
+
   isWithheld(hash: ContentHash): boolean {
     return this.#withheld.has(hash)
   }

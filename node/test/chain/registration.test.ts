@@ -12,6 +12,7 @@ import type { Address, Hex } from 'viem'
 import { registrationResponseSchema, trackSchema, UPLOAD_HEADERS, uploadAuthMessage, verifyFileResponseSchema } from '../../src/api.ts'
 import type { Track, TrackRegistration } from '../../src/api.ts'
 import type { DcmxNode } from '../../src/node.ts'
+import { RESERVATION_MS } from '../../src/chain/register-then-announce.ts'
 import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
 import { startRecorder } from '../ipfs/kubo-recorder.ts'
 import { chainConfig, deployProtocol, until } from './protocol.ts'
@@ -345,6 +346,54 @@ describe('registering tracks on chain', () => {
       await peer.cleanup()
       await node.cleanup()
       await kubo.app.close()
+    }
+  })
+
+  it('sweeps lapsed reservations: an upload nobody registered in 24 h is deleted, one its artist registered elsewhere is announced, none is judged while the chain is down', async () => {
+    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
+    try {
+      const artist = wallet(1).account
+      const walletUpload = async (bytes: Uint8Array): Promise<Track> => {
+        const expires = Math.floor(Date.now() / 1000) + 600
+        const auth = await wallet(1).signMessage({ account: artist, message: uploadAuthMessage(node.peerId, artist.address, expires) })
+        const res = await fetch(`${node.url}/tracks?title=Draft&artist=Ada`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: artist.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: auth },
+          body: bytes,
+        })
+        assert.equal(res.status, 201)
+        return trackSchema.parse(((await res.json()) as { track: unknown }).track)
+      }
+      const kept = await walletUpload(randomBytesOf(200_000, seed++))
+      const dropped = await walletUpload(randomBytesOf(200_000, seed++))
+      // The artist registers one of them from its own wallet, not through this node.
+      await registerDirect(1, kept.content_hash, kept.manifest_root as string, kept.size)
+      const sweeper = node.registerFirst as NonNullable<DcmxNode['registerFirst']>
+      const lapsed = Date.now() + RESERVATION_MS + 1000
+      assert.deepEqual(await sweeper.sweep(), { released: [], discarded: [] }, 'nothing lapsed yet')
+
+      chain.down = true
+      try {
+        assert.deepEqual(await sweeper.sweep(lapsed), { released: [], discarded: [] }, 'no verdict without the chain')
+      } finally {
+        chain.down = false
+      }
+      assert.ok(node.tracks.get(dropped.content_hash)?.local, 'kept while the chain could not say')
+
+      assert.deepEqual(await sweeper.sweep(lapsed), { released: [kept.content_hash], discarded: [dropped.content_hash] })
+      // The unregistered upload is gone: rows, bytes and CID.
+      assert.equal(node.tracks.get(dropped.content_hash), undefined)
+      assert.equal(node.tracks.getManifest(dropped.content_hash), undefined)
+      assert.equal(await node.store.has(dropped.content_hash), false)
+      assert.equal(node.ipfs.index.trackCid(dropped.content_hash), undefined)
+      assert.equal((await fetch(`${node.url}/content/${dropped.content_hash}`)).status, 404)
+      // The registered one is public now.
+      const listed = (await (await fetch(`${node.url}/tracks`)).json()) as Track[]
+      assert.ok(listed.some((t) => t.content_hash === kept.content_hash))
+      assert.ok(!listed.some((t) => t.content_hash === dropped.content_hash))
+      assert.deepEqual(await sweeper.sweep(lapsed), { released: [], discarded: [] }, 'each reservation is swept once')
+    } finally {
+      await node.cleanup()
     }
   })
 
