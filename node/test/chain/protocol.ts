@@ -1,8 +1,10 @@
 import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
+import { typedData } from '@dcmx/deployments'
 import { parseEther } from 'viem'
 import type { Address, Hex } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
 
 import type { ProtocolContracts } from '../../src/chain/contracts.ts'
 import { startTestChain } from './test-chain.ts'
@@ -78,6 +80,25 @@ export async function fund(protocol: Protocol, to: Address, amounts: { eth: stri
   const wallet = protocol.wallets[holder] as Protocol['wallets'][number]
   await wallet.sendTransaction({ to, value: parseEther(amounts.eth) })
   await protocol.deployed.token.write.transfer([to, parseEther(amounts.dcmx)], { account: wallet.account })
+}
+
+/**
+ * Stakes `node` (minStake) with demo holder `operator` (Hardhat account 1..5) as its operator: the node signs the
+ * registration, the operator approves and calls `registerNode` itself, and gives the node 1 ETH for gas.
+ */
+export async function stakeByOperator(protocol: Protocol, node: { account: PrivateKeyAccount; url: string }, operator: number): Promise<void> {
+  const wallet = protocol.wallets[operator] as Protocol['wallets'][number]
+  const staking = protocol.deployed.staking
+  const minStake = (await staking.read.minStake()) as bigint
+  const nodeSig = await node.account.signTypedData({
+    domain: { ...typedData.nodeRegistration.domain, chainId: 31337, verifyingContract: staking.address },
+    types: typedData.nodeRegistration.types,
+    primaryType: typedData.nodeRegistration.primaryType,
+    message: { node: node.account.address, operator: wallet.account.address },
+  })
+  await protocol.deployed.token.write.approve([staking.address, minStake], { account: wallet.account })
+  await staking.write.registerNode([node.account.address, node.url, minStake, nodeSig], { account: wallet.account })
+  await wallet.sendTransaction({ to: node.account.address, value: parseEther('1') })
 }
 
 /** Polls `probe` until it answers something truthy, which it returns (running `step` between tries, e.g. mining a
