@@ -153,7 +153,10 @@ export class DcmxNode {
     this.rewards = this.chain ? new RewardsService({ db: this.db, account: this.account, logger, chain: this.chain, peers: this.peers }, { ...init.rewards, pollMs: init.chain?.pollMs ?? 2000 }) : undefined
     this.stake = this.chain ? new NodeStake({ account: this.account, chain: this.chain }) : undefined
     if (this.chain && this.rewards) registerChainMetrics(this.metrics.registry, { chain: this.chain, rewards: this.rewards, catalog: () => this.catalog(), node: this.account.address })
-    this.registration = this.chain && new RegistrationService({ db: this.db, chain: this.chain, tracks: this.tracks, logger }, { pollMs: init.chain?.pollMs ?? 2000 })
+    this.registration = this.chain && new RegistrationService(
+        { db: this.db, chain: this.chain, tracks: this.tracks, logger },
+        { pollMs: init.chain?.pollMs ?? 2000, relayPerArtistPerDay: init.chain?.relayPerArtistPerDay, relayPerDay: init.chain?.relayPerDay },
+      )
     this.routing = init.dht
       ? new DhtRouting(
           { logger, localHashes: () => this.tracks.localHashes(), contact: (addr) => this.gossip.exchange(addr) },

@@ -5,7 +5,7 @@ import { encodeAbiParameters, encodeFunctionData, getAddress, keccak256, verifyT
 import type { Address, Hex } from 'viem'
 
 import type { RegistrationRequest, TrackRegistration } from '../api.ts'
-import { ContentNotFoundError, UnauthorizedError, ValidationError } from '../core/errors.ts'
+import { ContentNotFoundError, QuotaExceededError, UnauthorizedError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Db } from '../storage/db.ts'
 import type { TrackStore } from '../storage/track-store.ts'
@@ -49,6 +49,9 @@ export interface RegistrationServiceInit {
   revealMarginSec?: number
   /** How long "not registered" answers are cached for anchoring (registered roots are cached for good). */
   negativeCacheMs?: number
+  /** Relayed registrations paid for per artist, and in all, in any 24 h (requests with the operator token are not counted). */
+  relayPerArtistPerDay?: number
+  relayPerDay?: number
 }
 
 
@@ -103,7 +106,13 @@ export class RegistrationService {
 
   constructor(components: RegistrationServiceComponents, init: RegistrationServiceInit) {
     this.#c = components
-    this.#init = { revealMarginSec: 300, negativeCacheMs: 30_000, ...init }
+    this.#init = {
+      pollMs: init.pollMs,
+      revealMarginSec: init.revealMarginSec ?? 300,
+      negativeCacheMs: init.negativeCacheMs ?? 30_000,
+      relayPerArtistPerDay: init.relayPerArtistPerDay ?? 20,
+      relayPerDay: init.relayPerDay ?? 500,
+    }
     this.#log = components.logger.child({ component: 'registration' })
   }
 
@@ -150,6 +159,7 @@ export class RegistrationService {
       artist = getAddress(input.artist)
       deadline = BigInt(input.deadline)
       await this.#verifySignature(reg, artist, deadline, input.signature as Hex)
+      if (!opts.operator) this.#assertRelayBudget(artist)
       mode = 'relayed'
     } else {
       if (!opts.operator) {
@@ -187,6 +197,22 @@ export class RegistrationService {
     this.#enqueueCommit(row)
     this.#log.info({ hash, mode, artist, round: row.round }, 'registration requested')
     return { registration: this.#toWire(row) as TrackRegistration, created: true }
+  }
+
+  /**
+   * Every relayed registration costs this node two transactions: per artist and in all, only so many in any 24 h, so
+   * an artist with many small uploads (or many wallets) cannot drain the node's gas. Counted from the persisted rows.
+   */
+  #assertRelayBudget(artist: Address): void {
+    const since = Date.now() - 24 * 3600 * 1000
+    const count = (where: string, ...args: Array<string | number>): number =>
+      (this.#c.db.prepare(`SELECT count(*) AS n FROM registrations WHERE mode = 'relayed' AND created_at > ? ${where}`).get(since, ...args) as { n: number }).n
+    if (count('AND lower(artist) = ?', artist.toLowerCase()) >= this.#init.relayPerArtistPerDay) {
+      throw new QuotaExceededError(`This node relays at most ${this.#init.relayPerArtistPerDay} registrations per artist per 24 h`, { details: 'retry later, or register from your own wallet' })
+    }
+    if (count('') >= this.#init.relayPerDay) {
+      throw new QuotaExceededError(`This node relays at most ${this.#init.relayPerDay} registrations per 24 h`, { details: 'retry later, or register from your own wallet' })
+    }
   }
 
   /** Resolves once the registration is registered or failed. */

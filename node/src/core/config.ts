@@ -94,6 +94,9 @@ export const nodeConfigSchema = z.object({
       fromBlock: z.coerce.bigint().nonnegative().optional(),
       /** Register every track uploaded here on chain with the node itself as the artist (src/chain/registration.ts). */
       registerAsOperator: z.boolean().default(false),
+      /** Relayed (gasless) registrations this node pays for per artist, and in all, per 24 h (the operator's own are not counted). */
+      relayPerArtistPerDay: z.number().int().min(0).default(20),
+      relayPerDay: z.number().int().min(0).default(500),
     })
     .optional(),
   /** Bandwidth receipts, uptime and rewards (only with `chain`); see node/README.md. */

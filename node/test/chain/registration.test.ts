@@ -349,6 +349,30 @@ describe('registering tracks on chain', () => {
     }
   })
 
+  it("relays only so many registrations per artist and in all per 24 h (429, nothing queued), so signed requests cannot drain the node's gas; the operator's own are not counted", async () => {
+    const node = await startNode({ chain: { ...chainConfig(chain, protocol, { pollMs: 50 }), relayPerArtistPerDay: 1, relayPerDay: 2 } })
+    await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
+    try {
+      const [t1, t2, t3, t4] = [await addTrack(node), await addTrack(node), await addTrack(node), await addTrack(node)]
+      const jobs = () => node.chain?.outbox.list({ prefix: 'commit:' }).length
+      assert.equal((await post(node, t1.content_hash, await signed(node, t1, 1))).status, 202)
+      const again = await post(node, t2.content_hash, await signed(node, t2, 1))
+      assert.equal(again.status, 429, 'a second relay for the same artist today')
+      assert.match(((await again.json()) as { message: string }).message, /per artist/)
+      assert.equal((await post(node, t2.content_hash, await signed(node, t2, 2))).status, 202, 'another artist still has budget')
+      const queued = jobs()
+      const full = await post(node, t3.content_hash, await signed(node, t3, 3))
+      assert.equal(full.status, 429, "the node's budget for the day is spent")
+      assert.equal(node.registration?.get(t3.content_hash), undefined, 'nothing stored for a refused relay')
+      assert.equal(jobs(), queued, 'nothing queued for a refused relay')
+      // The operator relaying a signature, or registering as itself, is not limited.
+      assert.equal((await post(node, t3.content_hash, await signed(node, t3, 3), TOKEN)).status, 202)
+      assert.equal((await post(node, t4.content_hash, {}, TOKEN)).status, 202)
+    } finally {
+      await node.cleanup()
+    }
+  })
+
   it('sweeps lapsed reservations: an upload nobody registered in 24 h is deleted, one its artist registered elsewhere is announced, none is judged while the chain is down', async () => {
     const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
     try {

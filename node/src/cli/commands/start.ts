@@ -50,6 +50,8 @@ export function registerStart(program: Command): void {
     .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
     .option('--no-auto-rewards', 'do not submit receipts and claim rewards by itself (use dcmx rewards submit|claim or the web app)')
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
+    .option('--relay-per-artist-day <n>', "artists' signed registrations this node relays (and pays gas for) per artist per 24 h", '20')
+    .option('--relay-per-day <n>', "artists' signed registrations this node relays per 24 h in all", '500')
     .option('--replicate <k>', 'keep every known track on k nodes: fetch the ones this node is designated for (off when omitted)')
     .option('--quota-mib <n>', 'with --replicate: MiB of content replication may store here (0 = unlimited)', '0')
     .option('--replicate-interval <ms>', 'with --replicate: period of the replication pass (a lost holder is replaced within about this)', '30000')
@@ -84,6 +86,8 @@ export function registerStart(program: Command): void {
                 confirmations: parseFlag(intFlag(1, 1000), o.confirmations, '--confirmations'),
                 contracts: o.contracts === undefined ? undefined : parseFlag(contractsFlag, o.contracts, '--contracts'),
                 registerAsOperator: (o.registerAsOperator as unknown) === true,
+                relayPerArtistPerDay: parseFlag(intFlag(0, 1_000_000), o.relayPerArtistDay, '--relay-per-artist-day'),
+                relayPerDay: parseFlag(intFlag(0, 10_000_000), o.relayPerDay, '--relay-per-day'),
               }
             : undefined,
           replication: o.replicate
