@@ -71,7 +71,7 @@ export function registerChainMetrics(
   })
   new Gauge({
     name: 'rewards_window_warnings_total',
-    help: 'Epochs whose submission window was about to close with nothing submitted (also logged as warnings)',
+    help: 'Epochs whose submission window was about to close with their receipts not on chain yet (also logged as warnings)',
     registers,
     collect() {
       this.set(s.rewards.windowWarnings)

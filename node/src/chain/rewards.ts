@@ -195,11 +195,14 @@ export class RewardsService {
   async #autoEpoch(epoch: number, now: number): Promise<void> {
     const outbox = this.#c.chain.outbox
     const t = await this.#times(epoch)
-    const submitted = outbox.get(`receipts:${epoch}:0`) !== undefined
+    const batches = outbox.list({ prefix: `receipts:${epoch}:`, limit: 1000 })
+    const submitted = batches.length > 0
     // Clients' final receipts arrive after the epoch ends: submit a little later, well inside the window.
     const submitAt = t.end + Math.min((t.settlesAt - t.end) / 4, SUBMIT_GRACE_SEC)
     if (!submitted && now >= submitAt) await this.submit(epoch)
-    if (!submitted && now > t.settlesAt - this.#init.warnBeforeSec && !this.#warned.has(epoch)) {
+    // Enqueued is not on chain: a batch stuck in the outbox (no gas money, the RPC down) needs the operator too.
+    const landed = submitted && batches.every((j) => j.status === 'done')
+    if (!landed && now > t.settlesAt - this.#init.warnBeforeSec && !this.#warned.has(epoch)) {
       this.#warned.add(epoch)
       this.windowWarnings++
       this.#log.warn({ epoch, settlesAt: t.settlesAt }, 'receipts not yet on chain and the submission window closes soon')
