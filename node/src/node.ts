@@ -185,15 +185,13 @@ export class DcmxNode {
       this.registerFirst = new RegisterThenAnnounce({
         registration: this.registration,
         tracks: this.tracks,
-        // Registered at last: pinned (it was held back from Kubo too) and announced.
-        announce: async (tracks) => {
-          if (this.config.ipfs) for (const t of tracks) this.ipfs.pinTrack(t.content_hash)
-          await this.#announce(tracks)
-        },
+        announce: (tracks) => this.publish(tracks),
+        // Bytes first: an upload of the same bytes racing the sweep can leave a file without rows, never rows without a file.
         discard: async (hash) => {
-          this.tracks.forget(hash)
-          this.ipfs.index.forgetTrack(hash)
           await rm(this.store.pathOf(hash), { force: true })
+          this.ipfs.index.forgetTrack(hash)
+          this.tracks.forget(hash)
+          this.registration?.forgetFailed(hash)
         },
         db: this.db,
         logger,
@@ -309,8 +307,11 @@ export class DcmxNode {
     this.#log.info({ hash: track.content_hash, size: track.size, created }, 'track added')
     // With a chain, the mesh hears of an upload only once it is registered: a wallet's upload waits for that
     // wallet's own registration, an operator's for the one the node makes when asked to (--register-as-operator).
+    // The operator uploading bytes a wallet reserved takes them over: the reservation ends, they go the operator's way.
+    const takenOver = !created && !opts.wallet && this.registerFirst?.unreserve(track.content_hash) === true
     if (created && opts.wallet && this.registerFirst) this.registerFirst.reserve(track, opts.wallet)
-    else if (created && this.registerFirst && this.config.chain?.registerAsOperator) this.#background(this.registerFirst.upload(track))
+    else if ((created || takenOver) && this.registerFirst && this.config.chain?.registerAsOperator) this.#background(this.registerFirst.upload(track))
+    else if (takenOver) this.#background(this.publish([track]))
     else if (created) this.#background(this.#announce([track]))
     return { track, created }
   }
@@ -371,6 +372,19 @@ export class DcmxNode {
   }
 
   /** Tells the mesh this node holds `tracks`: gossip, and provider records in the DHT when it runs one. */
+  /**
+   * Makes local tracks public (their registration landed, or the operator says so): no longer withheld nor reserved,
+   * pinned to Kubo if they were held back from it, and announced.
+   */
+  async publish(tracks: Track[]): Promise<void> {
+    for (const { content_hash: hash } of tracks) {
+      if (this.tracks.isWithheld(hash) && this.config.ipfs) this.ipfs.pinTrack(hash)
+      this.tracks.release(hash)
+      this.registerFirst?.unreserve(hash)
+    }
+    await this.#announce(tracks)
+  }
+
   async #announce(tracks: Track[]): Promise<void> {
     await Promise.all([this.gossip.announce(tracks), this.routing?.provide(tracks.map((t) => t.content_hash))])
   }

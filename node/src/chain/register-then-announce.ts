@@ -8,6 +8,7 @@ import type { RegistrationService } from './registration.ts'
 export interface RegisterThenAnnounceComponents {
   registration: RegistrationService
   tracks: TrackStore
+  /** Makes tracks public: released, unreserved, pinned if held back, announced (node.publish). */
   announce: (tracks: Track[]) => Promise<void>
   /** Deletes a local track outright: its rows and its bytes (a reserved upload nobody registered in time). */
   discard: (hash: string) => Promise<void>
@@ -34,6 +35,7 @@ export class RegisterThenAnnounce {
   readonly #stop = new AbortController()
   readonly #waiting = new Set<Promise<void>>()
   #sweeper: NodeJS.Timeout | undefined
+  #sweeping: Promise<{ released: string[]; discarded: string[] }> | undefined
 
   constructor(components: RegisterThenAnnounceComponents) {
     this.#c = components
@@ -53,13 +55,21 @@ export class RegisterThenAnnounce {
   }
 
   /** Refuses to register a reserved upload for anyone but the wallet that uploaded it: no other signer, and not the
-   * operator as the artist (the operator may still relay, or retry, the uploader's own signature). */
+   * operator as the artist (the operator may still relay, or retry, the uploader's own signature). A reservation
+   * holds until the sweep ends it, so nobody slips in between its lapse and the sweep's verdict. */
   check(hash: string, input: RegistrationRequest): void {
     const r = this.#reservation(hash)
     if (!r) return
     if (!input.signature || input.artist?.toLowerCase() !== r.wallet) {
-      throw new ForbiddenError('This upload is reserved for the registration of the wallet that uploaded it', { details: `until ${new Date(r.reserved_at + RESERVATION_MS).toISOString()}` })
+      throw new ForbiddenError('This upload is reserved for the registration of the wallet that uploaded it', {
+        details: `until ${new Date(r.reserved_at + RESERVATION_MS).toISOString()}, then deleted unless registered`,
+      })
     }
+  }
+
+  /** Ends a reservation (the operator released or uploaded the track itself); true if there was one. */
+  unreserve(hash: string): boolean {
+    return this.#c.db.prepare('DELETE FROM upload_reservations WHERE content_hash = ?').run(hash).changes > 0
   }
 
   /** A registration of a withheld upload was requested: announce it once it lands. */
@@ -101,54 +111,70 @@ export class RegisterThenAnnounce {
   /**
    * Ends lapsed reservations (older than RESERVATION_MS): a wallet that uploaded and never registered does not keep
    * the node's disk. A track registered meanwhile (here, or by its artist elsewhere: the bytes are anchored on chain
-   * and nobody can take them any more) is announced; one whose registration is still under way waits for it;
-   * anything else is deleted, rows and bytes. When the chain cannot say, nothing is deleted this time.
+   * and nobody can take them any more) is announced; one whose registration is under way waits for it; one the
+   * operator released is left alone; anything else is deleted, rows and bytes. When the chain cannot say, nothing is
+   * deleted this time. One sweep at a time.
    */
-  async sweep(now = (this.#c.now ?? Date.now)()): Promise<{ released: string[]; discarded: string[] }> {
+  sweep(now = (this.#c.now ?? Date.now)()): Promise<{ released: string[]; discarded: string[] }> {
+    this.#sweeping ??= this.#sweep(now).finally(() => (this.#sweeping = undefined))
+    return this.#sweeping
+  }
+
+  async #sweep(now: number): Promise<{ released: string[]; discarded: string[] }> {
     const lapsed = this.#c.db
       .prepare('SELECT content_hash FROM upload_reservations WHERE reserved_at <= ?')
       .all(now - RESERVATION_MS) as Array<{ content_hash: string }>
     const out = { released: [] as string[], discarded: [] as string[] }
+    const inFlight = (hash: string): boolean => ['pending', 'committed'].includes(this.#c.registration.get(hash)?.state ?? '')
     for (const { content_hash: hash } of lapsed) {
-      const state = this.#c.registration.get(hash)?.state
-      if (state === 'pending' || state === 'committed') continue
-      let registered = state === 'registered'
-      if (!registered) {
-        try {
-          registered = (await this.#c.registration.onChain(hash)) !== undefined
-        } catch (err) {
-          this.#log.warn({ hash, err: (err as Error).message.split('\n')[0] }, 'lapsed reservation kept: the chain cannot say whether it is registered')
+      if (this.#stop.signal.aborted) break
+      try {
+        if (!this.#c.tracks.isWithheld(hash)) {
+          this.unreserve(hash) // released by the operator (or registered and announced): not ours to delete
           continue
         }
-      }
-      this.#c.db.prepare('DELETE FROM upload_reservations WHERE content_hash = ?').run(hash)
-      if (registered) {
-        if (this.#c.tracks.isWithheld(hash)) await this.#release(hash)
-        out.released.push(hash)
-      } else {
-        await this.#c.discard(hash)
-        this.#log.info({ hash }, 'reservation lapsed without a registration: upload deleted')
-        out.discarded.push(hash)
+        if (inFlight(hash)) continue
+        let registered = this.#c.registration.get(hash)?.state === 'registered'
+        if (!registered) {
+          try {
+            registered = (await this.#c.registration.onChain(hash)) !== undefined
+          } catch (err) {
+            this.#log.warn({ hash, err: (err as Error).message.split('\n')[0] }, 'lapsed reservation kept: the chain cannot say whether it is registered')
+            continue
+          }
+          // Asked or released while the chain was read: decide next time.
+          if (inFlight(hash) || !this.#c.tracks.isWithheld(hash)) continue
+        }
+        if (registered) {
+          await this.#release(hash)
+          out.released.push(hash)
+        } else {
+          await this.#c.discard(hash)
+          this.#log.info({ hash }, 'reservation lapsed without a registration: upload deleted')
+          out.discarded.push(hash)
+        }
+        this.unreserve(hash) // only once the verdict is carried out: a failed step is retried by the next sweep
+      } catch (err) {
+        this.#log.warn({ hash, err: (err as Error).message.split('\n')[0] }, 'lapsed reservation not swept; retried next time')
       }
     }
     return out
   }
 
   #reservation(hash: string): { wallet: string; reserved_at: number } | undefined {
-    const r = this.#c.db.prepare('SELECT wallet, reserved_at FROM upload_reservations WHERE content_hash = ?').get(hash) as { wallet: string; reserved_at: number } | undefined
-    return r && (this.#c.now ?? Date.now)() - r.reserved_at < RESERVATION_MS ? r : undefined
+    return this.#c.db.prepare('SELECT wallet, reserved_at FROM upload_reservations WHERE content_hash = ?').get(hash) as { wallet: string; reserved_at: number } | undefined
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper)
     this.#stop.abort()
+    await this.#sweeping?.catch(() => {})
     await Promise.allSettled([...this.#waiting])
   }
 
   async #release(hash: string): Promise<void> {
-    this.#c.tracks.release(hash)
     const t = this.#c.tracks.get(hash)
-    if (!t?.local) return
+    if (!t?.local) return this.#c.tracks.release(hash)
     const { local: _local, ...track } = t
     await this.#c.announce([track])
   }

@@ -131,6 +131,11 @@ export class RegistrationService {
     await this.#chainDrive
   }
 
+  /** Deletes a failed registration's row (its track was deleted: a later upload starts afresh). */
+  forgetFailed(hash: string): void {
+    this.#c.db.prepare("DELETE FROM registrations WHERE content_hash = ? AND state = 'failed'").run(hash)
+  }
+
   /** The registration state of a track, as `/tracks` shows it. */
   get(hash: string): TrackRegistration | undefined {
     return this.#toWire(this.#row(hash))
@@ -181,16 +186,16 @@ export class RegistrationService {
       this.#c.db
         .prepare(
           `UPDATE registrations SET mode = ?, artist = ?, registration = ?, deadline = ?, signature = ?, salt = ?, round = round + 1,
-           state = 'pending', reason = NULL, commit_tx = NULL, register_tx = NULL, updated_at = ? WHERE content_hash = ? AND state = 'failed'`,
+           state = 'pending', reason = NULL, commit_tx = NULL, register_tx = NULL, public_relay = 0, updated_at = ? WHERE content_hash = ? AND state = 'failed'`,
         )
         .run(mode, artist, json, deadline === null ? null : String(deadline), input.signature ?? null, salt, now, hash)
     } else {
       const r = this.#c.db
         .prepare(
-          `INSERT OR IGNORE INTO registrations (content_hash, mode, artist, registration, deadline, signature, salt, round, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?)`,
+          `INSERT OR IGNORE INTO registrations (content_hash, mode, artist, registration, deadline, signature, salt, round, state, public_relay, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?, ?)`,
         )
-        .run(hash, mode, artist, json, deadline === null ? null : String(deadline), input.signature ?? null, salt, now, now)
+        .run(hash, mode, artist, json, deadline === null ? null : String(deadline), input.signature ?? null, salt, mode === 'relayed' && !opts.operator ? 1 : 0, now, now)
       if (r.changes === 0) return { registration: this.#toWire(this.#row(hash)) as TrackRegistration, created: false }
     }
     const row = this.#row(hash) as Row
@@ -206,7 +211,7 @@ export class RegistrationService {
   #assertRelayBudget(artist: Address): void {
     const since = Date.now() - 24 * 3600 * 1000
     const count = (where: string, ...args: Array<string | number>): number =>
-      (this.#c.db.prepare(`SELECT count(*) AS n FROM registrations WHERE mode = 'relayed' AND created_at > ? ${where}`).get(since, ...args) as { n: number }).n
+      (this.#c.db.prepare(`SELECT count(*) AS n FROM registrations WHERE public_relay = 1 AND created_at > ? ${where}`).get(since, ...args) as { n: number }).n
     if (count('AND lower(artist) = ?', artist.toLowerCase()) >= this.#init.relayPerArtistPerDay) {
       throw new QuotaExceededError(`This node relays at most ${this.#init.relayPerArtistPerDay} registrations per artist per 24 h`, { details: 'retry later, or register from your own wallet' })
     }

@@ -1,4 +1,4 @@
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 
 import type { ContentHash } from '../core/hash.ts'
 import type { Db } from '../storage/db.ts'
@@ -89,13 +89,35 @@ export class BlockIndex {
 
   /**
    * Forgets a deleted track's root and leaves (its interior blocks are small and may be shared: they stay). A chunk
-   * whose bytes also occur in another track was located in whichever stored it first; if that was this one, the other
-   * track's copy of the chunk is no longer served over /ipfs until it is indexed again.
+   * located in this track whose bytes another local track also holds (same SHA-256, e.g. digital silence) is pointed
+   * at that track instead, so the other track stays whole over /ipfs. Call before the track's manifest is deleted
+   * or after: only other tracks' manifests are read.
    */
   forgetTrack(contentHash: ContentHash): void {
     transaction(this.#db, () => {
       this.#db.prepare("DELETE FROM ipfs_roots WHERE content_hash = ? AND kind = 'track'").run(contentHash)
-      this.#db.prepare('DELETE FROM ipfs_leaves WHERE content_hash = ?').run(contentHash)
+      const leaves = this.#db.prepare('SELECT cid FROM ipfs_leaves WHERE content_hash = ?').all(contentHash) as Array<{ cid: string }>
+      const others = this.#db.prepare(
+        `SELECT m.content_hash, m.chunk_size, m.size, m.chunks FROM manifests m JOIN tracks t ON t.content_hash = m.content_hash
+         WHERE t.local = 1 AND m.content_hash != ? AND instr(m.chunks, ?) > 0`,
+      )
+      const move = this.#db.prepare('UPDATE ipfs_leaves SET content_hash = ?, offset = ?, length = ? WHERE cid = ?')
+      const drop = this.#db.prepare('DELETE FROM ipfs_leaves WHERE cid = ?')
+      for (const { cid } of leaves) {
+        const digest = Buffer.from(CID.parse(cid).multihash.digest).toString('hex')
+        let moved = false
+        for (const m of others.all(contentHash, digest) as Array<{ content_hash: string; chunk_size: number; size: number; chunks: string }>) {
+          // A match must sit on a 64-character boundary to be a whole chunk hash.
+          for (let at = m.chunks.indexOf(digest); at >= 0 && !moved; at = m.chunks.indexOf(digest, at + 1)) {
+            if (at % 64 !== 0) continue
+            const offset = (at / 64) * m.chunk_size
+            move.run(m.content_hash, offset, Math.min(m.chunk_size, m.size - offset), cid)
+            moved = true
+          }
+          if (moved) break
+        }
+        if (!moved) drop.run(cid)
+      }
     })
   }
 

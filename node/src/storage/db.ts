@@ -88,7 +88,11 @@ CREATE INDEX IF NOT EXISTS registrations_state ON registrations(state);
 `
 
 /** Columns added after a table first shipped: added in place on databases created before them. */
-const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [{ table: 'tracks', column: 'media_type', type: 'TEXT' }]
+const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [
+  { table: 'tracks', column: 'media_type', type: 'TEXT' },
+  // 1: a relayed registration asked for without the operator token (counted against the relay budget).
+  { table: 'registrations', column: 'public_relay', type: 'INTEGER NOT NULL DEFAULT 0' },
+]
 
 function migrate(db: Db): void {
   for (const { table, column, type } of ADDED_COLUMNS) {

@@ -95,6 +95,22 @@ describe('registering tracks on chain', () => {
     })
   }
 
+  /** Uploads as wallet `signer` with its signed upload authorization (the web app's way): the upload is reserved. */
+  function walletUploader(node: DcmxNode, signer: number) {
+    return async (bytes: Uint8Array): Promise<Track> => {
+      const account = wallet(signer).account
+      const expires = Math.floor(Date.now() / 1000) + 600
+      const auth = await wallet(signer).signMessage({ account, message: uploadAuthMessage(node.peerId, account.address, expires) })
+      const res = await fetch(`${node.url}/tracks?title=Draft&artist=Ada`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: account.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: auth },
+        body: bytes,
+      })
+      assert.equal(res.status, 201, await res.clone().text())
+      return trackSchema.parse(((await res.json()) as { track: unknown }).track)
+    }
+  }
+
   /** Registers directly from a wallet (commit, wait, reveal), as an artist without a node would. */
   async function registerDirect(signer: number, hash: string, root: string, size: number): Promise<void> {
     const account = wallet(signer).account
@@ -349,15 +365,17 @@ describe('registering tracks on chain', () => {
     }
   })
 
-  it("relays only so many registrations per artist and in all per 24 h (429, nothing queued), so signed requests cannot drain the node's gas; the operator's own are not counted", async () => {
+  it("relays only so many registrations per artist and in all per 24 h (429, nothing queued), so signed requests cannot drain the node's gas; the operator's own are neither limited nor counted", async () => {
     const node = await startNode({ chain: { ...chainConfig(chain, protocol, { pollMs: 50 }), relayPerArtistPerDay: 1, relayPerDay: 2 } })
     await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
     try {
-      const [t1, t2, t3, t4] = [await addTrack(node), await addTrack(node), await addTrack(node), await addTrack(node)]
+      const [t0, t1, t2, t3, t4] = [await addTrack(node), await addTrack(node), await addTrack(node), await addTrack(node), await addTrack(node)]
       const jobs = () => node.chain?.outbox.list({ prefix: 'commit:' }).length
+      // The operator relaying an artist's signature: not counted against that artist nor the node.
+      assert.equal((await post(node, t0.content_hash, await signed(node, t0, 1), TOKEN)).status, 202)
       assert.equal((await post(node, t1.content_hash, await signed(node, t1, 1))).status, 202)
       const again = await post(node, t2.content_hash, await signed(node, t2, 1))
-      assert.equal(again.status, 429, 'a second relay for the same artist today')
+      assert.equal(again.status, 429, 'a second public relay for the same artist today')
       assert.match(((await again.json()) as { message: string }).message, /per artist/)
       assert.equal((await post(node, t2.content_hash, await signed(node, t2, 2))).status, 202, 'another artist still has budget')
       const queued = jobs()
@@ -365,7 +383,7 @@ describe('registering tracks on chain', () => {
       assert.equal(full.status, 429, "the node's budget for the day is spent")
       assert.equal(node.registration?.get(t3.content_hash), undefined, 'nothing stored for a refused relay')
       assert.equal(jobs(), queued, 'nothing queued for a refused relay')
-      // The operator relaying a signature, or registering as itself, is not limited.
+      // Nor is the operator limited.
       assert.equal((await post(node, t3.content_hash, await signed(node, t3, 3), TOKEN)).status, 202)
       assert.equal((await post(node, t4.content_hash, {}, TOKEN)).status, 202)
     } finally {
@@ -375,26 +393,31 @@ describe('registering tracks on chain', () => {
 
   it('sweeps lapsed reservations: an upload nobody registered in 24 h is deleted, one its artist registered elsewhere is announced, none is judged while the chain is down', async () => {
     const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
+    await wallet(0).sendTransaction({ to: node.account.address, value: parseEther('10') })
     try {
-      const artist = wallet(1).account
-      const walletUpload = async (bytes: Uint8Array): Promise<Track> => {
-        const expires = Math.floor(Date.now() / 1000) + 600
-        const auth = await wallet(1).signMessage({ account: artist, message: uploadAuthMessage(node.peerId, artist.address, expires) })
-        const res = await fetch(`${node.url}/tracks?title=Draft&artist=Ada`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', [UPLOAD_HEADERS.wallet]: artist.address, [UPLOAD_HEADERS.expires]: String(expires), [UPLOAD_HEADERS.signature]: auth },
-          body: bytes,
-        })
-        assert.equal(res.status, 201)
-        return trackSchema.parse(((await res.json()) as { track: unknown }).track)
-      }
+      const walletUpload = walletUploader(node, 1)
       const kept = await walletUpload(randomBytesOf(200_000, seed++))
       const dropped = await walletUpload(randomBytesOf(200_000, seed++))
-      // The artist registers one of them from its own wallet, not through this node.
+      const released = await walletUpload(randomBytesOf(200_000, seed++))
+      const taken = randomBytesOf(200_000, seed++)
+      const takenTrack = await walletUpload(taken)
+      const late = await walletUpload(randomBytesOf(200_000, seed++))
+      // The artist registers one from its own wallet, not through this node.
       await registerDirect(1, kept.content_hash, kept.manifest_root as string, kept.size)
+      // The operator releases one by hand, and uploads the same bytes as another itself: both become the operator's.
+      assert.equal((await fetch(`${node.url}/local/announce_content`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ content_hash: released.content_hash }) })).status, 200)
+      const again = await upload(node, taken, { title: 'Draft', artist: 'Ada' })
+      assert.equal(again.status, 200, 'the same bytes: not created again')
+      await until('the operator-uploaded copy to be listed', async () => ((await (await fetch(`${node.url}/tracks`)).json()) as Track[]).some((t) => t.content_hash === takenTrack.content_hash))
+
       const sweeper = node.registerFirst as NonNullable<DcmxNode['registerFirst']>
       const lapsed = Date.now() + RESERVATION_MS + 1000
       assert.deepEqual(await sweeper.sweep(), { released: [], discarded: [] }, 'nothing lapsed yet')
+
+      // Lapsed but not yet swept: the reservation still holds against anyone else, and its wallet may still register.
+      node.db.prepare('UPDATE upload_reservations SET reserved_at = ? WHERE content_hash = ?').run(Date.now() - RESERVATION_MS - 1000, late.content_hash)
+      assert.equal((await post(node, late.content_hash, await signed(node, late, 2))).status, 403, 'another signer, after the lapse')
+      assert.equal((await post(node, late.content_hash, await signed(node, late, 1))).status, 202, 'its own wallet, after the lapse')
 
       chain.down = true
       try {
@@ -404,18 +427,43 @@ describe('registering tracks on chain', () => {
       }
       assert.ok(node.tracks.get(dropped.content_hash)?.local, 'kept while the chain could not say')
 
-      assert.deepEqual(await sweeper.sweep(lapsed), { released: [kept.content_hash], discarded: [dropped.content_hash] })
+      const [first, second] = [sweeper.sweep(lapsed), sweeper.sweep(lapsed)]
+      assert.equal(first, second, 'one sweep at a time')
+      const verdict = await first
+      assert.deepEqual(verdict, { released: [kept.content_hash], discarded: [dropped.content_hash] })
       // The unregistered upload is gone: rows, bytes and CID.
       assert.equal(node.tracks.get(dropped.content_hash), undefined)
       assert.equal(node.tracks.getManifest(dropped.content_hash), undefined)
       assert.equal(await node.store.has(dropped.content_hash), false)
       assert.equal(node.ipfs.index.trackCid(dropped.content_hash), undefined)
       assert.equal((await fetch(`${node.url}/content/${dropped.content_hash}`)).status, 404)
-      // The registered one is public now.
+      // Registered elsewhere, released by the operator, taken over by the operator, being registered: all kept.
+      for (const t of [kept, released, takenTrack, late]) assert.equal(await node.store.has(t.content_hash), true, t.title)
       const listed = (await (await fetch(`${node.url}/tracks`)).json()) as Track[]
-      assert.ok(listed.some((t) => t.content_hash === kept.content_hash))
+      for (const t of [kept, released, takenTrack]) assert.ok(listed.some((l) => l.content_hash === t.content_hash))
       assert.ok(!listed.some((t) => t.content_hash === dropped.content_hash))
       assert.deepEqual(await sweeper.sweep(lapsed), { released: [], discarded: [] }, 'each reservation is swept once')
+    } finally {
+      await node.cleanup()
+    }
+  })
+
+  it('a swept upload gives up its shared IPFS chunks to the tracks that still hold them', async () => {
+    const node = await startNode({ chain: chainConfig(chain, protocol, { pollMs: 50 }), walletUploadBytesPerDay: 10 << 20 })
+    try {
+      // Two files whose first 1 MiB chunk is the same bytes (think digital silence); the reserved one is uploaded first.
+      const head = randomBytesOf(1 << 20, seed++)
+      const reserved = await walletUploader(node, 1)(Buffer.concat([head, randomBytesOf(1000, seed++)]))
+      const res = await upload(node, Buffer.concat([head, randomBytesOf(2000, seed++)]), { title: 'Keeper', artist: 'Op' })
+      assert.equal(res.status, 201)
+      const keeper = trackSchema.parse(((await res.json()) as { track: unknown }).track)
+      const cid = node.ipfs.index.trackCid(keeper.content_hash) as string
+      const sweeper = node.registerFirst as NonNullable<DcmxNode['registerFirst']>
+      assert.deepEqual((await sweeper.sweep(Date.now() + RESERVATION_MS + 1000)).discarded, [reserved.content_hash])
+      // The keeper's whole DAG is still served: every block of its CAR, the shared chunk included.
+      const car = await fetch(`${node.url}/ipfs/${cid}?format=car`)
+      assert.equal(car.status, 200)
+      assert.ok((await car.arrayBuffer()).byteLength > (1 << 20) + 2000, 'the CAR carries both chunks')
     } finally {
       await node.cleanup()
     }

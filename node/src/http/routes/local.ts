@@ -35,10 +35,9 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
       const { content_hash } = validate(localHashSchema, req.body, 'local_announce_content request')
       const t = node.tracks.get(content_hash)
       if (!t?.local) throw new ContentNotFoundError(content_hash)
-      // The operator's word: a track withheld for its registration is announced anyway.
-      node.tracks.release(content_hash)
+      // The operator's word: a track withheld (or reserved) for its registration is announced anyway.
       const { local: _local, ...track } = t
-      await node.gossip.announce([track])
+      await node.publish([track])
       return { announced: content_hash, peers: node.peers.connectedCount() }
     })
 
