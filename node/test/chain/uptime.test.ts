@@ -68,7 +68,7 @@ describe('uptime attestations between real nodes', { timeout: 120_000 }, () => {
     return { node, peer: signer.address, epoch, slots: `0x${slots.toString(16)}`, signature }
   }
 
-  it("peers probe a node once per slot, send what they saw when the epoch ends, and the node's submission counts the slots two peers saw", async () => {
+  it("peers probe a node in each slot, send what they saw when the epoch ends, and the node's submission counts the slots two peers saw", async () => {
     const epoch = rewards(a).receipts.epoch as number
     const t = rewards(a).receipts.epochTimes(epoch) as { start: number; end: number }
     const slot = (t.end - t.start) / 256
