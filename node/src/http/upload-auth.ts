@@ -14,7 +14,8 @@ export const MIN_UPLOAD_CHARGE = 64 * 1024
 const headersSchema = z.object({
   wallet: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 20-byte 0x address'),
   expires: z.coerce.number().int().positive(),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature'),
+  // 65 bytes from a key; a smart wallet's (ERC-1271, ERC-6492) may be longer.
+  signature: z.string().regex(/^0x(?:[0-9a-fA-F]{2}){65,2048}$/, 'expected a signature of 65 to 2048 bytes'),
 })
 
 export interface UploadAuthInit {
@@ -30,6 +31,8 @@ export interface UploadAuthInit {
   walletUploadsPerDay: number
   /** Uploads all wallets together may make per 24 h. */
   totalUploadsPerDay: number
+  /** Checks a signature the wallet's key did not make as a smart wallet's (ERC-1271/6492, through the chain). */
+  verifyContractSignature?: (args: { address: Hex; message: string; signature: Hex }) => Promise<boolean>
   now?: () => number
 }
 
@@ -103,7 +106,9 @@ export function createUploadAuth(init: UploadAuthInit) {
     const nowSec = Math.floor(now() / 1000)
     if (expires <= nowSec) throw new UnauthorizedError('The upload authorization has expired')
     if (expires > nowSec + UPLOAD_AUTH_MAX_SEC) throw new UnauthorizedError(`An upload authorization may last at most ${UPLOAD_AUTH_MAX_SEC} s`)
-    const ok = await verifyMessage({ address: wallet as Hex, message: uploadAuthMessage(init.peerId, wallet, expires), signature: signature as Hex }).catch(() => false)
+    const signed = { address: wallet as Hex, message: uploadAuthMessage(init.peerId, wallet, expires), signature: signature as Hex }
+    let ok = signature.length === 132 && (await verifyMessage(signed).catch(() => false))
+    if (!ok && init.verifyContractSignature) ok = await init.verifyContractSignature(signed).catch(() => false)
     if (!ok) throw new UnauthorizedError('The upload authorization is not signed by that wallet for this node')
     const key = wallet.toLowerCase() as `0x${string}`
     const charged = Math.max(declared, MIN_UPLOAD_CHARGE)

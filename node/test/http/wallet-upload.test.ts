@@ -183,3 +183,29 @@ describe('wallet-upload budgets: refunds and counts', () => {
     }
   })
 })
+
+describe('wallet-signed uploads from smart wallets (ERC-1271)', () => {
+  const ctx = protocolChain()
+  const startNode = onChain(ctx)
+  const owner = privateKeyToAccount(generatePrivateKey())
+  const stranger = privateKeyToAccount(generatePrivateKey())
+
+  it("accepts an authorization a contract wallet validates, checked through the chain, and refuses one it does not", async () => {
+    const n = await startNode({ walletUploadBytesPerDay: 10 << 20 })
+    try {
+      const safe = (await ctx.chain.viem.deployContract('MockSmartWallet', [owner.address])) as { address: `0x${string}` }
+      const send = async (headers: Record<string, string>, seed: number) =>
+        fetch(`${n.url}/tracks?title=Song&artist=Safe`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body: randomBytesOf(KIB, seed) })
+      // The owner's key signs in the name of the contract wallet, which says yes (isValidSignature).
+      assert.equal((await send(await authHeaders(owner, n.peerId, { wallet: safe.address }), 90)).status, 201)
+      // A key the wallet does not accept, and the owner's key for an address with no code: both 401.
+      assert.equal((await send(await authHeaders(stranger, n.peerId, { wallet: safe.address }), 91)).status, 401)
+      assert.equal((await send(await authHeaders(owner, n.peerId, { wallet: stranger.address }), 92)).status, 401)
+      // Longer signatures are allowed for smart wallets, within bounds; beyond them, 400 before any RPC.
+      const long = await authHeaders(owner, n.peerId, { wallet: safe.address })
+      assert.equal((await send({ ...long, [UPLOAD_HEADERS.signature]: `0x${'ab'.repeat(2049)}` }, 93)).status, 400)
+    } finally {
+      await n.cleanup()
+    }
+  })
+})

@@ -22,6 +22,7 @@ export function registerTrackRoutes(app: FastifyInstance, { node }: ServerCompon
     totalBytesPerDay: init.walletUploadTotalBytesPerDay,
     walletUploadsPerDay: init.walletUploadsPerDay,
     totalUploadsPerDay: init.walletUploadTotalPerDay,
+    verifyContractSignature: node.chain ? (args) => (node.chain as NonNullable<typeof node.chain>).publicClient.verifyMessage(args) : undefined,
   })
   app.post('/tracks', {
     onRequest: [
