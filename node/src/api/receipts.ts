@@ -65,6 +65,10 @@ export const rewardsStatusSchema = z.object({
   current_epoch: z.number().int(),
   auto: z.boolean(),
   epochs: z.array(rewardsEpochSchema),
+  /** Metering counters since start: receipts accepted/refused (server), signed (client), waits at the window. */
+  metering: z
+    .object({ accepted: z.number(), refused: z.number(), signed: z.number(), cut_off: z.number(), window_waits: z.number(), window_wait_ms: z.number() })
+    .optional(),
 })
 export type RewardsStatus = z.infer<typeof rewardsStatusSchema>
 export const rewardsActionSchema = z.object({ epoch: z.number().int().min(0).optional() })

@@ -160,6 +160,7 @@ export class ReceiptService {
   #chainTime = 0
   #clockAt = 0
   #stake = new Map<string, { active: Address; operator: Address; at: number }>()
+  #stakeReads = new Map<string, Promise<{ active: Address; operator: Address; at: number }>>()
   #held = new Map<string, Held>()
   #signed = new Map<string, Signed>()
   /** The window each metering server announced (bytes), by lower-case address. */
@@ -204,6 +205,10 @@ export class ReceiptService {
     // The timer only refreshes when nothing is in flight, so a slow RPC does not pile reads up.
     this.#timer = setInterval(() => {
       if (!this.#refreshing) void this.refresh().catch(() => {})
+      // This node's own stake is re-read in the background before its cache expires: a download never waits on
+      // that RPC read for its client header (nor a request this node serves on it).
+      const self = this.#stake.get(this.#c.account.address.toLowerCase())
+      if (self && Date.now() - self.at > this.#init.stakeCacheMs / 2) void this.stakeOf(this.#c.account.address, { fresh: true }).catch(() => {})
     }, this.#init.pollMs)
     this.#timer.unref()
   }
@@ -250,14 +255,31 @@ export class ReceiptService {
     this.#epoch = epoch
   }
 
-  /** `node`'s active operator (zero if not active) and operator, cached for `stakeCacheMs`. */
-  async stakeOf(node: string): Promise<{ active: Address; operator: Address }> {
+  /**
+   * `node`'s active operator (zero if not active) and operator, cached for `stakeCacheMs`; `fresh` reads the chain
+   * again (the cached answer stays in use until the new one lands). Concurrent lookups of one node share one read.
+   */
+  stakeOf(node: string, opts: { fresh?: boolean } = {}): Promise<{ active: Address; operator: Address }> {
     const key = node.toLowerCase()
     const hit = this.#stake.get(key)
-    if (hit && Date.now() - hit.at < this.#init.stakeCacheMs) return hit
+    if (!opts.fresh && hit && Date.now() - hit.at < this.#init.stakeCacheMs) return Promise.resolve(hit)
+    // A fresh read never joins one already running: that one may have started before the change it must see.
+    let p = opts.fresh ? undefined : this.#stakeReads.get(key)
+    if (!p) {
+      const read = this.#readStake(node, key).finally(() => {
+        if (this.#stakeReads.get(key) === read) this.#stakeReads.delete(key)
+      })
+      this.#stakeReads.set(key, read)
+      p = read
+    }
+    return p
+  }
+
+  async #readStake(node: string, key: string): Promise<{ active: Address; operator: Address; at: number }> {
     // While the chain is unreachable, fail fast: serving must not wait on an RPC timeout for every request.
     if (Date.now() < this.#stakeDownUntil) throw new Error('chain unreachable (cached)')
     const { publicClient, contracts } = this.#c.chain
+    const started = Date.now()
     let active: Address
     let operator: Address
     try {
@@ -269,8 +291,9 @@ export class ReceiptService {
       this.#stakeDownUntil = Date.now() + STAKE_FAILURE_CACHE_MS
       throw err
     }
-    const v = { active, operator, at: Date.now() }
-    boundedSet(this.#stake, key, v)
+    // Aged from when the read started; an older read landing after a newer one does not replace it.
+    const v = { active, operator, at: started }
+    if ((this.#stake.get(key)?.at ?? -1) <= started) boundedSet(this.#stake, key, v)
     return v
   }
 
