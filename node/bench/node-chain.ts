@@ -222,8 +222,9 @@ async function main(): Promise<void> {
     }
     const upload = await fetch(`${meteredServer.url}/tracks?title=Bench&artist=Bench`, asOperator({ method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes }))
     if (upload.status !== 201) throw new Error(`upload failed: ${upload.status}`)
-    const metering = async (): Promise<{ window_waits: number; window_wait_ms: number; accepted: number }> =>
-      ((await (await fetch(`${meteredServer.url}/rewards`, asOperator())).json()) as { metering: { window_waits: number; window_wait_ms: number; accepted: number } }).metering
+    type Metering = { window_waits: number; window_wait_ms: number; accepted: number; accept_ms: number }
+    const metering = async (): Promise<Metering> => ((await (await fetch(`${meteredServer.url}/rewards`, asOperator())).json()) as { metering: Metering }).metering
+    const clientMs = { sign: 0, post: 0 }
     const receiptsSigned: number[] = []
     const receiptsOnce = async (i: number): Promise<number> => {
       const dir = join(work, `client-r-${i}`)
@@ -240,6 +241,8 @@ async function main(): Promise<void> {
         const ms = performance.now() - t0
         await client.rewards?.receipts.flush()
         receiptsSigned.push(client.rewards?.receipts.stats.signed ?? 0)
+        clientMs.sign += client.rewards?.receipts.stats.signMs ?? 0
+        clientMs.post += client.rewards?.receipts.stats.postMs ?? 0
         return ms
       } finally {
         await client.stop()
@@ -305,6 +308,10 @@ async function main(): Promise<void> {
       // How long the metered server held streams at its window waiting for a receipt, per fetch (server counters).
       server_window_waits_per_fetch: round((meteringAfter.window_waits - meteringBefore.window_waits) / REPS, 1),
       server_window_wait_ms_per_fetch: round((meteringAfter.window_wait_ms - meteringBefore.window_wait_ms) / REPS, 1),
+      // Per receipt: the client's signing, its POST round trip (sign excluded), the server's check and persist.
+      receipt_sign_ms: round(clientMs.sign / receiptsSigned.reduce((a, b) => a + b, 0)),
+      receipt_post_round_trip_ms: round(clientMs.post / receiptsSigned.reduce((a, b) => a + b, 0)),
+      receipt_accept_ms: round((meteringAfter.accept_ms - meteringBefore.accept_ms) / Math.max(1, meteringAfter.accepted - meteringBefore.accepted)),
       ratio_receipts_on_vs_off: round(median(anchored) / median(withReceipts)),
       anchored_fetch_ms_best: round(best(anchored), 0),
       with_receipts_fetch_ms_best: round(best(withReceipts), 0),

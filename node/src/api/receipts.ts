@@ -67,7 +67,7 @@ export const rewardsStatusSchema = z.object({
   epochs: z.array(rewardsEpochSchema),
   /** Metering counters since start: receipts accepted/refused (server), signed (client), waits at the window. */
   metering: z
-    .object({ accepted: z.number(), refused: z.number(), signed: z.number(), cut_off: z.number(), window_waits: z.number(), window_wait_ms: z.number() })
+    .object({ accepted: z.number(), refused: z.number(), signed: z.number(), cut_off: z.number(), window_waits: z.number(), window_wait_ms: z.number(), accept_ms: z.number() })
     .optional(),
 })
 export type RewardsStatus = z.infer<typeof rewardsStatusSchema>

@@ -245,13 +245,14 @@ export class RewardsService {
         const status = claim?.status === 'done' ? 'claimed' : jobs.length > 0 ? 'submitted' : epoch === this.receipts.epoch ? 'open' : 'ended'
         return { epoch, clients, bytes_held: String(bytes), status, jobs }
       }),
-      metering: (({ accepted, refused, signed, cutOff, windowWaits, windowWaitMs }) => ({
+      metering: (({ accepted, refused, signed, cutOff, windowWaits, windowWaitMs, acceptMs }) => ({
         accepted,
         refused,
         signed,
         cut_off: cutOff,
         window_waits: windowWaits,
         window_wait_ms: Math.round(windowWaitMs),
+        accept_ms: Math.round(acceptMs),
       }))(this.receipts.stats),
     }
   }
