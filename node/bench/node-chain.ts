@@ -81,7 +81,9 @@ async function servingNode(dataDir: string, chain?: { url: string; contracts: Re
   const port = await freePort()
   const args = [CLI, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(port), '--interval', '3600000', '--rate-limit', '0', '--max-upload-mib', '1024', '--no-ipfs', '--log-level', 'warn']
   if (chain) args.push('--rpc-url', chain.url, '--chain-id', '31337', '--confirmations', '1', '--contracts', JSON.stringify(chain.contracts))
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  // BENCH_PROF_DIR: the serving nodes write V8 CPU profiles there (run the bench itself with --cpu-prof for the client).
+  const prof = process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []
+  const child = spawn(process.execPath, [...prof, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
     try {
