@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto'
+import { Agent, request } from 'node:http'
 
 import { typedData } from '@dcmx/deployments'
-import { concat, keccak256, recoverMessageAddress, recoverTypedDataAddress, zeroAddress } from 'viem'
+import { concat, hashMessage, keccak256, toBytes, toHex, zeroAddress } from 'viem'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
-import { CLIENT_AUTH_HEADER } from '../api/receipts.ts'
+import { CLIENT_AUTH_HEADER, INLINE_RECEIPTS_HEADER } from '../api/receipts.ts'
 import type { ReceiptAccepted, ReceiptSubmission, SignedReceipt } from '../api/receipts.ts'
 import { ForbiddenError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { PeerTable } from '../mesh/peer-table.ts'
 import type { Db } from '../storage/db.ts'
 import { assertCanonicalSignature } from './signatures.ts'
+import { receiptDigest, receiptDomainSeparator, ReceiptSignatures } from './receipts-crypto.ts'
 import { transaction } from '../storage/db.ts'
 import { protocolAbi } from './contracts.ts'
 import type { ChainService } from './service.ts'
@@ -69,7 +71,7 @@ const AUTH_MAX_SKEW_SEC = 60
 /** How often the bytes served to a metered client are written to SQLite while it streams. */
 const SAVE_SERVED_MS = 250
 /** Receipts on the wire at once to one server. */
-const MAX_POSTS = 2
+const MAX_POSTS = 3
 /** The most often a client signs for a server, whatever window the server announces. */
 const MIN_SIGN_EVERY = 512 << 10
 const FREE_SLICE = 64 << 10
@@ -137,6 +139,8 @@ interface Signed {
   inflight: Promise<void> | undefined
   /** A download ended: the next send covers everything verified, however little. */
   final: boolean
+  /** Wakes the running send loop: more bytes became due while its receipts are on the wire. */
+  wake: (() => void) | undefined
 }
 
 export interface HeldReceipt {
@@ -158,6 +162,7 @@ export class ReceiptService {
   #chainTime = 0
   #clockAt = 0
   #stake = new Map<string, { active: Address; operator: Address; at: number }>()
+  #stakeReads = new Map<string, Promise<{ active: Address; operator: Address; at: number }>>()
   #held = new Map<string, Held>()
   #signed = new Map<string, Signed>()
   /** The window each metering server announced (bytes), by lower-case address. */
@@ -170,8 +175,14 @@ export class ReceiptService {
   /** Until when stake lookups fail at once after an RPC failure. */
   #stakeDownUntil = 0
   #refreshing: Promise<void> | undefined
+  /** Client keys kept for cheap signature checks (content headers and receipts). */
+  readonly #sigs = new ReceiptSignatures()
+  /** Keep-alive connections for POST /receipts (a fresh fetch per receipt cost ~1-2 ms of the round trip). */
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: MAX_POSTS })
+  /** Content connections that carry receipts to their server (by lower-case address). */
+  readonly #inline = new Map<string, (data: Buffer) => boolean>()
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0 }
+  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0, inlineSent: 0, inlineAccepted: 0, inlineDropped: 0 }
 
   constructor(components: ReceiptsComponents, init: ReceiptsInit) {
     this.#c = components
@@ -198,6 +209,10 @@ export class ReceiptService {
     // The timer only refreshes when nothing is in flight, so a slow RPC does not pile reads up.
     this.#timer = setInterval(() => {
       if (!this.#refreshing) void this.refresh().catch(() => {})
+      // This node's own stake is re-read in the background before its cache expires: a download never waits on
+      // that RPC read for its client header (nor a request this node serves on it).
+      const self = this.#stake.get(this.#c.account.address.toLowerCase())
+      if (self && Date.now() - self.at > this.#init.stakeCacheMs / 2) void this.stakeOf(this.#c.account.address, { fresh: true }).catch(() => {})
     }, this.#init.pollMs)
     this.#timer.unref()
   }
@@ -208,6 +223,7 @@ export class ReceiptService {
     for (const { run } of [...this.#pendingSave.values()]) run()
     for (const h of this.#held.values()) for (const w of h.waiters.splice(0)) w()
     await Promise.allSettled([...this.#signed.values()].map((s) => s.inflight))
+    this.#agent.destroy()
   }
 
   /** Re-reads the current epoch, its times and the chain clock. */
@@ -243,14 +259,31 @@ export class ReceiptService {
     this.#epoch = epoch
   }
 
-  /** `node`'s active operator (zero if not active) and operator, cached for `stakeCacheMs`. */
-  async stakeOf(node: string): Promise<{ active: Address; operator: Address }> {
+  /**
+   * `node`'s active operator (zero if not active) and operator, cached for `stakeCacheMs`; `fresh` reads the chain
+   * again (the cached answer stays in use until the new one lands). Concurrent lookups of one node share one read.
+   */
+  stakeOf(node: string, opts: { fresh?: boolean } = {}): Promise<{ active: Address; operator: Address }> {
     const key = node.toLowerCase()
     const hit = this.#stake.get(key)
-    if (hit && Date.now() - hit.at < this.#init.stakeCacheMs) return hit
+    if (!opts.fresh && hit && Date.now() - hit.at < this.#init.stakeCacheMs) return Promise.resolve(hit)
+    // A fresh read never joins one already running: that one may have started before the change it must see.
+    let p = opts.fresh ? undefined : this.#stakeReads.get(key)
+    if (!p) {
+      const read = this.#readStake(node, key).finally(() => {
+        if (this.#stakeReads.get(key) === read) this.#stakeReads.delete(key)
+      })
+      this.#stakeReads.set(key, read)
+      p = read
+    }
+    return p
+  }
+
+  async #readStake(node: string, key: string): Promise<{ active: Address; operator: Address; at: number }> {
     // While the chain is unreachable, fail fast: serving must not wait on an RPC timeout for every request.
     if (Date.now() < this.#stakeDownUntil) throw new Error('chain unreachable (cached)')
     const { publicClient, contracts } = this.#c.chain
+    const started = Date.now()
     let active: Address
     let operator: Address
     try {
@@ -262,8 +295,9 @@ export class ReceiptService {
       this.#stakeDownUntil = Date.now() + STAKE_FAILURE_CACHE_MS
       throw err
     }
-    const v = { active, operator, at: Date.now() }
-    boundedSet(this.#stake, key, v)
+    // Aged from when the read started; an older read landing after a newer one does not replace it.
+    const v = { active, operator, at: started }
+    if ((this.#stake.get(key)?.at ?? -1) <= started) boundedSet(this.#stake, key, v)
     return v
   }
 
@@ -306,8 +340,9 @@ export class ReceiptService {
       for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
     }
     if (this.#seenAuth.has(sig.toLowerCase())) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
-    const signer = await recoverMessageAddress({ message: contentAuthMessage(this.#c.account.address, hash, start, ts, nonce), signature: sig }).catch(() => undefined)
-    if (!signer || signer.toLowerCase() !== claimed.toLowerCase()) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
+    // Checked with the receipts' signature cache: the key recovered here makes the client's receipts cheap to check.
+    const digest = toBytes(hashMessage(contentAuthMessage(this.#c.account.address, hash, start, ts, nonce)))
+    if (!this.#sigs.verify(claimed, digest, sig)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
     this.#seenAuth.set(sig.toLowerCase(), ts + 2 * AUTH_MAX_SKEW_SEC)
     return claimed
   }
@@ -439,6 +474,15 @@ export class ReceiptService {
 
   /** Checks a client's receipt and stores it (POST /receipts); throws 400/403 before storing anything bad. */
   async accept(sub: ReceiptSubmission): Promise<ReceiptAccepted> {
+    const t0 = performance.now()
+    try {
+      return await this.#accept(sub)
+    } finally {
+      this.stats.acceptMs += performance.now() - t0
+    }
+  }
+
+  async #accept(sub: ReceiptSubmission): Promise<ReceiptAccepted> {
     const r = sub.receipt
     const self = this.#c.account.address
     if (r.server.toLowerCase() !== self.toLowerCase()) throw new ForbiddenError(`Receipt is for server ${r.server}, not this node`)
@@ -454,10 +498,16 @@ export class ReceiptService {
     }
     if (servedRootOf(sorted) !== r.servedRoot.toLowerCase()) throw new ForbiddenError('servedRoot does not commit to the listed contents')
     assertCanonicalSignature(r.signature as Hex)
-    // Recovered here, on the event loop: a worker thread for it made the receipt round trip, which the server's
-    // window waits on, longer (8 -> 11-14 ms measured: message hops, its own cold JIT, a third busy thread on 2 cores).
-    const signer = await recoverTypedDataAddress({ ...this.#typed(r), signature: r.signature as Hex }).catch(() => undefined)
-    if (!signer || signer.toLowerCase() !== r.client.toLowerCase()) {
+    // Checked here, on the event loop, against the client's kept key (src/chain/receipts-crypto.ts: ~0.5 ms instead
+    // of a ~3 ms recovery). A worker thread for it made the receipt round trip, which the server's window waits on,
+    // longer (8 -> 11-14 ms measured: message hops, its own cold JIT, a third busy thread on 2 cores).
+    let digest: Uint8Array
+    try {
+      digest = receiptDigest(this.#domain(), r)
+    } catch (err) {
+      throw new ValidationError((err as Error).message)
+    }
+    if (!this.#sigs.verify(r.client as Address, digest, r.signature as Hex)) {
       this.stats.refused++
       throw new ForbiddenError(`Receipt signature is not ${r.client}'s`)
     }
@@ -506,6 +556,12 @@ export class ReceiptService {
     }
   }
 
+  #domainSeparator: Uint8Array | undefined
+  #domain(): Uint8Array {
+    this.#domainSeparator ??= receiptDomainSeparator(this.#c.chain.chainId, this.#c.chain.contracts.BandwidthRewards)
+    return this.#domainSeparator
+  }
+
   #typed(r: Pick<SignedReceipt, 'server' | 'client' | 'epoch' | 'cumulativeBytes' | 'servedRoot' | 'nonce'>) {
     return {
       domain: { ...typedData.receipt.domain, chainId: this.#c.chain.chainId, verifyingContract: this.#c.chain.contracts.BandwidthRewards },
@@ -550,7 +606,19 @@ export class ReceiptService {
     // A fresh nonce: the same range asked twice in one second must not read as a replay (signatures are deterministic).
     const nonce = randomBytes(8).toString('hex')
     const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts, nonce) })
-    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}` }
+    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}`, [INLINE_RECEIPTS_HEADER]: 'inline' }
+  }
+
+  /**
+   * A metering server takes receipts on the content connection: they go there (one line each, no request of their
+   * own) while it is open. Returns the function that stops it (the stream ended).
+   */
+  inlineReceipts(server: string, send: (data: Buffer) => boolean): () => void {
+    const key = server.toLowerCase()
+    this.#inline.set(key, send)
+    return () => {
+      if (this.#inline.get(key) === send) this.#inline.delete(key)
+    }
   }
 
   /** A metering server announced its window: receipts for it are signed at least every half window. */
@@ -579,7 +647,9 @@ export class ReceiptService {
   /** Whether `s` has enough unsigned bytes for a receipt (a running send re-checks when it finishes). */
   #due(server: string, s: Signed): boolean {
     const window = this.#windows.get(server.toLowerCase())
-    // Half of the announced window, but never below MIN_SIGN_EVERY: a server announcing a tiny window cannot make
+    // Half of the announced window (a receipt leaves while half the window is still open: enough for its one-way trip
+    // on the content connection and the hash worker's lag; a quarter measured no better here, each receipt costing
+    // ~2 ms of CPU on a 2-core box), but never below MIN_SIGN_EVERY: a server announcing a tiny window cannot make
     // this node sign a receipt every few KiB (the smallest window a node can be configured with is 1 MiB).
     const every = window === undefined ? this.#init.signEveryBytes : Math.min(this.#init.signEveryBytes, Math.max(MIN_SIGN_EVERY, Math.floor(window / 2)))
     return s.cumulative > s.sentCumulative && (s.final || s.cumulative - s.sentCumulative >= every)
@@ -601,14 +671,16 @@ export class ReceiptService {
       const row = this.#c.db.prepare('SELECT cumulative, nonce, contents FROM receipts_signed WHERE epoch = ? AND server = ?').get(epoch, server.toLowerCase()) as
         | { cumulative: number; nonce: number; contents: string }
         | undefined
-      s = { cumulative: row?.cumulative ?? 0, nonce: row?.nonce ?? 0, contents: new Set(row ? (JSON.parse(row.contents) as string[]) : []), sentCumulative: row?.cumulative ?? 0, inflight: undefined, final: false }
+      s = { cumulative: row?.cumulative ?? 0, nonce: row?.nonce ?? 0, contents: new Set(row ? (JSON.parse(row.contents) as string[]) : []), sentCumulative: row?.cumulative ?? 0, inflight: undefined, final: false, wake: undefined }
       this.#signed.set(key, s)
     }
     return s
   }
 
   #send(epoch: number, server: string, s: Signed): void {
-    if (s.inflight) return // the running send picks up what accumulated when it finishes
+    // The running send signs what accumulated as soon as it has room on the wire (before, it only looked again when
+    // a receipt was answered, so one receipt at a time was on the wire and the server waited at its window).
+    if (s.inflight) return s.wake?.()
     s.inflight = this.#sendLoop(epoch, server, s).finally(() => (s.inflight = undefined))
   }
 
@@ -619,6 +691,7 @@ export class ReceiptService {
     const posts = new Set<Promise<void>>()
     for (;;) {
       while (this.#due(server, s) && posts.size < MAX_POSTS) {
+        const final = s.final
         s.final = false
         const cumulative = s.cumulative
         const contents = [...s.contents].sort()
@@ -631,7 +704,10 @@ export class ReceiptService {
           servedRoot: servedRootOf(contents),
           nonce: String(nonce),
         }
-        const signature = await this.#c.account.signTypedData(this.#typed(receipt))
+        // The digest by hand with the cached domain (src/chain/receipts-crypto.ts), signed as a raw hash.
+        const t0 = performance.now()
+        const signature = await this.#c.account.sign({ hash: toHex(receiptDigest(this.#domain(), receipt)) })
+        this.stats.signMs += performance.now() - t0
         // Stored before it leaves: after a restart the next receipt continues above it.
         this.#c.db
           .prepare(
@@ -642,34 +718,65 @@ export class ReceiptService {
         s.nonce = nonce
         s.sentCumulative = cumulative
         this.stats.signed++
-        const p = this.#post(server, { receipt: { ...receipt, signature }, contents })
+        const body: ReceiptSubmission = { receipt: { ...receipt, signature }, contents }
+        // On the content connection when the server takes them there (no answer awaited: the server widens the
+        // window when it has checked and stored it); else, or if that connection just closed, POST /receipts.
+        // The last receipt of a download always goes by POST, answered: nothing later would cover it if the content
+        // connection closed under it.
+        const sent = !final && (this.#inline.get(server.toLowerCase())?.(Buffer.from(`${JSON.stringify(body)}\n`)) ?? false)
+        if (sent) this.stats.inlineSent++
+        const p = sent ? Promise.resolve() : this.#post(server, body)
         posts.add(p)
         void p.finally(() => posts.delete(p))
       }
       if (posts.size === 0) return
-      // A receipt answered: send what became due meanwhile.
-      await Promise.race(posts)
+      // A receipt answered, or more bytes became due: send what is due.
+      await new Promise<void>((resolve) => {
+        s.wake = resolve
+        for (const p of posts) void p.finally(resolve)
+      })
+      s.wake = undefined
     }
   }
 
   async #post(server: string, body: ReceiptSubmission): Promise<void> {
     const peer = this.#c.peers.get(server)
     if (!peer) return
-    const host = peer.record.host.includes(':') ? `[${peer.record.host}]` : peer.record.host
+    const payload = Buffer.from(JSON.stringify(body))
+    const t0 = performance.now()
     try {
-      const res = await fetch(`http://${host}:${peer.record.port}/receipts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: peer.record.host,
+            port: peer.record.port,
+            path: '/receipts',
+            method: 'POST',
+            agent: this.#agent,
+            headers: { 'content-type': 'application/json', 'content-length': payload.length },
+            signal: AbortSignal.timeout(10_000),
+          },
+          (res) => {
+            // Kept only for the log line; the socket goes back to the pool once the answer is read.
+            let text = ''
+            res.setEncoding('utf8')
+            res.on('data', (d: string) => void (text.length < 200 && (text += d)))
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+            res.on('error', reject)
+          },
+        )
+        req.on('error', reject)
+        req.end(payload)
       })
-      if (!res.ok) {
+      if (status < 200 || status >= 300) {
         this.stats.sendFailures++
-        this.#log.debug({ server, status: res.status, body: (await res.text()).slice(0, 200) }, 'receipt refused')
-      } else await res.body?.cancel()
+        this.#log.debug({ server, status, body: text.slice(0, 200) }, 'receipt refused')
+      }
     } catch (err) {
       this.stats.sendFailures++
       this.#log.debug({ server, err: (err as Error).message }, 'receipt not delivered')
+    } finally {
+      this.stats.postMs += performance.now() - t0
     }
   }
 

@@ -81,9 +81,13 @@ export class RewardsService {
   async start(): Promise<void> {
     await this.receipts.start()
     await this.receipts.stakeOf(this.#c.account.address).catch(() => {})
-    // Once this node's own stake changes through the outbox, forget the cached (unstaked) answer at once.
+    // Once this node's own stake changes through the outbox, the cached (unstaked) answer is replaced at once...
     this.#c.chain.outbox.on('job', (job) => {
-      if (job.key.startsWith('stake:') && job.status === 'done') this.receipts.forgetStake(this.#c.account.address)
+      // ... and read it again right away, so the next download's client header does not wait on that read.
+      if (job.key.startsWith('stake:') && job.status === 'done') {
+        this.receipts.forgetStake(this.#c.account.address)
+        void this.receipts.stakeOf(this.#c.account.address, { fresh: true }).catch(() => {})
+      }
     })
     this.uptime.start()
     if (this.#init.auto) {
@@ -244,6 +248,15 @@ export class RewardsService {
         const status = claim?.status === 'done' ? 'claimed' : jobs.length > 0 ? 'submitted' : epoch === this.receipts.epoch ? 'open' : 'ended'
         return { epoch, clients, bytes_held: String(bytes), status, jobs }
       }),
+      metering: (({ accepted, refused, signed, cutOff, windowWaits, windowWaitMs, acceptMs }) => ({
+        accepted,
+        refused,
+        signed,
+        cut_off: cutOff,
+        window_waits: windowWaits,
+        window_wait_ms: Math.round(windowWaitMs),
+        accept_ms: Math.round(acceptMs),
+      }))(this.receipts.stats),
     }
   }
 }
