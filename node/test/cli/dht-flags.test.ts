@@ -74,6 +74,8 @@ describe('dcmx start --dht flags', () => {
       [['--dht-client'], /--dht-client needs --dht/],
       [['--dht-bootstrap', '127.0.0.1:4000'], /--dht-bootstrap needs --dht/],
       [['--dht-port', '4000'], /--dht-port needs --dht/],
+      [['--replicate', '3', '--replicate-interval', '5'], /Invalid --replicate-interval: /],
+      [['--max-retries', '-1'], /Invalid --max-retries: /],
     ]
     const d = await tempDir()
     dirs.push(d)

@@ -73,6 +73,8 @@ export function registerStart(program: Command): void {
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
     .option('--replicate <k>', 'keep every known track on k nodes: fetch the ones this node is designated for (off when omitted)')
     .option('--quota-mib <n>', 'with --replicate: MiB of content replication may store here (0 = unlimited)', '0')
+    .option('--replicate-interval <ms>', 'with --replicate: how often a replication pass runs', '30000')
+    .option('--max-retries <n>', 'failed exchanges in a row (after the first) before a peer counts as disconnected', '3')
     .option('--dht', 'content routing over a DHT (hyperdht): announce held tracks, look up holders no peer names')
     .option('--dht-host <host>', 'with --dht: UDP interface of the DHT (default 127.0.0.1)')
     .option('--dht-port <port>', 'with --dht: UDP port of the DHT (default 0 = any free port)')
@@ -96,6 +98,7 @@ export function registerStart(program: Command): void {
           discoveryIntervalMs: parseFlag(intFlag(10, 3_600_000), o.interval, '--interval'),
           fanout: parseFlag(intFlag(1, 64), o.fanout, '--fanout'),
           disconnectedRetryMs: parseFlag(intFlag(10, 86_400_000), o.disconnectedRetry, '--disconnected-retry'),
+          maxRetries: parseFlag(intFlag(0, 100), o.maxRetries, '--max-retries'),
           maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
           maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
           walletUploadBytesPerDay: parseFlag(intFlag(0, 1 << 30), o.walletUploadMib, '--wallet-upload-mib') * 1024 * 1024,
@@ -113,7 +116,11 @@ export function registerStart(program: Command): void {
               }
             : undefined,
           replication: o.replicate
-            ? { k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'), quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024 }
+            ? {
+                k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'),
+                quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024,
+                intervalMs: parseFlag(intFlag(10, 86_400_000), o.replicateInterval, '--replicate-interval'),
+              }
             : undefined,
           dht,
           rewards: { auto: (o.autoRewards as unknown) !== false },
