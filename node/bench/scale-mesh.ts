@@ -111,6 +111,16 @@ async function startOne(i: number, seeds: Proc[]): Promise<Proc> {
 }
 
 async function local<T>(n: Proc, command: string, body: unknown): Promise<T> {
+  try {
+    return await localOnce<T>(n, command, body)
+  } catch (err) {
+    // A keep-alive socket the node closed just as it was reused: ECONNRESET before any request reached it. Once more.
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err
+    return localOnce<T>(n, command, body)
+  }
+}
+
+async function localOnce<T>(n: Proc, command: string, body: unknown): Promise<T> {
   const res = await fetch(`${n.url}/local/${command}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${n.token}`, 'content-type': 'application/json' },
@@ -199,15 +209,19 @@ async function main(): Promise<void> {
   // Provider lookups: a random node that does not hold the hash asks the DHT for the first provider.
   await sleep(2000) // the last holders' announces
   const lookups: Array<{ serverMs: number; wallMs: number; found: boolean }> = []
-  const holderSets = await Promise.all(tracks.map(async (t) => new Set((await Promise.all(nodes.map(async (n) => ((await holds(n, t.hash)) ? n.i : -1)))).filter((i) => i >= 0))))
+  const holderSets: Array<Set<number>> = []
+  for (const t of tracks) holderSets.push(new Set((await Promise.all(nodes.map(async (n) => ((await holds(n, t.hash)) ? n.i : -1)))).filter((i) => i >= 0)))
   for (let l = 0; l < LOOKUPS; l++) {
     const ti = l % tracks.length
     const t = tracks[ti] as (typeof tracks)[number]
     const candidates = nodes.filter((n) => !(holderSets[ti] as Set<number>).has(n.i))
     const asker = candidates[Math.floor(Math.random() * candidates.length)] as Proc
     const w0 = performance.now()
-    const r = await local<{ providers: unknown[]; elapsed_ms: number }>(asker, 'find_providers', { content_hash: t.hash, max: 1 })
-    lookups.push({ serverMs: r.elapsed_ms, wallMs: performance.now() - w0, found: r.providers.length > 0 })
+    const r = await local<{ providers: unknown[]; elapsed_ms: number }>(asker, 'find_providers', { content_hash: t.hash, max: 1 }).catch((err: unknown) => {
+      log(`lookup on node ${asker.i} failed: ${(err as Error).message}`)
+      return undefined
+    })
+    lookups.push({ serverMs: r?.elapsed_ms ?? Number.NaN, wallMs: performance.now() - w0, found: (r?.providers.length ?? 0) > 0 })
   }
   const foundMs = lookups.filter((l) => l.found).map((l) => l.serverMs)
   const wallMs = lookups.filter((l) => l.found).map((l) => l.wallMs)
