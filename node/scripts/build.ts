@@ -28,6 +28,11 @@ await build({
   // npm dependencies stay imports, but for those bundled (tree-shaken ESM: only the functions the node calls load).
   external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
   chunkNames: 'chunks/[name]-[hash]',
+  // V8 keeps every script's source in the heap (Function.prototype.toString): whitespace and syntax minified, the
+  // bundled chunks take ~40 % less of it. Identifiers are kept, so stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
   logLevel: 'warning',
 })
 process.stderr.write(`built ${join(outdir, 'main.js')}\n`)

@@ -143,6 +143,8 @@ export const statsResponseSchema = z.object({
   content_uploaded_bytes: z.number(),
   content_downloaded_bytes: z.number(),
   gossip_rounds: z.number(),
+  /** DHT content routing (present when the node runs with --dht): its UDP address and ed25519 public key. */
+  dht: z.object({ host: z.string(), port: z.number(), public_key: z.string(), server: z.boolean() }).optional(),
   /** The node's wallet on chain (present when the node runs with an RPC URL). Amounts in wei as decimal strings. */
   chain: z
     .object({
@@ -179,6 +181,8 @@ export const localAddFileSchema = z.object({
 export const localHashSchema = z.object({ content_hash: contentHashSchema })
 export const localContentInfoSchema = z.object({ content_hash: contentHashSchema.optional() })
 export const localRequestFileSchema = z.object({ content_hash: contentHashSchema, path: z.string().min(1).max(4096).optional() })
+/** POST /local/find_providers: a DHT lookup (the node must run with --dht); `max` holders at most (1 = the first). */
+export const localFindProvidersSchema = z.object({ content_hash: contentHashSchema, max: z.number().int().min(1).max(20).default(5) })
 export const localConnectSchema = z.object({ host: hostSchema, port: portSchema })
 
 export const errorResponseSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() })

@@ -356,6 +356,9 @@ export class DcmxNode {
       content_uploaded_bytes: (await this.metrics.uploadedBytes.get()).values[0]?.value ?? 0,
       content_downloaded_bytes: (await this.metrics.downloadedBytes.get()).values[0]?.value ?? 0,
       gossip_rounds: this.gossip.rounds,
+      ...(this.routing?.address && this.routing.publicKey
+        ? { dht: { ...this.routing.address, public_key: this.routing.publicKey, server: this.config.dht?.server ?? true } }
+        : {}),
       ...(this.chain ? { chain: await this.chain.wallet().catch((err: unknown) => ({ chain_error: (err as Error).message.split('\n')[0] })) } : {}),
     }
   }

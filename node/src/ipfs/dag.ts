@@ -1,4 +1,3 @@
-import { importBytes, importer } from 'ipfs-unixfs-importer'
 import type { ImporterOptions } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -38,6 +37,9 @@ export function leafCid(chunkSha256Hex: string): CID {
 
 const NO_BYTES = new Uint8Array(0)
 
+/** ipfs-unixfs-importer (and its HAMT, blockstore and chunker modules) loads on the first upload or blob, not with the node. */
+const unixfsImporter = (): Promise<typeof import('ipfs-unixfs-importer')> => import('ipfs-unixfs-importer')
+
 class CollectingBlockstore {
   readonly blocks: Block[] = []
   put(cid: CID, bytes: Uint8Array): CID {
@@ -55,6 +57,7 @@ const PROFILE: Partial<ImporterOptions> = { profile: UNIXFS_PROFILE, cidVersion:
  */
 export async function buildTrackDag(m: Manifest): Promise<TrackDag> {
   if (m.chunkSize > MAX_LEAF_BYTES) throw new ValidationError(`Chunks above ${MAX_LEAF_BYTES} bytes cannot be IPFS blocks`)
+  const { importBytes, importer } = await unixfsImporter()
   const blockstore = new CollectingBlockstore()
   if (m.size === 0) {
     const r = await importBytes(new Uint8Array(0), blockstore as never, PROFILE)
@@ -93,6 +96,7 @@ export async function buildTrackDag(m: Manifest): Promise<TrackDag> {
  * included: a blob up to 1 MiB is a single raw block (its CID is a sha2-256 of the bytes).
  */
 export async function buildBlobDag(bytes: Uint8Array): Promise<{ root: CID; blocks: Block[] }> {
+  const { importBytes } = await unixfsImporter()
   const blockstore = new CollectingBlockstore()
   const r = await importBytes(bytes, blockstore as never, PROFILE)
   return { root: r.cid, blocks: blockstore.blocks }

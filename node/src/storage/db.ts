@@ -104,7 +104,9 @@ function migrate(db: Db): void {
 /** Opens (and migrates) the node's metadata database at `<dataDir>/node.db`. */
 export function openDb(dataDir: string): Db {
   const db = new DatabaseSync(join(dataDir, 'node.db'))
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+  // cache_size: SQLite's page cache is 2 MiB by default and fills as the peer and track tables grow; 512 KiB keeps the
+  // hot pages (the kernel's page cache holds the rest of the file), for ~1.5 MiB less RSS at 10,000 tracks.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -512;')
   db.exec(SCHEMA)
   migrate(db)
   return db

@@ -28,6 +28,7 @@ export function registerInfo(program: Command): void {
           ['uploaded', fmtBytes(s.content_uploaded_bytes)],
           ['downloaded', fmtBytes(s.content_downloaded_bytes)],
           ['gossip rounds', String(s.gossip_rounds)],
+          ...(s.dht ? [['dht', `udp ${s.dht.host}:${s.dht.port} key ${s.dht.public_key}${s.dht.server ? '' : ' (client)'}`] as [string, string]] : []),
         ]),
       )
     })

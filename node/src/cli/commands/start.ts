@@ -6,8 +6,10 @@ import { pino } from 'pino'
 import { z } from 'zod'
 
 import { nodeConfigSchema, peerAddressSchema } from '../../core/config.ts'
+import type { NodeConfigInput } from '../../core/config.ts'
 import { createLogger } from '../../core/logger.ts'
 import { createNode } from '../../node.ts'
+import { CliError } from '../errors.ts'
 import { parseFlag } from '../options.ts'
 
 export const LOG_FILE = 'node.log'
@@ -24,6 +26,25 @@ const contractsFlag = z
     }
   })
   .pipe(z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)))
+
+/** The `--dht*` flags as config `dht` (undefined without --dht; a --dht-* flag without --dht is an error). */
+export function dhtOptions(o: Record<string, unknown>): NodeConfigInput['dht'] {
+  const given = ['dhtHost', 'dhtPort', 'dhtBootstrap', 'dhtClient'].filter((k) => o[k] !== undefined)
+  if (o.dht !== true) {
+    if (given.length) throw new CliError(`--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --dht`)
+    return undefined
+  }
+  const bootstrap = o.dhtBootstrap === undefined
+    ? []
+    : String(o.dhtBootstrap).split(',').map((p) => p.trim()).filter(Boolean).map((p) => parseFlag(peerAddressSchema, p, `--dht-bootstrap ${p}`))
+  if (o.dhtBootstrap !== undefined && bootstrap.length === 0) throw new CliError('Invalid --dht-bootstrap: expected host:port[,host:port...]')
+  return {
+    host: parseFlag(z.string().regex(/^[A-Za-z0-9.\-:]+$/, 'expected a host name or IP address'), o.dhtHost ?? '127.0.0.1', '--dht-host'),
+    port: parseFlag(intFlag(0, 65535), o.dhtPort ?? '0', '--dht-port'),
+    bootstrap,
+    server: o.dhtClient !== true,
+  }
+}
 
 export function registerStart(program: Command): void {
   program
@@ -55,11 +76,18 @@ export function registerStart(program: Command): void {
     .option('--replicate <k>', 'keep every known track on k nodes: fetch the ones this node is designated for (off when omitted)')
     .option('--quota-mib <n>', 'with --replicate: MiB of content replication may store here (0 = unlimited)', '0')
     .option('--replicate-interval <ms>', 'with --replicate: period of the replication pass (a lost holder is replaced within about this)', '30000')
+    .option('--max-retries <n>', 'failed exchanges in a row (after the first) before a peer counts as disconnected', '3')
+    .option('--dht', 'content routing over a DHT (hyperdht): announce held tracks, look up holders no peer names')
+    .option('--dht-host <host>', 'with --dht: UDP interface of the DHT (default 127.0.0.1)')
+    .option('--dht-port <port>', 'with --dht: UDP port of the DHT (default 0 = any free port)')
+    .option('--dht-bootstrap <host:port,...>', 'with --dht: DHT nodes to join through (none: this node starts a new DHT)')
+    .option('--dht-client', 'with --dht: only announce and look up, do not route for others (behind NAT)')
     .option('--contracts <json>', 'protocol addresses for a chain @dcmx/deployments does not know: {"TrackRegistry":"0x..",...}')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Record<string, string | string[] | undefined>>()
       const peers = ((o.peers as string[] | undefined) ?? []).map((p) => parseFlag(peerAddressSchema, p, `--peers ${p}`))
       const dataDir = o.dataDir as string
+      const dht = dhtOptions(o)
       const level = parseFlag(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), o.logLevel, '--log-level')
       const config = parseFlag(
         nodeConfigSchema,
@@ -72,6 +100,7 @@ export function registerStart(program: Command): void {
           discoveryIntervalMs: parseFlag(intFlag(10, 3_600_000), o.interval, '--interval'),
           fanout: parseFlag(intFlag(1, 64), o.fanout, '--fanout'),
           disconnectedRetryMs: parseFlag(intFlag(10, 86_400_000), o.disconnectedRetry, '--disconnected-retry'),
+          maxRetries: parseFlag(intFlag(0, 100), o.maxRetries, '--max-retries'),
           maxPeers: parseFlag(intFlag(1, 1_000_000), o.maxPeers, '--max-peers'),
           maxUploadBytes: parseFlag(intFlag(1, 1 << 20), o.maxUploadMib, '--max-upload-mib') * 1024 * 1024,
           walletUploadBytesPerDay: parseFlag(intFlag(0, 1 << 30), o.walletUploadMib, '--wallet-upload-mib') * 1024 * 1024,
@@ -94,9 +123,10 @@ export function registerStart(program: Command): void {
             ? {
                 k: parseFlag(intFlag(1, 64), o.replicate, '--replicate'),
                 quotaBytes: parseFlag(intFlag(0, 1 << 30), o.quotaMib, '--quota-mib') * 1024 * 1024,
-                intervalMs: parseFlag(intFlag(10, 3_600_000), o.replicateInterval, '--replicate-interval'),
+                intervalMs: parseFlag(intFlag(10, 86_400_000), o.replicateInterval, '--replicate-interval'),
               }
             : undefined,
+          dht,
           rewards: { auto: (o.autoRewards as unknown) !== false },
           kuboRpcUrl: o.kuboRpcUrl,
           ipfs: (o.ipfs as unknown) !== false,
@@ -112,6 +142,8 @@ export function registerStart(program: Command): void {
       const node = await createNode(config, { logger })
       await node.start()
       process.stderr.write(`dcmx node ${node.peerId} listening on ${node.url} (data dir ${dataDir})\n`)
+      const dhtAddress = node.routing?.address
+      if (dhtAddress) process.stderr.write(`dcmx dht ${node.routing?.publicKey} on udp ${dhtAddress.host}:${dhtAddress.port}\n`)
       const shutdown = (): void => {
         void node.stop().then(() => process.exit(0))
       }

@@ -4,12 +4,13 @@ import {
   localAddFileSchema,
   localConnectSchema,
   localContentInfoSchema,
+  localFindProvidersSchema,
   localHashSchema,
   localRegisterFileSchema,
   localRequestFileSchema,
 } from '../../api.ts'
 import type { VerifyFileResponse } from '../../api.ts'
-import { ContentNotFoundError, PeerRequestError } from '../../core/errors.ts'
+import { ContentNotFoundError, PeerRequestError, ValidationError } from '../../core/errors.ts'
 import { requireLoopback, requireOperator } from '../auth.ts'
 import type { ServerComponents } from '../server.ts'
 import { registrationOf, requestRegistration } from './registration.ts'
@@ -95,6 +96,16 @@ export function registerLocalRoutes(app: FastifyInstance, { node }: ServerCompon
         fields,
         on_chain: chain ? { artist: chain.artist, size: String(chain.size), duration: chain.duration, manifest_root: chain.manifestRoot } : null,
       }
+    })
+
+    /** Who provides a hash, as the DHT says (no exchange, no fetch): for operators and the 100-node bench. */
+    local.post('/local/find_providers', async (req) => {
+      const { content_hash, max } = validate(localFindProvidersSchema, req.body, 'local_find_providers request')
+      if (!node.routing) throw new ValidationError('The node runs without a DHT (start it with --dht)')
+      const t0 = performance.now()
+      const providers = await node.routing.findHolders(content_hash, { max })
+      const elapsed_ms = Math.round((performance.now() - t0) * 100) / 100
+      return { content_hash, providers: providers.map((p) => ({ public_key: p.publicKey, host: p.http.host, port: p.http.port })), elapsed_ms }
     })
 
     local.post('/local/list_content', async () => ({ local: node.tracks.localHashes({ all: true }), known: [...node.knownHashes()] }))
