@@ -94,13 +94,14 @@ describe('the node on chain, end to end', () => {
     // B and C fetch from A, verified against the manifest root on chain (the whole-file pass is skipped).
     const rewards = ctx.protocol.deployed.rewards
     const epoch = Number(await rewards.read.currentEpoch())
+    // Both learn of the track while only A holds it, then fetch at once (one after the other, C could pick B's copy).
     for (const client of [b, c]) {
       await client.gossip.round()
       assert.equal(await client.registration?.anchoredRoot(track.content_hash), track.manifest_root)
-      const got = await client.getContent(track.content_hash)
-      assert.equal(got.from?.toLowerCase(), a.peerId.toLowerCase())
-      await client.rewards?.receipts.flush()
     }
+    const got = await Promise.all([b, c].map((client) => client.getContent(track.content_hash)))
+    for (const g of got) assert.equal(g.from?.toLowerCase(), a.peerId.toLowerCase())
+    for (const client of [b, c]) await client.rewards?.receipts.flush()
     const held = a.rewards?.receipts.held(epoch) ?? []
     assert.deepEqual(held.map((r) => r.client.toLowerCase()).sort(), [b, c].map((n) => n.account.address.toLowerCase()).sort())
     for (const r of held) assert.equal(r.cumulativeBytes, BigInt(SIZE))
