@@ -182,7 +182,7 @@ export class ReceiptService {
   /** Content connections that carry receipts to their server (by lower-case address). */
   readonly #inline = new Map<string, (data: Buffer) => boolean>()
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0, inlineSent: 0, inlineAccepted: 0, inlineDropped: 0 }
+  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0, inlineSent: 0, inlineAccepted: 0 }
 
   constructor(components: ReceiptsComponents, init: ReceiptsInit) {
     this.#c = components

@@ -55,11 +55,6 @@ const MAX_INLINE_QUEUE = 4
  * still reading the tail from the socket buffers) would meet a reset that can cut the tail it has not read yet.
  */
 const INLINE_LINGER_MS = 2_000
-/**
- * Refused receipt lines after which the connection is closed: checking one costs a signature recovery (~3 ms), and
- * an honest client sends none (its receipts on one connection are in order, each above the last).
- */
-const MAX_INLINE_REFUSED = 8
 
 /**
  * Receipts a metered client writes on its GET /content connection (`x-dcmx-receipts: inline`): one JSON line each,
@@ -86,7 +81,6 @@ export function readInlineReceipts(node: DcmxNode, raw: IncomingMessage): { done
   let buf = ''
   const queue: string[] = []
   let running = false
-  let refused = 0
   const drain = async (): Promise<void> => {
     running = true
     for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
@@ -97,12 +91,6 @@ export function readInlineReceipts(node: DcmxNode, raw: IncomingMessage): { done
         receipts.stats.inlineAccepted++
       } catch (err) {
         node.logger.debug({ err: (err as Error).message.split('\n')[0] }, 'inline receipt refused')
-        if (++refused >= MAX_INLINE_REFUSED) {
-          receipts.stats.inlineDropped++
-          queue.length = 0
-          raw.socket?.destroy()
-          break
-        }
       }
     }
     running = false
@@ -116,8 +104,7 @@ export function readInlineReceipts(node: DcmxNode, raw: IncomingMessage): { done
       if (line.trim()) queue.push(line)
     }
     if (buf.length > MAX_INLINE_LINE) {
-      receipts.stats.inlineDropped++
-      raw.socket?.destroy()
+      raw.destroy()
       return
     }
     if (queue.length >= MAX_INLINE_QUEUE) raw.pause()
