@@ -228,7 +228,6 @@ async function main(): Promise<void> {
     const metering = async (): Promise<Metering> => ((await (await fetch(`${meteredServer.url}/rewards`, asOperator())).json()) as { metering: Metering }).metering
     const clientMs = { sign: 0, post: 0 }
     const receiptsSigned: number[] = []
-    const receiptsInline: number[] = []
     const receiptsOnce = async (i: number): Promise<number> => {
       const dir = join(work, `client-r-${i}`)
       const client = await node(dir, { chain: cfg })
@@ -244,7 +243,6 @@ async function main(): Promise<void> {
         const ms = performance.now() - t0
         await client.rewards?.receipts.flush()
         receiptsSigned.push(client.rewards?.receipts.stats.signed ?? 0)
-        receiptsInline.push(client.rewards?.receipts.stats.inlineSent ?? 0)
         clientMs.sign += client.rewards?.receipts.stats.signMs ?? 0
         clientMs.post += client.rewards?.receipts.stats.postMs ?? 0
         return ms
@@ -309,8 +307,6 @@ async function main(): Promise<void> {
       with_receipts_fetch_ms: round(median(withReceipts), 0),
       receipts_held_by_server: receiptsHeld,
       receipts_signed_per_fetch: round(median(receiptsSigned), 0),
-      // Of those, sent on the content connection itself (the rest, e.g. the final one, by POST /receipts).
-      receipts_inline_per_fetch: round(median(receiptsInline), 0),
       // How long the metered server held streams at its window waiting for a receipt, per fetch (server counters).
       server_window_waits_per_fetch: round((meteringAfter.window_waits - meteringBefore.window_waits) / REPS, 1),
       server_window_wait_ms_per_fetch: round((meteringAfter.window_wait_ms - meteringBefore.window_wait_ms) / REPS, 1),

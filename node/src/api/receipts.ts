@@ -4,12 +4,6 @@ import { z } from 'zod'
 export const CLIENT_AUTH_HEADER = 'x-dcmx-client'
 /** Header a metering server answers on GET /content: its window in bytes (the client signs at half of it). */
 export const WINDOW_HEADER = 'x-dcmx-window'
-/**
- * Receipts on the content connection: a client sends `x-dcmx-receipts: inline` (and a chunked request body) on GET
- * /content; a metering server that takes them answers with the same header, and the client then writes each receipt as
- * one line of JSON (the POST /receipts body) into that body instead of a separate POST.
- */
-export const INLINE_RECEIPTS_HEADER = 'x-dcmx-receipts'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/)

@@ -6,7 +6,7 @@ import { concat, hashMessage, keccak256, toBytes, toHex, zeroAddress } from 'vie
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
-import { CLIENT_AUTH_HEADER, INLINE_RECEIPTS_HEADER } from '../api/receipts.ts'
+import { CLIENT_AUTH_HEADER } from '../api/receipts.ts'
 import type { ReceiptAccepted, ReceiptSubmission, SignedReceipt } from '../api/receipts.ts'
 import { ForbiddenError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -179,10 +179,8 @@ export class ReceiptService {
   readonly #sigs = new ReceiptSignatures()
   /** Keep-alive connections for POST /receipts (a fresh fetch per receipt cost ~1-2 ms of the round trip). */
   readonly #agent = new Agent({ keepAlive: true, maxSockets: MAX_POSTS })
-  /** Content connections that carry receipts to their server (by lower-case address). */
-  readonly #inline = new Map<string, (data: Buffer) => boolean>()
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0, inlineSent: 0, inlineAccepted: 0 }
+  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0 }
 
   constructor(components: ReceiptsComponents, init: ReceiptsInit) {
     this.#c = components
@@ -606,19 +604,7 @@ export class ReceiptService {
     // A fresh nonce: the same range asked twice in one second must not read as a replay (signatures are deterministic).
     const nonce = randomBytes(8).toString('hex')
     const sig = await this.#c.account.signMessage({ message: contentAuthMessage(server, hash, start, ts, nonce) })
-    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}`, [INLINE_RECEIPTS_HEADER]: 'inline' }
-  }
-
-  /**
-   * A metering server takes receipts on the content connection: they go there (one line each, no request of their
-   * own) while it is open. Returns the function that stops it (the stream ended).
-   */
-  inlineReceipts(server: string, send: (data: Buffer) => boolean): () => void {
-    const key = server.toLowerCase()
-    this.#inline.set(key, send)
-    return () => {
-      if (this.#inline.get(key) === send) this.#inline.delete(key)
-    }
+    return { [CLIENT_AUTH_HEADER]: `${this.#c.account.address}:${ts}:${nonce}:${sig}` }
   }
 
   /** A metering server announced its window: receipts for it are signed at least every half window. */
@@ -691,7 +677,6 @@ export class ReceiptService {
     const posts = new Set<Promise<void>>()
     for (;;) {
       while (this.#due(server, s) && posts.size < MAX_POSTS) {
-        const final = s.final
         s.final = false
         const cumulative = s.cumulative
         const contents = [...s.contents].sort()
@@ -718,14 +703,7 @@ export class ReceiptService {
         s.nonce = nonce
         s.sentCumulative = cumulative
         this.stats.signed++
-        const body: ReceiptSubmission = { receipt: { ...receipt, signature }, contents }
-        // On the content connection when the server takes them there (no answer awaited: the server widens the
-        // window when it has checked and stored it); else, or if that connection just closed, POST /receipts.
-        // The last receipt of a download always goes by POST, answered: nothing later would cover it if the content
-        // connection closed under it.
-        const sent = !final && (this.#inline.get(server.toLowerCase())?.(Buffer.from(`${JSON.stringify(body)}\n`)) ?? false)
-        if (sent) this.stats.inlineSent++
-        const p = sent ? Promise.resolve() : this.#post(server, body)
+        const p = this.#post(server, { receipt: { ...receipt, signature }, contents })
         posts.add(p)
         void p.finally(() => posts.delete(p))
       }

@@ -18,11 +18,6 @@ export interface ContentResponse {
   pieces: AsyncGenerator<Buffer>
   /** Closes the socket (idempotent). */
   destroy(): void
-  /**
-   * Writes `data` as one chunk of the request body (only when asked with `x-dcmx-receipts: inline`, which makes the
-   * request body chunked); false once the socket is gone.
-   */
-  send(data: Buffer): boolean
 }
 
 export interface ContentRequest {
@@ -57,15 +52,7 @@ export function requestContent(req: ContentRequest): Promise<ContentResponse> {
   }
   const maxHead = req.maxHeadBytes ?? 64 << 10
   const hostHeader = req.host.includes(':') ? `[${req.host}]:${req.port}` : `${req.host}:${req.port}`
-  // Receipts inline: the request body stays open (chunked) for the receipts the client writes as it verifies.
-  const upstream = Object.entries(req.headers).some(([k, v]) => k.toLowerCase() === 'x-dcmx-receipts' && v === 'inline')
-  const lines = [
-    `GET ${req.path} HTTP/1.1`,
-    `host: ${hostHeader}`,
-    'connection: close',
-    ...(upstream ? ['transfer-encoding: chunked'] : []),
-    ...Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
-  ]
+  const lines = [`GET ${req.path} HTTP/1.1`, `host: ${hostHeader}`, 'connection: close', ...Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`)]
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
 
   return new Promise<ContentResponse>((resolveHead, rejectHead) => {
@@ -150,13 +137,7 @@ export function requestContent(req: ContentRequest): Promise<ContentResponse> {
       takeBody(Buffer.from(tail))
       if (remaining === 0) ended = true
       settledHead = true
-      const send = (data: Buffer): boolean => {
-        // Not once the whole body is here: the server may have closed its side, and a receipt must not be lost there.
-        if (!upstream || ended || remaining === 0 || !socket || socket.destroyed || !socket.writable || data.length === 0) return false
-        socket.write(Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, Buffer.from('\r\n', 'latin1')]))
-        return true
-      }
-      resolveHead({ statusCode, headers, length: Math.max(0, length), pieces: pieces(), destroy: () => socket?.destroy(), send })
+      resolveHead({ statusCode, headers, length: Math.max(0, length), pieces: pieces(), destroy: () => socket?.destroy() })
       if (ended) socket?.end()
     }
 
@@ -228,11 +209,7 @@ export function requestContent(req: ContentRequest): Promise<ContentResponse> {
     req.signal.addEventListener('abort', onAbort, { once: true })
     socket = connect({ host: req.host, port: req.port, noDelay: true, onread } as NetConnectOpts)
     socket.setTimeout(req.timeoutMs, () => fail(new PeerRequestError(`Peer timed out after ${req.timeoutMs} ms`)))
-    socket.on('error', (err) => {
-      // After the whole body arrived (a receipt written as the server closed), nothing is lost: not a failure.
-      if (!inHead && remaining === 0) return void socket?.destroy()
-      fail(new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err }))
-    })
+    socket.on('error', (err) => fail(new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err })))
     socket.on('close', () => {
       req.signal.removeEventListener('abort', onAbort)
       if (inHead) fail(new PeerRequestError('Peer closed the connection before answering'))

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 
-import { INLINE_RECEIPTS_HEADER, WINDOW_HEADER } from '../api.ts'
+import { WINDOW_HEADER } from '../api.ts'
 import type { Manifest, Track } from '../api.ts'
 import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -39,8 +39,6 @@ export interface ReceiptHooks {
   verified(server: string, hash: string, bytes: number, final?: boolean): void
   /** The server's receipts window, from its `/content` answer. */
   serverWindow(server: string, bytes: number): void
-  /** The server takes receipts on this content connection: `send` writes one; the returned function stops that. */
-  inlineReceipts(server: string, send: (data: Buffer) => boolean): () => void
 }
 
 /** The media type of stored content, sniffed from its first bytes. */
@@ -104,15 +102,11 @@ async function* peerPieces(
   const start = first * m.chunkSize
   const headers = receipts ? await receipts.contentHeaders(peer.record.peer_id, m.contentHash, start).catch(() => ({})) : {}
   const res = await client.content(peer.record, m.contentHash, start, signal, { headers, pieceSize: PIECE_SIZE, alloc })
-  let stopInline: (() => void) | undefined
   try {
     const okStatus = start > 0 ? res.statusCode === 206 : res.statusCode === 200 || res.statusCode === 206
     if (!okStatus) throw new PeerRequestError(`Peer answered /content with ${res.statusCode}`)
     const window = res.headers.get(WINDOW_HEADER)
     if (receipts && window !== undefined) receipts.serverWindow(peer.record.peer_id, Number(window))
-    if (receipts && window !== undefined && res.headers.get(INLINE_RECEIPTS_HEADER) === 'inline') {
-      stopInline = receipts.inlineReceipts(peer.record.peer_id, (data) => res.send(data))
-    }
     const firstLen = first < m.chunks.length ? chunkLength(m, first) : 0
     const held: Piece[] = []
     const h = createHash('sha256')
@@ -140,7 +134,6 @@ async function* peerPieces(
     // The response ended normally but short: the peer claimed bytes it did not send.
     if (offset < m.size) throw new ChunkVerificationError(Math.floor(offset / m.chunkSize), 'peer ended the response early')
   } finally {
-    stopInline?.()
     res.destroy()
   }
 }

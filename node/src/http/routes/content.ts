@@ -2,12 +2,12 @@ import type { OutgoingHttpHeaders } from 'node:http'
 
 import type { FastifyInstance } from 'fastify'
 
-import { INLINE_RECEIPTS_HEADER, WINDOW_HEADER } from '../../api.ts'
+import { WINDOW_HEADER } from '../../api.ts'
 import { ContentNotFoundError } from '../../core/errors.ts'
 import { parseContentHash } from '../../core/hash.ts'
 import { parseRange } from '../range.ts'
 import { BufferPool } from '../send-file.ts'
-import { admitContent, readInlineReceipts, sendContent } from './receipts.ts'
+import { admitContent, sendContent } from './receipts.ts'
 import type { ServerComponents } from '../server.ts'
 
 /** GET/HEAD /content/{hash} (Range, ETag, streamed from disk) and GET /manifest/{hash}. */
@@ -33,9 +33,6 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
         throw err
       })
       if (gate?.mode === 'receipts' && gate.windowBytes) reply.header(WINDOW_HEADER, gate.windowBytes)
-      // A metered client may send its receipts on this connection (see readInlineReceipts).
-      const inline = gate?.mode === 'receipts' && req.headers[INLINE_RECEIPTS_HEADER] === 'inline' && req.method === 'GET'
-      if (inline) reply.header(INLINE_RECEIPTS_HEADER, 'inline')
       reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'public, max-age=31536000, immutable')
       // The media type sniffed from the bytes when they were stored (wallets pick a player by it); never guessed.
       reply.header('content-type', node.tracks.mediaType(hash) ?? 'application/octet-stream').header('x-content-type-options', 'nosniff')
@@ -53,9 +50,8 @@ export function registerContentRoutes(app: FastifyInstance, { node }: ServerComp
       // Stream from the open file with pooled buffers, bypassing the reply pipeline.
       reply.hijack()
       reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders)
-      const upstream = inline ? readInlineReceipts(node, req.raw) : undefined
       const start = range?.start ?? 0
-      const sent = await sendContent(reply.raw, file.handle, start, start + length - 1, pool, gate, upstream?.done)
+      const sent = await sendContent(reply.raw, file.handle, start, start + length - 1, pool, gate)
       node.metrics.uploadedBytes.inc(sent)
       node.audit.record('UPLOAD', hash, sent === length ? 'SUCCESS' : 'FAILED', { bytes: sent, ...(range ? { range: `${range.start}-${range.end}` } : {}) })
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
@@ -45,75 +45,6 @@ export function registerReceiptRoutes(app: FastifyInstance, { node }: ServerComp
   })
 }
 
-/** Longest receipt line taken on a content connection (a receipt lists at most 10,000 content hashes: ~660 KB). */
-const MAX_INLINE_LINE = 1 << 20
-/** Receipt lines read ahead of the one being checked before the connection is paused. */
-const MAX_INLINE_QUEUE = 4
-/**
- * How long a response with inline receipts keeps its connection after the last byte, until the client closes it:
- * Node closes a `connection: close` response's socket at its end, and a receipt the client writes meanwhile (it is
- * still reading the tail from the socket buffers) would meet a reset that can cut the tail it has not read yet.
- */
-const INLINE_LINGER_MS = 2_000
-
-/**
- * Receipts a metered client writes on its GET /content connection (`x-dcmx-receipts: inline`): one JSON line each,
- * the POST /receipts body, checked and stored by the same `accept` in order, one at a time (the connection is paused
- * while lines queue up). A bad line is refused and logged, as a bad POST would be, and does not end the stream: only
- * a valid receipt widens the window. A line over 1 MiB ends the connection.
- */
-export function readInlineReceipts(node: DcmxNode, raw: IncomingMessage): { done: () => Promise<void> } {
-  const receipts = node.rewards?.receipts
-  // Resolves when the client has ended its side (or gone), or after INLINE_LINGER_MS.
-  const clientDone = new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, INLINE_LINGER_MS)
-    t.unref()
-    const fin = (): void => {
-      clearTimeout(t)
-      resolve()
-    }
-    raw.once('end', fin)
-    raw.once('close', fin)
-    raw.socket?.once('close', fin)
-  })
-  const done = (): Promise<void> => clientDone
-  if (!receipts) return { done }
-  let buf = ''
-  const queue: string[] = []
-  let running = false
-  const drain = async (): Promise<void> => {
-    running = true
-    for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
-      if (queue.length < MAX_INLINE_QUEUE && raw.isPaused()) raw.resume()
-      try {
-        const sub = validate(receiptSubmissionSchema, JSON.parse(line) as unknown, 'receipt')
-        await receipts.accept(sub)
-        receipts.stats.inlineAccepted++
-      } catch (err) {
-        node.logger.debug({ err: (err as Error).message.split('\n')[0] }, 'inline receipt refused')
-      }
-    }
-    running = false
-  }
-  raw.setEncoding('utf8')
-  raw.on('data', (chunk: string) => {
-    buf += chunk
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      if (line.trim()) queue.push(line)
-    }
-    if (buf.length > MAX_INLINE_LINE) {
-      raw.destroy()
-      return
-    }
-    if (queue.length >= MAX_INLINE_QUEUE) raw.pause()
-    if (!running && queue.length > 0) void drain()
-  })
-  raw.on('error', () => {})
-  return { done }
-}
-
 /** GET /content hook: how this request is metered (receipts window, free rate, or open); throws 403 on a bad client header. */
 export async function admitContent(node: DcmxNode, req: FastifyRequest, hash: string, start: number): Promise<ServeGate | undefined> {
   return node.rewards?.receipts.admit(req.headers, req.ip, hash, start)
@@ -123,15 +54,7 @@ export async function admitContent(node: DcmxNode, req: FastifyRequest, hash: st
  * Sends bytes [start, end] as the gate allows (whole file at once when open); a client the gate cuts off (no
  * receipt within the wait) gets a truncated response. Closes the file; resolves with the bytes sent.
  */
-export async function sendContent(
-  res: ServerResponse,
-  fh: FileHandle,
-  start: number,
-  end: number,
-  pool: BufferPool,
-  gate: ServeGate | undefined,
-  beforeEnd?: () => Promise<void>,
-): Promise<number> {
+export async function sendContent(res: ServerResponse, fh: FileHandle, start: number, end: number, pool: BufferPool, gate: ServeGate | undefined): Promise<number> {
   if (!gate || gate.mode === 'open') return sendFileRange(res, fh, start, end, pool)
   const ac = new AbortController()
   res.once('close', () => ac.abort())
@@ -144,10 +67,8 @@ export async function sendContent(
       granted += n
       return n
     })
-    if (start + sent > end) {
-      await beforeEnd?.()
-      res.end()
-    } else res.destroy()
+    if (start + sent > end) res.end()
+    else res.destroy()
   } catch {
     res.destroy()
   } finally {
