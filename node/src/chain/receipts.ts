@@ -337,11 +337,13 @@ export class ReceiptService {
       this.#seenAuthSweptAt = now
       for (const [k, exp] of this.#seenAuth) if (exp < now) this.#seenAuth.delete(k)
     }
-    if (this.#seenAuth.has(sig.toLowerCase())) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
+    // Keyed by r and s: the same signature with v written as 0/1 instead of 27/28 is the same signature.
+    const seen = sig.slice(0, 130).toLowerCase()
+    if (this.#seenAuth.has(seen)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
     // Checked with the receipts' signature cache: the key recovered here makes the client's receipts cheap to check.
     const digest = toBytes(hashMessage(contentAuthMessage(this.#c.account.address, hash, start, ts, nonce)))
     if (!this.#sigs.verify(claimed, digest, sig)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
-    this.#seenAuth.set(sig.toLowerCase(), ts + 2 * AUTH_MAX_SKEW_SEC)
+    this.#seenAuth.set(seen, ts + 2 * AUTH_MAX_SKEW_SEC)
     return claimed
   }
 

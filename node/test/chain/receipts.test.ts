@@ -176,6 +176,12 @@ describe('bandwidth receipts between real nodes', () => {
     const r3 = await fetch(`${a.url}/content/${hash}`, { headers: h })
     assert.equal(r3.status, 403, 'the same header twice is a replay')
     await r3.body?.cancel()
+    // The same signature with v written as 0/1 instead of 27/28 (it recovers the same key) is the same replay.
+    const v = Number.parseInt(good.slice(130), 16)
+    const twin = `${good.slice(0, 130)}${(v - 27).toString(16).padStart(2, '0')}`
+    const r4 = await fetch(`${a.url}/content/${hash}`, { headers: { ...h, [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${NONCE}:${twin}` } })
+    assert.equal(r4.status, 403, 'a v-twin of a used header is a replay')
+    await r4.body?.cancel()
   })
 
   it('cuts off a staked client that stops signing after the window', async () => {
