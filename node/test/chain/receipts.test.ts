@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 
-import { typedData } from '@dcmx/deployments'
-import { parseEther, parseSignature, serializeSignature } from 'viem'
+import { parseSignature, serializeSignature } from 'viem'
 import type { Address } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
@@ -11,7 +10,7 @@ import { CLIENT_AUTH_HEADER } from '../../src/api.ts'
 import { contentAuthMessage, servedRootOf } from '../../src/chain/receipts.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, upload } from '../helpers.ts'
-import { chainConfig, deployProtocol } from './protocol.ts'
+import { chainConfig, deployProtocol, stakeByOperator } from './protocol.ts'
 import type { DeployedContract } from './protocol.ts'
 import { startTestChain } from './test-chain.ts'
 import type { TestChain } from './test-chain.ts'
@@ -32,20 +31,6 @@ describe('bandwidth receipts between real nodes', () => {
   let hash: string
   const bytes = randomBytesOf(SIZE, 7)
 
-  async function stake(node: DcmxNode, operator: (typeof protocol.wallets)[number]): Promise<void> {
-    const staking = protocol.deployed.staking as DeployedContract
-    const minStake = (await staking.read.minStake()) as bigint
-    const nodeSig = await node.account.signTypedData({
-      domain: { ...typedData.nodeRegistration.domain, chainId: 31337, verifyingContract: staking.address },
-      types: typedData.nodeRegistration.types,
-      primaryType: typedData.nodeRegistration.primaryType,
-      message: { node: node.account.address, operator: operator.account.address },
-    })
-    await protocol.deployed.token.write.approve([staking.address, minStake], { account: operator.account })
-    await staking.write.registerNode([node.account.address, node.url, minStake, nodeSig], { account: operator.account })
-    await operator.sendTransaction({ to: node.account.address, value: parseEther('1') })
-  }
-
   async function advance(seconds: number): Promise<void> {
     await chain.provider.request({ method: 'evm_increaseTime', params: [seconds] })
     await chain.mine()
@@ -59,8 +44,8 @@ describe('bandwidth receipts between real nodes', () => {
     a = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig })
     // B's own cadence (64 MiB) is longer than A's window: it must follow the window A announces.
     b = await startNode({ chain: chainConfig(chain, protocol), rewards: { ...rewardsConfig, signEveryBytes: 64 * MiB }, peers: [{ host: '127.0.0.1', port: Number(new URL(a.url).port) }] })
-    await stake(a, protocol.wallets[1] as (typeof protocol.wallets)[number])
-    await stake(b, protocol.wallets[2] as (typeof protocol.wallets)[number])
+    await stakeByOperator(protocol, a, 1)
+    await stakeByOperator(protocol, b, 2)
     const res = await upload(a, bytes)
     assert.equal(res.status, 201)
     hash = createHash('sha256').update(bytes).digest('hex')
@@ -123,7 +108,7 @@ describe('bandwidth receipts between real nodes', () => {
     const aPort = Number(new URL(a.url).port)
     const c = await startNode({ chain: chainConfig(chain, protocol), rewards: rewardsConfig, peers: [{ host: '127.0.0.1', port: aPort }], dialFilter: (addr) => addr.port === aPort })
     try {
-      await stake(c, protocol.wallets[3] as (typeof protocol.wallets)[number])
+      await stakeByOperator(protocol, c, 3)
       await c.gossip.round()
       await c.getContent(hash)
       await c.rewards?.receipts.flush()
