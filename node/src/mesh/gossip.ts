@@ -288,14 +288,14 @@ export class GossipService extends EventEmitter<GossipEvents> {
 
   /** A list we hold (for any peer) that is exactly the one `digest` signs. */
   #listWithDigest(digest: string): string[] | undefined {
-    for (const e of this.#c.peers.live()) if (e.tracksSigned && e.record.tracks_digest === digest) return [...e.tracks]
+    for (const e of this.#c.peers.entries()) if (e.tracksSigned && e.record.tracks_digest === digest) return [...e.tracks]
     return undefined
   }
 
   /** Prefixes of the list digests we hold (bounded), so that forwarded records come without lists we have. */
   #have(exclude?: string): string[] {
     const out: string[] = []
-    for (const e of this.#c.peers.live()) {
+    for (const e of this.#c.peers.entries()) {
       if (out.length >= MAX_GOSSIP_HAVE) break
       if (e.tracksSigned && e.record.peer_id !== exclude && e.tracks.size > 0) out.push(digestPrefix(e.record.tracks_digest))
     }

@@ -228,6 +228,11 @@ export class PeerTable {
     return n
   }
 
+  /** Every entry (read-only use: gossip's digest set). */
+  entries(): IterableIterator<PeerEntry> {
+    return this.#peers.values()
+  }
+
   /** Peers whose signed record is newer than the list we hold for them (their list must be fetched). */
   stale(): PeerEntry[] {
     return [...this.#peers.values()].filter((e) => !e.tracksSigned)
