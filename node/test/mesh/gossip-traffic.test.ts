@@ -219,4 +219,16 @@ describe('gossip traffic (issue 10)', () => {
     const unasked = aHashes.slice(5).filter((h) => got.has(h))
     assert.deepEqual(unasked, [], 'none of A’s other metadata: B said it holds A’s list')
   })
+
+  it('a want never reveals a track withheld from the mesh', async () => {
+    const [h] = await storeTracks(a, 1, 9000)
+    a.tracks.withhold(h)
+    try {
+      const res = await discover(a, { peer: await attackerPeer(), want: [h] })
+      assert.equal(res.status, 200)
+      assert.ok(!res.json.tracks.some((t: any) => t.content_hash === h))
+    } finally {
+      a.tracks.release(h)
+    }
+  })
 })
