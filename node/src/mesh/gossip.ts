@@ -13,7 +13,6 @@ import type { PeerEntry, PeerTable } from './peer-table.ts'
 import type { PeerAddress, ProtocolClient } from './protocol-client.ts'
 import { TrackMetadataVerifier } from './track-metadata.ts'
 
-/** Throws unless `hashes` is exactly the list the record's signature covers. */
 /** How `have` names a list: the first 64 bits of its digest. */
 const digestPrefix = (digest: string): string => digest.slice(0, 16)
 
@@ -22,6 +21,7 @@ const MAX_WANT_ASKS = 3
 /** Hashes remembered as lacking metadata, at most. */
 const MAX_WANTED = 100_000
 
+/** Throws unless `hashes` is exactly the list the record's signature covers. */
 function assertSignedList(record: SignedPeer, hashes: readonly string[] | undefined): void {
   if (hashes !== undefined && tracksDigest(hashes) !== record.tracks_digest) {
     throw new InvalidAnnouncementError('Track list does not match the signed digest', { details: record.peer_id })
@@ -93,6 +93,8 @@ export class GossipService extends EventEmitter<GossipEvents> {
   #acked = new Map<string, string>()
   /** Hashes some peer holds whose metadata we lack -> times asked. */
   #wanted = new Map<string, number>()
+  /** Peers that answered a list without `known_digest` (before issue 10): they get our list every time. */
+  #legacy = new Set<string>()
 
   constructor(components: GossipComponents, init: GossipInit) {
     super()
@@ -167,11 +169,13 @@ export class GossipService extends EventEmitter<GossipEvents> {
     try {
       const self = current ?? (await this.#self())
       const known = expectedId ? this.#c.peers.get(expectedId) : undefined
-      // Our list only to a peer that has not acknowledged this digest (a bootstrap address always gets it), and our
-      // metadata with it when the peer never acknowledged any list of ours (first contact, or we restarted).
-      const sendList = !expectedId || this.#acked.get(expectedId) !== self.record.tracks_digest
-      const firstContact = !expectedId || !this.#acked.has(expectedId)
-      const signed = firstContact
+      // Our list goes to a bootstrap address (identity unknown), to a peer that runs an older protocol, and to a peer
+      // that acknowledged another digest of ours (our list changed). A known peer we never heard from directly is
+      // probed first: it may hold our list already (forwarded); the answer's `known_digest` says.
+      const acked = expectedId ? this.#acked.get(expectedId) : undefined
+      const legacy = expectedId !== undefined && this.#legacy.has(expectedId)
+      const sendList = !expectedId || legacy || (acked !== undefined && acked !== self.record.tracks_digest)
+      const signed = !expectedId || legacy
         ? this.#ownMetadata(tracks)
         : tracks?.flatMap((t) => this.#c.tracks.signed(t.content_hash) ?? []).slice(0, MAX_GOSSIP_TRACKS)
       const want = known ? this.#wantFrom(known) : []
@@ -184,14 +188,20 @@ export class GossipService extends EventEmitter<GossipEvents> {
       }
       let res = await this.#c.client.discover(addr, body, this.#ac.signal)
       if (!sendList && res.known_digest !== self.record.tracks_digest) {
-        // The callee lost our list (a restart): send it now rather than a round later.
-        const own = this.#ownMetadata(tracks)
+        // The callee lacks our list (never had it, lost it in a restart, or holds an older one): send it now, with
+        // all our metadata when it holds no list of ours at all.
+        const own = res.known_digest === undefined ? this.#ownMetadata(tracks) : (signed ?? [])
         res = await this.#c.client.discover(
           addr,
           { ...body, peer: { ...self.record, available_tracks: self.tracks }, ...(own.length > 0 ? { tracks: own } : {}) },
           this.#ac.signal,
         )
+        // Sent the list and still no acknowledgement: a node from before issue 10; it gets our list every time.
+        if (res.known_digest === undefined && expectedId) this.#legacy.add(expectedId)
+      } else if (sendList && res.known_digest === undefined && expectedId) {
+        this.#legacy.add(expectedId)
       }
+      if (res.known_digest !== undefined && expectedId) this.#legacy.delete(expectedId)
       const rtt = performance.now() - t0
       this.#c.metrics.peerDiscoveryLatency.observe(rtt)
       const remote = await this.#c.verifier.verify(res.peer)
@@ -202,6 +212,7 @@ export class GossipService extends EventEmitter<GossipEvents> {
       if (res.known_digest) this.#acked.set(remote.peer_id, res.known_digest)
       else this.#acked.delete(remote.peer_id)
       if (this.#acked.size > 2 * this.#c.peers.init.maxPeers) this.#acked.clear()
+      if (this.#legacy.size > 2 * this.#c.peers.init.maxPeers) this.#legacy.clear()
       await this.#learnDirect(remote, res.peer.available_tracks, res.tracks)
       this.#c.peers.markSuccess(remote.peer_id, rtt)
       const boot = this.#bootstrap.find((b) => b.host === addr.host && b.port === addr.port)

@@ -137,6 +137,34 @@ describe('gossip traffic (issue 10)', () => {
     }
   })
 
+  it('a known peer is probed before our list is sent: none if it holds it already, at once if not, always to an older node', async () => {
+    const self = await b.announcer.current(b.tracks.localHashes())
+    for (const mode of ['holds', 'legacy'] as const) {
+      const acc = privateKeyToAccount(generatePrivateKey())
+      const peer = await fakePeer(async () => ({
+        peer: { ...(await signAnnouncement(acc, { host: '127.0.0.1', port: 9 }, now(), [])), available_tracks: [] },
+        tracks: [],
+        peers: [],
+        ...(mode === 'holds' ? { known_digest: self.record.tracks_digest } : {}),
+      }))
+      try {
+        assert.ok(await b.gossip.exchange({ host: '127.0.0.1', port: peer.port }, acc.address))
+        assert.ok(await b.gossip.exchange({ host: '127.0.0.1', port: peer.port }, acc.address))
+        if (mode === 'holds') {
+          assert.ok(peer.bodies.every((x) => x.peer.available_tracks === undefined), 'a peer that holds our list never gets it')
+        } else {
+          assert.equal(peer.bodies[0].peer.available_tracks, undefined, 'probe')
+          assert.ok(peer.bodies[1].peer.available_tracks, 'then the list at once')
+          assert.equal(peer.bodies[1].tracks.length, b.tracks.localHashes().length, 'with our metadata')
+          assert.equal(peer.bodies.length, 3, 'an older node: the list directly, no more probes')
+          assert.ok(peer.bodies[2].peer.available_tracks)
+        }
+      } finally {
+        await peer.close()
+      }
+    }
+  })
+
   it('a peer claiming it holds every list only deprives itself: others still get lists and metadata', async () => {
     const aDigest = (await a.announcer.current(a.tracks.localHashes())).record.tracks_digest
     const bDigest = tracksDigest(b.tracks.localHashes())
