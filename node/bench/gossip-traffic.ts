@@ -149,6 +149,7 @@ function svg(points: Point[], fixedNodes: number, fixedTracks: number): string {
     const ph = 260
     const y0 = 60
     const sel = points.filter(pick)
+    if (sel.length === 0) return ''
     const ys = sel.map((p) => p.bytesPerNodePerMinute).filter((v) => v > 0)
     const lo = Math.floor(Math.log10(Math.min(...ys)))
     const hi = Math.ceil(Math.log10(Math.max(...ys)))
@@ -186,7 +187,10 @@ async function main(): Promise<void> {
   const head = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
   const fixedNodes = 10
   const fixedTracks = 1000
-  const grid: Array<[number, number]> = QUICK
+  // BENCH_GRID="10x100,10x1000": nodes x tracks points (default below).
+  const grid: Array<[number, number]> = process.env.BENCH_GRID
+    ? process.env.BENCH_GRID.split(',').map((x) => x.split('x').map(Number) as [number, number])
+    : QUICK
     ? [
         [5, 100],
         [10, 100],
@@ -210,11 +214,14 @@ async function main(): Promise<void> {
         log(`${variant.padEnd(6)} N=${n} T=${t}: ${fmt(p.bytesPerNodePerMinute)}/node/min, converged in ${p.convergeRounds ?? '>' + MAX_WARMUP_ROUNDS} rounds (${p.seconds} s)`)
         points.push(p)
       }
+      if (!QUICK) await writeResults(ref, head, grid, points, fixedNodes, fixedTracks) // after each pair: a cut-short run still leaves its figures
     }
   } finally {
     await before.cleanup()
   }
-  if (QUICK) return
+}
+
+async function writeResults(ref: string, head: string, grid: Array<[number, number]>, points: Point[], fixedNodes: number, fixedTracks: number): Promise<void> {
   const out = join(REPO, 'bench/results')
   await mkdir(out, { recursive: true })
   const json = {

@@ -362,7 +362,10 @@ export class GossipService extends EventEmitter<GossipEvents> {
 
   async #learnDirect(peer: SignedPeer, hashes: string[] | undefined, tracks: Track[], contacted = true): Promise<void> {
     const { isNew, newTracks } = this.#c.peers.upsert(peer, hashes, true)
-    if (hashes) await this.#learnTracks(tracks, new Set(hashes))
+    // Metadata for what the peer holds: the list it sent, else the signed list we hold for it (answers to `want`).
+    const entry = this.#c.peers.get(peer.peer_id)
+    const held = hashes ? new Set(hashes) : entry?.tracksSigned ? entry.tracks : undefined
+    if (held && tracks.length > 0) await this.#learnTracks(tracks, held)
     this.#noteMissing(newTracks)
     if (isNew) {
       this.#log.info({ peer: peer.peer_id, host: peer.host, port: peer.port, contacted }, 'new peer')
