@@ -260,3 +260,22 @@ describe('gossip traffic (issue 10)', () => {
     }
   })
 })
+
+describe('gossip metadata beyond one message (issue 10)', () => {
+  it('metadata that did not fit the first answer arrives through `want` in the next exchanges', async () => {
+    const a = await startNode()
+    const d = await startNode()
+    try {
+      const hashes = await storeTracks(a, 2100, 20_000) // more than MAX_GOSSIP_TRACKS (2,000) per message
+      assert.ok(await d.gossip.exchange(addrOf(a)))
+      assert.equal(d.peers.get(a.peerId)?.tracks.size, 2100)
+      const missing = (): number => hashes.filter((h) => !d.tracks.get(h)).length
+      assert.ok(missing() >= 100, `${missing()} missing after the first answer`)
+      for (let i = 0; i < 3 && missing() > 0; i++) assert.ok(await d.gossip.exchange(addrOf(a), a.peerId))
+      assert.equal(missing(), 0, 'every track’s metadata arrived')
+      assert.equal(d.tracks.get(hashes[2099])?.uploader, a.peerId)
+    } finally {
+      await Promise.all([a.cleanup(), d.cleanup()])
+    }
+  })
+})
