@@ -19,6 +19,11 @@ export const MAX_TRACKS_PER_PEER = 100_000
 export const MAX_GOSSIP_TRACKS = 2000
 export const MAX_GOSSIP_PEERS = 64
 export const MAX_GOSSIP_HASHES = 200_000
+/** Issue 10: list-digest prefixes one /discover request may say it holds, and hashes it may ask metadata for. */
+export const MAX_GOSSIP_HAVE = 4096
+export const MAX_GOSSIP_WANT = 256
+/** The first 16 hex characters (64 bits) of a `tracks_digest`: how `have` names a list compactly. */
+export const digestPrefixSchema = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex characters (a digest prefix)')
 const signatureSchema = z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'expected a 65-byte signature')
 
 /** A peer's signed identity record: the seed's `peer` object plus `timestamp` and `signature`. */
@@ -86,6 +91,12 @@ export const discoverRequestSchema = z.object({
     available_tracks: z.array(contentHashSchema).max(MAX_TRACKS_PER_PEER).optional(),
   }),
   tracks: z.array(trackSchema).max(MAX_GOSSIP_TRACKS).optional(),
+  /** Issue 10: the callee's `tracks_digest` whose list the caller holds (the callee then leaves its own list out). */
+  known_digest: contentHashSchema.optional(),
+  /** Issue 10: prefixes of the list digests the caller holds (forwarded records with these lists come without them). */
+  have: z.array(digestPrefixSchema).max(MAX_GOSSIP_HAVE).optional(),
+  /** Issue 10: hashes whose signed metadata the caller lacks (the callee answers with what it has in `tracks`). */
+  want: z.array(contentHashSchema).max(MAX_GOSSIP_WANT).optional(),
 })
 export type DiscoverRequest = z.input<typeof discoverRequestSchema>
 
@@ -96,10 +107,13 @@ export type GossipPeer = z.infer<typeof gossipPeerSchema>
 
 /** POST /discover response: Appendix B's `{peer, tracks}` plus `peers` (signed peers-of-peers). */
 export const discoverResponseSchema = z.object({
-  peer: gossipPeerSchema,
+  /** `available_tracks` is left out (issue 10) only when the request's `known_digest` was this record's digest. */
+  peer: gossipPeerSchema.extend({ available_tracks: gossipPeerSchema.shape.available_tracks.optional() }),
   tracks: z.array(trackSchema).max(MAX_GOSSIP_TRACKS),
   peers: z.array(gossipPeerSchema).max(MAX_GOSSIP_PEERS).default([]),
-}).refine((r) => r.peers.reduce((n, p) => n + p.available_tracks.length, r.peer.available_tracks.length) <= MAX_GOSSIP_HASHES, 'too many hashes in one message')
+  /** Issue 10: the caller's `tracks_digest` whose list the callee now holds (absent: none; send it next time). */
+  known_digest: contentHashSchema.optional(),
+}).refine((r) => r.peers.reduce((n, p) => n + p.available_tracks.length, r.peer.available_tracks?.length ?? 0) <= MAX_GOSSIP_HASHES, 'too many hashes in one message')
 export type DiscoverResponse = z.output<typeof discoverResponseSchema>
 
 export const peerStateSchema = z.enum(['unknown', 'connected', 'active', 'retry', 'disconnected'])

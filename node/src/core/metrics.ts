@@ -18,6 +18,8 @@ export class NodeMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>
   readonly gossipRounds: Counter
   readonly peerPenalties: Counter
+  /** Bytes of POST /discover bodies at the callee: `in` = requests received, `out` = answers sent (issue 10). */
+  readonly gossipBytes: Counter<'direction'>
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -67,5 +69,11 @@ export class NodeMetrics {
     })
     this.gossipRounds = new Counter({ name: 'gossip_rounds_total', help: 'Gossip rounds run', registers })
     this.peerPenalties = new Counter({ name: 'peer_penalties_total', help: 'Peers penalized for serving bad bytes', registers })
+    this.gossipBytes = new Counter({
+      name: 'dcmx_gossip_bytes_total',
+      help: 'Bytes of POST /discover bodies handled as callee (in: requests, out: answers); each exchange counts once',
+      labelNames: ['direction'],
+      registers,
+    })
   }
 }

@@ -135,8 +135,10 @@ export class PeerTable {
     const newer = record.timestamp > e.record.timestamp
     const same = record.timestamp === e.record.timestamp && record.tracks_digest === e.record.tracks_digest
     if (newer) {
+      // A re-signed record over the same digest keeps the list we hold (issue 10: lists travel only when they change).
+      const sameList = e.tracksSigned && record.tracks_digest === e.record.tracks_digest
       e.record = record
-      e.tracksSigned = false // until its list arrives
+      e.tracksSigned = sameList // else: until its list arrives
     }
     const newTracks: string[] = []
     if (tracks && (newer || isNew || (same && !e.tracksSigned))) {
@@ -224,6 +226,16 @@ export class PeerTable {
     let n = 0
     for (const e of this.#peers.values()) if (e.state === 'connected' || e.state === 'active') n++
     return n
+  }
+
+  /** Every entry (read-only use: gossip's digest set). */
+  entries(): IterableIterator<PeerEntry> {
+    return this.#peers.values()
+  }
+
+  /** Peers whose signed record is newer than the list we hold for them (their list must be fetched). */
+  stale(): PeerEntry[] {
+    return [...this.#peers.values()].filter((e) => !e.tracksSigned)
   }
 
   /** Every hash some known peer holds. */

@@ -119,7 +119,7 @@ describe('fetching from a lying peer', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ peer: await signAnnouncement(privateKeyToAccount(generatePrivateKey()), { host: '127.0.0.1', port: 1 }) }),
     })
-    const honestRecord = ((await res.json()) as DiscoverResponse).peer
+    const honestRecord = ((await res.json()) as DiscoverResponse & { peer: { available_tracks: string[] } }).peer
     const liar = await startLiar({ bytes, manifest, mode, badChunk: 3, forward: [honestRecord] })
     const b = await startNode({ chunkSize: CHUNK, raceWidth: 1, peers: [{ host: '127.0.0.1', port: liar.port }] })
     try {

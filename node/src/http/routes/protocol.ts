@@ -17,8 +17,12 @@ export function registerProtocolRoutes(app: FastifyInstance, { node }: ServerCom
     return scope === 'all' ? node.tracks.listAll() : node.tracks.listLocal()
   })
 
-  app.post('/discover', async (req) => {
+  app.post('/discover', async (req, reply) => {
     const body = validate(discoverRequestSchema, req.body, 'discover request')
-    return node.gossip.handleDiscover(body)
+    const answer = JSON.stringify(await node.gossip.handleDiscover(body))
+    // Counted here, at the callee, so each exchange counts once (issue 10's bench sums every node).
+    node.metrics.gossipBytes.inc({ direction: 'in' }, Number(req.headers['content-length'] ?? 0))
+    node.metrics.gossipBytes.inc({ direction: 'out' }, Buffer.byteLength(answer))
+    return reply.type('application/json; charset=utf-8').send(answer)
   })
 }
