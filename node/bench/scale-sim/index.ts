@@ -80,14 +80,16 @@ for (const n of sizes) {
   try {
     runs.push(await runChild(n))
   } catch (err) {
-    failures.push({ n, error: (err as Error).message.split('\n')[0] })
+    const e = err as Error & { killed?: boolean; signal?: string }
+    failures.push({ n, error: e.killed ? `killed (${e.signal}) at the per-size limit of ${process.env.SCALE_SIM_TIMEOUT_MIN ?? 25} min wall (SCALE_SIM_TIMEOUT_MIN)` : e.message.split('\n')[0] })
     process.stderr.write(`N = ${n} failed: ${(err as Error).message}\n`)
   }
 }
 
 const hopsFit = fitLog2(runs.map((r) => [r.n, r.lookups.hops.mean]))
 const latFit = fitLog2(runs.map((r) => [r.n, r.lookups.latencyMs.p50]))
-const models = failures.map(({ n }) => ({ n, kind: 'model (least squares on log2 N over the measured sizes)', hopsMean: Math.round((hopsFit.a + hopsFit.b * Math.log2(n)) * 100) / 100, latencyP50Ms: Math.round(latFit.a + latFit.b * Math.log2(n)) }))
+const unmeasured = [...new Set([...failures.map((f) => f.n), ...(runs.some((r) => r.n === 10_000) ? [] : [10_000])])]
+const models = unmeasured.map((n) => ({ n, kind: 'model (least squares on log2 N over the measured sizes)', hopsMean: Math.round((hopsFit.a + hopsFit.b * Math.log2(n)) * 100) / 100, latencyP50Ms: Math.round(latFit.a + latFit.b * Math.log2(n)) }))
 const at10k = runs.find((r) => r.n === 10_000)
 const target = at10k
   ? { n: 10_000, kind: 'measured (same code)', hopsP50: at10k.lookups.hops.p50, log2N: at10k.lookups.log2N, met: at10k.lookups.hops.p50 <= Math.log2(10_000) }
@@ -106,23 +108,23 @@ Command: \`${command}\` (${result.date}; ${machine.cpus} x ${machine.cpuModel}, 
 Method: the real hyperdht / dht-rpc code, unmodified, with \`opts.udx\` set to an in-memory UDX (virtual IPv4
 10.x.y.z per node); every packet and timer runs on one virtual clock (a binary heap), so figures are simulated time
 and do not depend on the machine's load. Link latency: lognormal per link (one way, median ${runs[0]?.network.medianMs} ms, sigma ${runs[0]?.network.sigma}) plus exponential
-per-packet jitter (mean ${runs[0]?.network.jitterMs} ms), loss ${runs[0]?.network.loss}; seeded (seed ${runs[0]?.options.seed}). Per size: join in batches of N/50, settle 2 min,
-min(500, N/2) tracks announced by their k = 3 designated holders (\`designate\` over the live set), then a 20 min
-lookup phase: ${runs[0]?.options.lookups} lookups from random live non-holders, churn ${pct(runs[0]?.options.churnPerMin ?? 0)} of N per minute (crash: a node
-stops at once; as many new nodes join), holders re-announce every 10 min, replication passes every 30 s with a
-departed node still counted live for 5 min (deadAfterMs); then 7 min without churn for repair.
+per-packet jitter (mean ${runs[0]?.network.jitterMs} ms), loss ${runs[0]?.network.loss}; seeded (seed ${runs[0]?.options.seed}). Per size: join in batches of N/50 (at least 20), settle
+${(runs[0]?.options.settleMs ?? 0) / 1000} s, min(500, N/2) tracks announced by their k = ${runs[0]?.options.k} designated holders (\`designate\` over the live set), then a
+${(runs[0]?.options.lookupPhaseMs ?? 0) / 60_000} min lookup phase: ${runs[0]?.options.lookups} lookups from random live non-holders, churn ${pct(runs[0]?.options.churnPerMin ?? 0)} of N per minute (crash: a node
+stops at once; as many new nodes join), holders re-announce every ${(runs[0]?.options.reannounceMs ?? 0) / 60_000} min, replication passes every ${(runs[0]?.options.passMs ?? 0) / 1000} s with a
+departed node still counted live for ${(runs[0]?.options.deadAfterMs ?? 0) / 60_000} min (deadAfterMs); then ${(runs[0]?.options.tailMs ?? 0) / 60_000} min without churn for repair.
 
 Hops: depth of the node whose reply carried the first record naming a LIVE holder, in the lookup's introduction
 tree (a node from the querier's own routing table = 1, a node learned from a depth-d node's reply = d + 1).
 Latency: simulated time from the query's start to that reply. Success: a live holder found within 30 s.
-Messages: UDP packets sent per live node per simulated minute, idle (second minute of the settle) and over the
+Messages: UDP packets sent per live node per simulated minute, idle (second half of the settle) and over the
 lookup phase (maintenance + announces + lookups + joins). Memory: RSS and heap (+ external) growth per node after
 the settle, measured in the child process after GC.
 
 | N | hops p50 / p99 | log2 N | latency p50 / p99 | success | msgs/node/min idle / lookup phase | RSS / heap per node | repairs | k live holders during churn | after repair | wall |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
-${models.length ? `\nNot run (see failures), a model from the measured sizes: ${models.map((m) => `N = ${m.n}: hops mean ${m.hopsMean}, latency p50 ${m.latencyP50Ms} ms`).join('; ')}.\n` : ''}
+${models.length ? `\nNot measured in this run (see failures and node/README.md "Simulation (issue 10)" for the 10,000-node attempt), a model from the measured sizes: ${models.map((m) => `N = ${m.n}: hops mean ${m.hopsMean}, latency p50 ${m.latencyP50Ms} ms`).join('; ')}.\n` : ''}
 Target (issue 10): lookup p50 <= log2(N) hops at N = 10,000: ${at10k ? `${at10k.lookups.hops.p50} <= ${at10k.lookups.log2N}: ${target.met ? 'met' : 'NOT met'} (measured, same code)` : `not measured; model ${JSON.stringify(target)}`}.
 ${failures.length ? `\nFailures: ${failures.map((f) => `N = ${f.n}: ${f.error}`).join('; ')}\n` : ''}
 Plots: scale-sim-hops.svg, scale-sim-latency.svg, scale-sim-messages.svg, scale-sim-replication.svg.

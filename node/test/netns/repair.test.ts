@@ -57,23 +57,28 @@ describe('replication across hosts (network namespaces)', { skip }, () => {
     const t0 = performance.now()
     await until(`${K} hosts to hold the track`, async () => (await holders(hash, mesh.hosts)).length >= K, 30_000)
     const toK = performance.now() - t0
-    const before = await holders(hash, mesh.hosts)
-    assert.ok(before.includes(a), 'the uploader keeps its copy')
-    // Exactly k: the designated holders keep their place, nobody else fetches.
+    // k, plus at most one copy from a node whose view was stale when it decided (designations are sticky: a copy
+    // that is enough never moves; an extra one is not evicted without quota pressure).
     await new Promise((r) => setTimeout(r, 2000))
-    assert.equal((await holders(hash, mesh.hosts)).length, K, 'no more than k copies once k is reached')
+    const before = await holders(hash, mesh.hosts)
+    assert.ok(before.length >= K && before.length <= K + 1, `${before.length} copies once k is reached`)
+    assert.ok(before.includes(a), 'the uploader keeps its copy')
 
-    await mesh.kill(a)
-    const survivors = mesh.hosts.filter((h) => h !== a)
+    // The uploader dies (and a spare copy's host too, if any): k - 1 copies survive, so the mesh must repair.
+    const victims = before.slice(0, before.length - (K - 1))
+    assert.equal(victims[0], a)
+    for (const v of victims) await mesh.kill(v)
+    const survivors = mesh.hosts.filter((h) => !victims.includes(h))
     const t1 = performance.now()
     await until(`the mesh to repair the track to ${K} live holders`, async () => (await holders(hash, survivors)).length >= K, 60_000)
     const repair = performance.now() - t1
     const after = await holders(hash, survivors)
     const fresh = after.filter((h) => !before.includes(h))
-    assert.equal(fresh.length, 1, 'one new host replaced the dead one')
+    assert.ok(fresh.length >= 1, 'a new host replaced the dead one')
     // The new copy is the verified bytes (the store keeps content under its hash).
-    const r = await mesh.json<{ path: string; from: string | null }>(fresh[0] as Host, '/local/request_file', [
-      '-X', 'POST', '-H', `authorization: Bearer ${(await readFile(join((fresh[0] as Host).dataDir, 'api-token'), 'utf8')).trim()}`,
+    const check = fresh[0] as Host
+    const r = await mesh.json<{ path: string; from: string | null }>(check, '/local/request_file', [
+      '-X', 'POST', '-H', `authorization: Bearer ${(await readFile(join(check.dataDir, 'api-token'), 'utf8')).trim()}`,
       '-H', 'content-type: application/json', '--data', JSON.stringify({ content_hash: hash }),
     ])
     assert.equal(r.from, null, 'the new holder serves it from its own store')
