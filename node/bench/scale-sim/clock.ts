@@ -130,8 +130,11 @@ export class VirtualClock {
       perfNow: performance.now,
     }
     this.#realImmediate = this.#saved.setImmediate
-    g.setTimeout = (cb: Callback, ms?: number, ...args: unknown[]) => this.schedule(cb, ms ?? 0, args)
-    g.setInterval = (cb: Callback, ms?: number, ...args: unknown[]) => this.schedule(cb, ms ?? 0, args, true)
+    // As Node does: a delay below 1 ms (or not a number) is 1 ms, so a timer that re-arms itself at 0 moves time on
+    // instead of firing forever at one instant.
+    const delay = (ms: number | undefined): number => (typeof ms === 'number' && ms >= 1 ? ms : 1)
+    g.setTimeout = (cb: Callback, ms?: number, ...args: unknown[]) => this.schedule(cb, delay(ms), args)
+    g.setInterval = (cb: Callback, ms?: number, ...args: unknown[]) => this.schedule(cb, delay(ms), args, true)
     g.setImmediate = (cb: Callback, ...args: unknown[]) => this.schedule(cb, 0, args)
     g.clearTimeout = g.clearInterval = g.clearImmediate = (t: unknown) => this.cancel(t)
     Date.now = () => this.epoch + Math.floor(this.now)
