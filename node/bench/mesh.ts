@@ -19,6 +19,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
 import { AnnouncementVerifier, signAnnouncement } from '../src/core/announcement.ts'
 import { signTrackMetadata } from '../src/mesh/track-metadata.ts'
+import { binLaunch } from './results.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { createNode } from '../src/node.ts'
 import type { DcmxNode } from '../src/node.ts'
@@ -63,10 +64,10 @@ async function waitListening(proc: ChildProcess, pattern: RegExp): Promise<strin
 
 async function startCliNode(dataDir: string, extra: string[] = [], main = MAIN): Promise<{ proc: ChildProcess; url: string }> {
   // The same V8 flags and malloc setting as the `dcmx` bin's shebang, so the node runs here as operators run it.
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean)
+  const { flags, env } = binLaunch(main)
   const proc = spawn(process.execPath, [...flags, main, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { MALLOC_ARENA_MAX: '2', ...process.env },
+    env: { ...env, ...process.env },
   })
   children.add(proc)
   const url = await waitListening(proc, /listening on (http:\/\/\S+)/)
@@ -354,7 +355,7 @@ async function build(): Promise<void> {
 
 /** Wall time of `dcmx --help` (a fresh process, the bin's flags), median and worst of 5 runs, in ms. */
 async function benchHelp(main: string): Promise<{ medianMs: number; maxMs: number }> {
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean)
+  const { flags } = binLaunch(main)
   const times: number[] = []
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now()

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { rankFor } from '../src/mesh/replication.ts'
-import { saveResults } from './results.ts'
+import { binLaunch, saveResults } from './results.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const BUILT = join(HERE, '../dist/main.js')
@@ -35,7 +35,8 @@ const MAX_RETRIES = 1
 const TRACK_BYTES = 256 * 1024
 const K_TIMEOUT_MS = 120_000
 const REPAIR_TIMEOUT_MS = 300_000
-const NODE_FLAGS = ['--optimize-for-size']
+/** The bin's shebang flags (dist/main.js carries the same shebang as src/cli/main.ts, which exists before the build). */
+const NODE = binLaunch(join(HERE, '../src/cli/main.ts'))
 
 const log = (msg: string): void => void process.stderr.write(`[scale-mesh ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -81,13 +82,13 @@ function sh(cmd: string, args: string[]): Promise<string> {
 async function startOne(i: number, seeds: Proc[]): Promise<Proc> {
   const dir = join(work, `n${i}`)
   const args = [
-    ...NODE_FLAGS, BUILT, '--data-dir', dir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', '--no-ipfs',
+    ...NODE.flags, BUILT, '--data-dir', dir, 'start', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '0', '--log-level', 'warn', '--no-ipfs',
     '--interval', String(GOSSIP_MS), '--fanout', '3', '--max-retries', String(MAX_RETRIES),
     '--replicate', String(K), '--replicate-interval', String(REPLICATE_MS),
     '--dht', '--dht-port', '0',
     ...(seeds.length ? ['--dht-bootstrap', seeds.map((s) => `${s.dht.host}:${s.dht.port}`).join(','), '--peers', ...seeds.map((s) => new URL(s.url).host)] : []),
   ]
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } })
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...NODE.env, ...process.env } })
   children.add(proc)
   let err = ''
   proc.stderr?.setEncoding('utf8')
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: round(totalmem() / 2 ** 30), node: process.version, loadavg1AtEnd: round(loadavg()[0] as number, 2) },
     setup: {
-      nodes: N, seeds: SEEDS, startBatch: BATCH, built: 'node/dist/main.js', nodeFlags: NODE_FLAGS.join(' '), k: K, gossipIntervalMs: GOSSIP_MS, fanout: 3,
+      nodes: N, seeds: SEEDS, startBatch: BATCH, built: 'node/dist/main.js', nodeFlags: NODE.flags.join(' '), k: K, gossipIntervalMs: GOSSIP_MS, fanout: 3,
       maxRetries: MAX_RETRIES, replicateIntervalMs: REPLICATE_MS, trackBytes: TRACK_BYTES, tracks: TRACKS, lookups: LOOKUPS, ipfs: false,
     },
     startSeconds: round(startSeconds),
@@ -297,7 +298,7 @@ function markdown(r: {
 - Date: ${r.date}
 - Machine: ${r.machine.nproc} CPUs (${r.machine.cpu}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; shared with other jobs
   (1-min load average at the end: ${r.machine.loadavg1AtEnd})
-- Method: ${s.nodes} \`dcmx start\` processes of the built node (\`node --optimize-for-size dist/main.js\`, \`MALLOC_ARENA_MAX=2\`),
+- Method: ${s.nodes} \`dcmx start\` processes of the built node (\`node ${s.nodeFlags} dist/main.js\`, \`MALLOC_ARENA_MAX=2\`, the bin's shebang),
   off chain, \`--no-ipfs\`, on 127.0.0.1: \`--dht\` (the first ${s.seeds} nodes are the DHT bootstrap and gossip seeds of
   all others), \`--replicate ${s.k} --replicate-interval ${s.replicateIntervalMs}\`, gossip \`--interval ${s.gossipIntervalMs} --fanout 3
   --max-retries ${s.maxRetries}\`; started in batches of ${s.startBatch} (all up in ${r.startSeconds} s), then 20 s to settle.

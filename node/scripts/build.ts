@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
 const outdir = join(ROOT, 'dist')
 /** viem is ESM without side effects: bundled, the node loads a fraction of it (accounts and utils alone are ~20 MiB). */
-const BUNDLED = new Set(['viem'])
+const BUNDLED = new Set(['viem', 'zod'])
 await rm(outdir, { recursive: true, force: true })
 await build({
   entryPoints: { main: join(ROOT, 'src/cli/main.ts'), 'hash-worker': join(ROOT, 'src/mesh/hash-worker.ts') },

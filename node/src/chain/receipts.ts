@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { Agent, request } from 'node:http'
 
 import { typedData } from '@dcmx/deployments'
 import { concat, hashMessage, keccak256, toBytes, toHex, zeroAddress } from 'viem'
@@ -9,6 +8,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { CLIENT_AUTH_HEADER } from '../api/receipts.ts'
 import type { ReceiptAccepted, ReceiptSubmission, SignedReceipt } from '../api/receipts.ts'
 import { ForbiddenError, ValidationError } from '../core/errors.ts'
+import { http } from '../core/http.ts'
 import type { Logger } from '../core/logger.ts'
 import type { PeerTable } from '../mesh/peer-table.ts'
 import type { Db } from '../storage/db.ts'
@@ -178,7 +178,7 @@ export class ReceiptService {
   /** Client keys kept for cheap signature checks (content headers and receipts). */
   readonly #sigs = new ReceiptSignatures()
   /** Keep-alive connections for POST /receipts (a fresh fetch per receipt cost ~1-2 ms of the round trip). */
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: MAX_POSTS })
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: MAX_POSTS })
   /** Counters for metrics. */
   readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0 }
 
@@ -726,7 +726,7 @@ export class ReceiptService {
     const t0 = performance.now()
     try {
       const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(
+        const req = http.request(
           {
             host: peer.record.host,
             port: peer.record.port,

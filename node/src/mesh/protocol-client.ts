@@ -1,9 +1,9 @@
-import { Agent, request } from 'undici'
-import type { Dispatcher } from 'undici'
+import type { Agent } from 'node:http'
 
 import { discoverResponseSchema, manifestSchema } from '../api.ts'
 import type { DiscoverRequest, DiscoverResponse, Manifest } from '../api.ts'
 import { PeerRequestError } from '../core/errors.ts'
+import { http } from '../core/http.ts'
 import { requestContent } from './content-socket.ts'
 import type { ContentResponse } from './content-socket.ts'
 
@@ -21,23 +21,46 @@ export interface ProtocolClientInit {
   maxJsonBytes?: number
 }
 
-function urlOf(addr: PeerAddress, path: string): string {
-  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host
-  return `http://${host}:${addr.port}${path}`
+interface JsonReply {
+  status: number
+  body: Buffer
 }
 
-async function readJson(body: Dispatcher.ResponseData['body'], max: number): Promise<unknown> {
-  const parts: Buffer[] = []
-  let n = 0
-  for await (const c of body) {
-    n += (c as Buffer).byteLength
-    if (n > max) {
-      body.destroy()
-      throw new PeerRequestError('Peer response too large')
-    }
-    parts.push(c as Buffer)
+/**
+ * One request over node:http with a keep-alive agent; the body is read up to `max` bytes (then the request is
+ * destroyed with an error). Plain node:http, not undici: the peer protocol's two JSON requests are all this needs,
+ * and undici's module graph (which also loads Node's own bundled copy through `globalThis.Headers`) held several
+ * MiB of an idle node's memory.
+ */
+function requestJson(agent: Agent, addr: PeerAddress, path: string, opts: { method?: string; body?: string; signal: AbortSignal; max: number }): Promise<JsonReply> {
+  return new Promise((resolve, reject) => {
+    const headers = opts.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.body) }
+    const req = http.request({ host: addr.host, port: addr.port, path, method: opts.method ?? 'GET', headers, agent, signal: opts.signal }, (res) => {
+      const parts: Buffer[] = []
+      let n = 0
+      res.on('data', (c: Buffer) => {
+        n += c.byteLength
+        if (n > opts.max) {
+          reject(new PeerRequestError('Peer response too large'))
+          req.destroy()
+          return
+        }
+        parts.push(c)
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }))
+      res.on('error', (err) => reject(new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err })))
+    })
+    req.on('error', (err) => reject(opts.signal.aborted ? opts.signal.reason : new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err })))
+    req.end(opts.body)
+  })
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
   }
-  return JSON.parse(Buffer.concat(parts).toString('utf8'))
 }
 
 /** HTTP client for the peer protocol (one connection pool per node). */
@@ -49,17 +72,17 @@ export class ProtocolClient {
   constructor(components: { dialFilter?: DialFilter }, init: ProtocolClientInit) {
     this.#init = { maxJsonBytes: 32 << 20, ...init }
     this.#filter = components.dialFilter ?? (() => true)
-    this.#agent = new Agent({
-      connect: { timeout: init.connectTimeoutMs },
-      headersTimeout: init.connectTimeoutMs,
-      bodyTimeout: init.connectTimeoutMs,
-      keepAliveTimeout: 10_000,
-      connections: 16,
-    })
+    // Idle sockets close after 10 s; every request also has a deadline of connectTimeoutMs (#signal).
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 10_000 })
   }
 
   async stop(): Promise<void> {
-    await this.#agent.destroy()
+    this.#agent.destroy()
+  }
+
+  #signal(signal?: AbortSignal): AbortSignal {
+    const deadline = AbortSignal.timeout(this.#init.connectTimeoutMs)
+    return signal ? AbortSignal.any([signal, deadline]) : deadline
   }
 
   #check(addr: PeerAddress): void {
@@ -68,33 +91,18 @@ export class ProtocolClient {
 
   async discover(addr: PeerAddress, body: DiscoverRequest, signal?: AbortSignal): Promise<DiscoverResponse> {
     this.#check(addr)
-    const res = await request(urlOf(addr, '/discover'), {
-      dispatcher: this.#agent,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#init.connectTimeoutMs)]) : AbortSignal.timeout(this.#init.connectTimeoutMs),
-    })
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => '')
-      throw new PeerRequestError(`Peer answered /discover with ${res.statusCode}`, { details: text.slice(0, 300) })
-    }
-    const parsed = discoverResponseSchema.safeParse(await readJson(res.body, this.#init.maxJsonBytes))
+    const res = await requestJson(this.#agent, addr, '/discover', { method: 'POST', body: JSON.stringify(body), signal: this.#signal(signal), max: this.#init.maxJsonBytes })
+    if (res.status !== 200) throw new PeerRequestError(`Peer answered /discover with ${res.status}`, { details: res.body.toString('utf8', 0, 300) })
+    const parsed = discoverResponseSchema.safeParse(parseJson(res.body))
     if (!parsed.success) throw new PeerRequestError('Peer sent a malformed /discover response', { details: parsed.error.message.slice(0, 300) })
     return parsed.data
   }
 
   async manifest(addr: PeerAddress, hash: string, signal?: AbortSignal): Promise<Manifest> {
     this.#check(addr)
-    const res = await request(urlOf(addr, `/manifest/${hash}`), {
-      dispatcher: this.#agent,
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.#init.connectTimeoutMs)]) : AbortSignal.timeout(this.#init.connectTimeoutMs),
-    })
-    if (res.statusCode !== 200) {
-      await res.body.dump()
-      throw new PeerRequestError(`Peer answered /manifest with ${res.statusCode}`)
-    }
-    const parsed = manifestSchema.safeParse(await readJson(res.body, this.#init.maxJsonBytes))
+    const res = await requestJson(this.#agent, addr, `/manifest/${hash}`, { signal: this.#signal(signal), max: this.#init.maxJsonBytes })
+    if (res.status !== 200) throw new PeerRequestError(`Peer answered /manifest with ${res.status}`)
+    const parsed = manifestSchema.safeParse(parseJson(res.body))
     if (!parsed.success) throw new PeerRequestError('Peer sent a malformed manifest')
     return parsed.data
   }

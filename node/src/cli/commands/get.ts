@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises'
-import { request } from 'node:http'
 import { isAbsolute, resolve } from 'node:path'
 
 import type { Command } from 'commander'
 
+import { http } from '../../core/http.ts'
 import { CliError } from '../errors.ts'
 import { nodeUrl } from '../options.ts'
 import type { GlobalOptions } from '../options.ts'
@@ -20,7 +20,7 @@ interface SavedAnswer {
 function saveLocally(url: URL, token: string, hash: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {
     const body = JSON.stringify({ content_hash: hash, path })
-    const req = request(new URL('/local/request_file', url), {
+    const req = http.request(new URL('/local/request_file', url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
     })
