@@ -506,14 +506,21 @@ function markdown(r: {
   on 2 vCPUs and each verifies every other node's signed record once (N^2 = ~2,450 secp256k1
   recoveries at ~1.4 ms each). The round count is the portable figure: at the 100 ms interval
   the network cost is rounds x 100 ms; a real node verifies only N-1 records (~70 ms for 50).
-- Memory: the node runs with V8's \`--optimize-for-size\` (the \`dcmx\` bin's shebang; the harness
-  starts it the same way), which cut this figure from ~240 to ~142 MiB with serving unchanged.
+- Memory: the harness starts the node with the flags and environment of the \`dcmx\` bin's shebang
+  (\`MALLOC_ARENA_MAX=2 node --optimize-for-size --max-semi-space-size=1 --no-maglev\`), as operators
+  run it; \`--optimize-for-size\` cut this figure from ~240 to ~142 MiB with serving unchanged.
   Issue 10 took an empty node from ~162 to ~97 MiB (this machine, same moment): the hash worker no
   longer loads a TypeScript stripper of its own (-13 MiB) and starts with the first download, not the
   node (-13 MiB); kubo-rpc-client loads on the first pin (-6 MiB); the built node (\`npm run build\`:
   esbuild bundles our TypeScript and, tree-shaken, viem into node/dist) has no type stripper at run
   time (-18 MiB) and loads only the viem functions it calls (-8 MiB). What remains: Node 24 itself
-  (~41 MiB), fastify, undici, zod, pino, prom-client, SQLite and V8's heap reservation. Loaded with
+  (~41 MiB), fastify, zod, pino, prom-client, SQLite and V8's heap reservation. Then (107-108 -> 94-96
+  MiB built, loaded): \`node:http\` is taken with \`process.getBuiltinModule\`, because an ESM import's
+  namespace reads http's lazy \`WebSocket\` getters and loads Node's bundled undici (a process that loads
+  only node:http: 59 MiB by import, 45 MiB this way); the peer protocol's JSON requests use node:http
+  instead of npm undici (whose module graph loads that bundled copy too); zod is bundled and minified
+  into dist (-3 MiB); Maglev, V8's middle compiler tier, is off (\`--no-maglev\`, -5 MiB; signature
+  checks and zod parsing measured no slower). Loaded with
   1,000 peers and 10,000 tracks: the signature caches keep a SHA-256 per verified pair instead of the
   signature and message (-5 MiB of heap), and \`MALLOC_ARENA_MAX=2\` (the bin's shebang) keeps glibc
   from spreading freed memory over per-thread arenas (-5 to -8 MiB). The CLI

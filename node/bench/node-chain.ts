@@ -32,6 +32,8 @@ const FILE_MIB = QUICK ? 16 : 100
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 7))
 /** BENCH_ONLY=receipts: only the anchored fetch and the receipts fetch (the pair of the receipts ratio), for tuning. */
 const ONLY_RECEIPTS = process.env.BENCH_ONLY === 'receipts'
+/** BENCH_ONLY=get: only `dcmx get` and its curl + openssl baseline (with the node's own share of the time logged). */
+const ONLY_GET = process.env.BENCH_ONLY === 'get'
 const TOKEN = 'bench-operator-token-0123456789abcdef'
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
@@ -165,9 +167,21 @@ async function main(): Promise<void> {
           // `dcmx get` end to end: a CLI process asks this node, which fetches from the peer (verified) and leaves the
           // file on disk at the path asked; then the bytes are checked here, outside the timing.
           const out = join(work, `dcmx-get-${i}.bin`)
+          // The node's share (fetch, verify, copy to the path), apart from the CLI process's start and its request.
+          let nodeMs = 0
+          const getContent = client.getContent.bind(client)
+          client.getContent = async (...args) => {
+            const n0 = performance.now()
+            try {
+              return await getContent(...args)
+            } finally {
+              nodeMs = performance.now() - n0
+            }
+          }
           const t0 = performance.now()
           const printed = await sh(process.execPath, [CLI, '--node', client.url, '--data-dir', dir, 'get', hash, '-o', out], { DCMX_API_TOKEN: TOKEN })
           const ms = performance.now() - t0
+          getNodeMs.push(nodeMs)
           if (!/verified by the node/.test(printed)) throw new Error(`dcmx get did not take the local path: ${printed}`)
           if (createHash('sha256').update(await readFile(out)).digest('hex') !== hash) throw new Error('dcmx get wrote wrong bytes')
           await rm(out, { force: true })
@@ -257,19 +271,20 @@ async function main(): Promise<void> {
     const curl: number[] = []
     const withReceipts: number[] = []
     const dcmxGet: number[] = []
+    const getNodeMs: number[] = []
     const curlDgst: number[] = []
     const meteringBefore = await metering()
     for (let i = 0; i < REPS; i++) {
-      anchored.push(await fetchOnce(true, i))
-      if (!ONLY_RECEIPTS) unanchored.push(await fetchOnce(false, i))
-      if (!ONLY_RECEIPTS) curl.push(await curlOnce(i))
-      withReceipts.push(await receiptsOnce(i))
+      if (!ONLY_GET) anchored.push(await fetchOnce(true, i))
+      if (!ONLY_RECEIPTS && !ONLY_GET) unanchored.push(await fetchOnce(false, i))
+      if (!ONLY_RECEIPTS && !ONLY_GET) curl.push(await curlOnce(i))
+      if (!ONLY_GET) withReceipts.push(await receiptsOnce(i))
       if (!ONLY_RECEIPTS) dcmxGet.push(await fetchOnce(true, i, 'cli'))
       if (!ONLY_RECEIPTS) curlDgst.push(await curlDgstOnce(i))
       log(
         `rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, ` +
           `curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms, with receipts ${round(withReceipts.at(-1) as number, 0)} ms, ` +
-          `dcmx get ${round(dcmxGet.at(-1) as number, 0)} ms, curl+dgst ${round(curlDgst.at(-1) as number, 0)} ms`,
+          `dcmx get ${round(dcmxGet.at(-1) as number, 0)} ms (node ${round(getNodeMs.at(-1) as number, 0)} ms), curl+dgst ${round(curlDgst.at(-1) as number, 0)} ms`,
       )
     }
     const meteringAfter = await metering()
@@ -319,6 +334,8 @@ async function main(): Promise<void> {
       with_receipts_fetch_ms_best: round(best(withReceipts), 0),
       ratio_receipts_on_vs_off_best: round(best(anchored) / best(withReceipts)),
       dcmx_get_ms: round(median(dcmxGet), 0),
+      // Of which the node's getContent (fetch from the peer, verify, copy to the path asked).
+      dcmx_get_node_ms: round(median(getNodeMs), 0),
       curl_dgst_ms: round(median(curlDgst), 0),
       ratio_dcmx_get_vs_curl_dgst: round(median(dcmxGet) / median(curlDgst)),
       ratio_anchored_vs_curl_best: round(best(curl) / best(anchored)),
@@ -327,7 +344,7 @@ async function main(): Promise<void> {
       targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9, dcmx_get_vs_curl_dgst_at_most: 1.5 },
     }
     // A partial run (BENCH_ONLY) prints its figures but never replaces the committed results.
-    if (ONLY_RECEIPTS) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+    if (ONLY_RECEIPTS || ONLY_GET) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
     else await saveResults('node-chain', out)
   } finally {
     await chain.close()
