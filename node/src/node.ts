@@ -36,7 +36,7 @@ import { signTrackMetadata } from './mesh/track-metadata.ts'
 import { ProtocolClient } from './mesh/protocol-client.ts'
 import type { DialFilter } from './mesh/protocol-client.ts'
 import { AuditLog } from './storage/audit-log.ts'
-import { ContentStore, saveCopy } from './storage/content-store.ts'
+import { ContentStore, copyStored, copyTarget } from './storage/content-store.ts'
 import { openDb } from './storage/db.ts'
 import type { Db } from './storage/db.ts'
 import { TrackStore } from './storage/track-store.ts'
@@ -325,13 +325,15 @@ export class DcmxNode {
   async getContent(hash: string, opts: { signal?: AbortSignal; copyTo?: string } = {}): Promise<FetchResult> {
     // No known holder: ask the DHT, whose holders become candidates through a signed exchange.
     if (this.routing && !this.tracks.get(hash)?.local && this.peers.candidatesFor(hash).length === 0) await this.routing.resolve(hash, opts)
-    const r = await this.fetcher.fetch(hash, opts)
+    // A copy asked for is checked first (a bad path fails before any download) and written while the bytes arrive.
+    const copyTo = opts.copyTo === undefined ? undefined : { tmp: await copyTarget(opts.copyTo, this.config.dataDir), dest: opts.copyTo }
+    const r = await this.fetcher.fetch(hash, { signal: opts.signal, copyTo })
     if (r.from) {
       const cid = this.config.ipfs ? await this.ipfs.indexTrack(r.manifest) : undefined
       if (cid) r.track.cid = cid
       this.#background(this.#announce([r.track]))
     }
-    if (opts.copyTo) await saveCopy(this.store.pathOf(hash), opts.copyTo, this.config.dataDir)
+    if (copyTo && !r.copied) await copyStored(this.store.pathOf(hash), copyTo)
     return r
   }
 

@@ -66,6 +66,8 @@ export interface FetchResult {
   manifest: Manifest
   /** Peer that served the bytes; undefined when the content was already local. */
   from?: string
+  /** The copy asked for with `copyTo` was written during the download and is in place. */
+  copied?: boolean
 }
 
 /** Chunks written but not yet verified before the download waits for the hash worker. */
@@ -163,20 +165,24 @@ export class ContentFetcher {
     this.#log = components.logger.child({ component: 'fetcher' })
   }
 
-  /** Local first; concurrent calls for one hash share one download. */
-  async fetch(hash: string, opts: { signal?: AbortSignal } = {}): Promise<FetchResult> {
+  /**
+   * Local first; concurrent calls for one hash share one download. `copyTo` (a temp path checked by `copyTarget`
+   * and its destination): the download also writes there, and the copy is renamed into place once verified
+   * (`copied`); a call that finds the content local or joins another's download gets no copy.
+   */
+  async fetch(hash: string, opts: { signal?: AbortSignal; copyTo?: { tmp: string; dest: string } } = {}): Promise<FetchResult> {
     const local = this.#c.tracks.get(hash)
     const localManifest = this.#c.tracks.getManifest(hash)
     if (local?.local && localManifest && (await this.#c.store.has(hash))) return { track: local, manifest: localManifest }
     let p = this.#inflight.get(hash)
     if (!p) {
-      p = this.#fetchRemote(hash, opts.signal).finally(() => this.#inflight.delete(hash))
+      p = this.#fetchRemote(hash, opts.signal, opts.copyTo).finally(() => this.#inflight.delete(hash))
       this.#inflight.set(hash, p)
     }
     return p
   }
 
-  async #fetchRemote(hash: string, signal?: AbortSignal): Promise<FetchResult> {
+  async #fetchRemote(hash: string, signal?: AbortSignal, copyTo?: { tmp: string; dest: string }): Promise<FetchResult> {
     const t0 = performance.now()
     const candidates = this.#c.peers.candidatesFor(hash)
     if (candidates.length === 0) {
@@ -190,6 +196,7 @@ export class ContentFetcher {
       const anchored = await this.#c.anchor?.(hash)
       const { manifest, source } = await this.#getManifest(hash, candidates, anchored ?? known?.manifest_root ?? undefined, signal)
       tmp = await this.#c.store.beginWrite()
+      if (copyTo) await tmp.tee(copyTo.tmp, copyTo.dest)
       const from = await this.#download(manifest, candidates, tmp, signal, source, anchored !== undefined)
       const created = await tmp.commit(hash)
       const media_type = await mediaTypeOf(this.#c.store, hash)
@@ -210,7 +217,7 @@ export class ContentFetcher {
       this.#c.metrics.downloadedBytes.inc(manifest.size)
       this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created, anchored: anchored !== undefined })
       this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms), anchored: anchored !== undefined }, 'content fetched')
-      return { track: { ...track, manifest_root: manifest.root, media_type }, manifest, from }
+      return { track: { ...track, manifest_root: manifest.root, media_type }, manifest, from, ...(copyTo ? { copied: true } : {}) }
     } catch (err) {
       await tmp?.abort()
       this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })

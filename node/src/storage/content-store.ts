@@ -47,6 +47,8 @@ export class TempWrite {
   /** Bytes written since the last background flush was started, and that flush (at most one in flight). */
   #unflushed = 0
   #flushing: Promise<void> | undefined
+  /** A second file that gets every byte (see `tee`). */
+  #tee: { fh: FileHandle; tmp: string; dest: string } | undefined
 
   constructor(store: ContentStore, path: string, fh: FileHandle) {
     this.#store = store
@@ -62,35 +64,20 @@ export class TempWrite {
     }
   }
 
-  /** Positional write (chunks may land out of order). */
-  async writeAt(data: Uint8Array, position: number): Promise<void> {
-    let off = 0
-    while (off < data.byteLength) {
-      const { bytesWritten } = await this.#fh.write(data, off, data.byteLength - off, position + off)
-      off += bytesWritten
-    }
+  /** Positional gather write of consecutive buffers (to the tee too, when there is one). */
+  async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
+    const [written] = await Promise.all([writevAll(this.#fh, bufs, position), this.#tee && writevAll(this.#tee.fh, bufs, position)])
+    this.#flushBehind(written)
   }
 
-  /** Positional gather write of consecutive buffers. */
-  async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
-    const total = bufs.reduce((n, b) => n + b.byteLength, 0)
-    const { bytesWritten } = await this.#fh.writev(bufs, position)
-    this.#flushBehind(bytesWritten)
-    if (bytesWritten < total) {
-      // Short gather write (rare on files): finish it buffer by buffer.
-      let skip = bytesWritten
-      let pos = position + bytesWritten
-      for (const b of bufs) {
-        if (skip >= b.byteLength) {
-          skip -= b.byteLength
-          continue
-        }
-        const rest = b.subarray(skip)
-        skip = 0
-        await this.writeAt(rest, pos)
-        pos += rest.byteLength
-      }
-    }
+  /**
+   * Also writes every byte to `tmp` (a copy the caller asked for, e.g. `dcmx get -o`), so the copy is made while the
+   * download runs instead of after it. `tmp` becomes `dest` on commit (after the store's verification and fsync,
+   * trimmed to the stored size) and is removed on abort.
+   */
+  async tee(tmp: string, dest: string): Promise<void> {
+    if (this.#tee) throw new Error('TempWrite already has a tee')
+    this.#tee = { fh: await open(tmp, 'wx', 0o644), tmp, dest }
   }
 
   /**
@@ -108,13 +95,28 @@ export class TempWrite {
       .finally(() => (this.#flushing = undefined))
   }
 
-  /** fsync, then rename into place; returns false when the content already existed. */
+  /** fsync, then rename into place (and the tee to its destination); returns false when the content already existed. */
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true
     await this.#flushing
     await this.#fh.sync()
+    const { size } = await this.#fh.stat()
     await this.#fh.close()
-    return this.#store.publish(this.path, hash)
+    const created = await this.#store.publish(this.path, hash)
+    const tee = this.#tee
+    if (tee) {
+      this.#tee = undefined
+      try {
+        await tee.fh.truncate(size)
+        await tee.fh.close()
+        await rename(tee.tmp, tee.dest)
+      } catch (err) {
+        await tee.fh.close().catch(() => {})
+        await rm(tee.tmp, { force: true })
+        throw err
+      }
+    }
+    return created
   }
 
   async abort(): Promise<void> {
@@ -123,7 +125,35 @@ export class TempWrite {
     await this.#flushing
     await this.#fh.close().catch(() => {})
     await rm(this.path, { force: true })
+    if (this.#tee) {
+      await this.#tee.fh.close().catch(() => {})
+      await rm(this.#tee.tmp, { force: true })
+    }
   }
+}
+
+/** A whole positional gather write: a short writev (rare on files) is finished buffer by buffer. */
+async function writevAll(fh: FileHandle, bufs: Uint8Array[], position: number): Promise<number> {
+  const total = bufs.reduce((n, b) => n + b.byteLength, 0)
+  const { bytesWritten } = await fh.writev(bufs, position)
+  let skip = bytesWritten
+  let pos = position + bytesWritten
+  if (bytesWritten < total) {
+    for (const b of bufs) {
+      if (skip >= b.byteLength) {
+        skip -= b.byteLength
+        continue
+      }
+      let off = skip
+      skip = 0
+      while (off < b.byteLength) {
+        const { bytesWritten: n } = await fh.write(b, off, b.byteLength - off, pos)
+        off += n
+        pos += n
+      }
+    }
+  }
+  return total
 }
 
 /**
@@ -243,12 +273,11 @@ export class ContentStore {
 }
 
 /**
- * Copies stored (verified) content to `dest` for the local API (`request_file` with a path, what `dcmx get` uses on
- * the node's own machine): `dest` must be absolute and outside the node's data dir (its key, token, database and
- * store are never overwritten); the copy lands in a temp file beside it and is renamed into place, so `dest` is either
- * absent or whole. A reflink where the file system has them, else a kernel copy.
+ * Checks a destination for a copy of stored content (`request_file` with a path) and returns the temp path beside it
+ * that the copy is written to before it is renamed into place: `dest` must be absolute and outside the node's data
+ * dir (its key, token, database and store are never overwritten), also through symlinks.
  */
-export async function saveCopy(src: string, dest: string, dataDir: string): Promise<void> {
+export async function copyTarget(dest: string, dataDir: string): Promise<string> {
   if (!isAbsolute(dest) || dest.includes('\0') || normalize(dest) !== dest || dest.endsWith('/')) {
     throw new ValidationError('path must be an absolute, normalized file path')
   }
@@ -263,7 +292,15 @@ export async function saveCopy(src: string, dest: string, dataDir: string): Prom
   if (inside(await realpath(dataDir), join(await realpath(dirname(dest)), basename(dest)))) {
     throw new ValidationError('path must be outside the node data dir')
   }
-  const tmp = `${dest}.dcmx-${randomBytes(6).toString('hex')}.part`
+  return `${dest}.dcmx-${randomBytes(6).toString('hex')}.part`
+}
+
+/**
+ * Copies stored (verified) content to `dest` for the local API (`request_file` with a path, what `dcmx get` uses on
+ * the node's own machine), through a temp file beside it renamed into place, so `dest` is either absent or whole. A
+ * reflink where the file system has them, else a kernel copy. `tmp` comes from `copyTarget(dest, ...)`.
+ */
+export async function copyStored(src: string, { tmp, dest }: { tmp: string; dest: string }): Promise<void> {
   try {
     await copyFile(src, tmp, constants.COPYFILE_FICLONE)
     await rename(tmp, dest)

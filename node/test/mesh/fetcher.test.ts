@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 
@@ -12,7 +13,7 @@ import type { DiscoverResponse, GossipPeer, Manifest } from '../../src/api.ts'
 import { signAnnouncement } from '../../src/core/announcement.ts'
 import { ContentUnavailableError } from '../../src/core/errors.ts'
 import type { DcmxNode } from '../../src/node.ts'
-import { randomBytesOf, startNode, TOKEN, upload } from '../helpers.ts'
+import { randomBytesOf, startNode, tempDir, TOKEN, upload } from '../helpers.ts'
 
 type TestNode = DcmxNode & { cleanup: () => Promise<void> }
 const CHUNK = 64 * 1024
@@ -84,23 +85,29 @@ describe('fetching from a lying peer', () => {
   })
   after(() => honest.cleanup())
 
-  it('rejects corrupted bytes at the first bad chunk, stores nothing and penalizes the liar', async () => {
+  it('rejects corrupted bytes at the first bad chunk, stores nothing (nor the copy asked for) and penalizes the liar', async () => {
     const liar = await startLiar({ bytes, manifest, mode: 'corrupt', badChunk: 1 })
     const b = await startNode({ chunkSize: CHUNK, peers: [{ host: '127.0.0.1', port: liar.port }] })
+    await using out = await tempDir()
     try {
       await b.gossip.round()
       assert.equal(b.peers.get(liar.peerId)?.tracks.has(hash), true)
-      await assert.rejects(b.getContent(hash), ContentUnavailableError)
+      // The copy (`dcmx get -o`) is written during the download: a refused download leaves neither it nor its temp.
+      await assert.rejects(b.getContent(hash, { copyTo: join(out.path, 'song.mp3') }), ContentUnavailableError)
       assert.equal(await b.store.has(hash), false)
       assert.deepEqual(await readdir(b.store.tmpDir), [])
+      assert.deepEqual(await readdir(out.path), [])
       assert.ok((b.peers.get(liar.peerId)?.score ?? 0) < 0, 'liar penalized')
       assert.deepEqual(liar.contentRequests, ['full'], 'one request, abandoned at the bad chunk')
 
       // Now B meets an honest peer too: the fetch succeeds from it.
       b.gossip.addBootstrap({ host: '127.0.0.1', port: Number(new URL(honest.url).port) })
       await b.gossip.round()
-      const r = await b.getContent(hash)
+      const r = await b.getContent(hash, { copyTo: join(out.path, 'song.mp3') })
       assert.equal(r.from, honest.peerId)
+      assert.equal(r.copied, true)
+      assert.ok((await readFile(join(out.path, 'song.mp3'))).equals(bytes))
+      assert.deepEqual(await readdir(out.path), ['song.mp3'])
       const got = Buffer.from(await (await fetch(`${b.url}/content/${hash}`)).arrayBuffer())
       assert.ok(got.equals(bytes))
       const audit = (await (await fetch(`${b.url}/audit`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Array<{ action: string; result: string }>
@@ -122,13 +129,17 @@ describe('fetching from a lying peer', () => {
     const honestRecord = ((await res.json()) as DiscoverResponse & { peer: { available_tracks: string[] } }).peer
     const liar = await startLiar({ bytes, manifest, mode, badChunk: 3, forward: [honestRecord] })
     const b = await startNode({ chunkSize: CHUNK, raceWidth: 1, peers: [{ host: '127.0.0.1', port: liar.port }] })
+    await using out = await tempDir()
     try {
       await b.gossip.round()
       await b.gossip.exchange({ host: '127.0.0.1', port: liar.port }, liar.peerId)
       // The liar is ACTIVE, the honest peer only learned (UNKNOWN): the liar is tried first.
       assert.deepEqual(b.peers.candidatesFor(hash).map((e) => e.record.peer_id), [liar.peerId, honest.peerId])
-      const r = await b.getContent(hash)
+      // The copy asked for is written alongside: the liar's bad bytes are overwritten when the download resumes.
+      const r = await b.getContent(hash, { copyTo: join(out.path, 'song.mp3') })
       assert.equal(r.from, honest.peerId)
+      assert.equal(r.copied, true)
+      assert.ok((await readFile(join(out.path, 'song.mp3'))).equals(bytes))
       assert.deepEqual(liar.contentRequests, ['full'])
       const got = Buffer.from(await (await fetch(`${b.url}/content/${hash}`)).arrayBuffer())
       assert.ok(got.equals(bytes))
