@@ -206,12 +206,18 @@ export class VirtualClock {
     return value as T
   }
 
-  /** Fires every live event at the earliest pending instant. */
+  /**
+   * Fires the live events at the earliest pending instant that were scheduled before this call. An event scheduled
+   * for the same instant while they fire (setImmediate, a 0 ms timer) waits for the next call, after the caller
+   * yielded, so promise continuations run first, as in Node's event loop. (Firing it in the same pass let a callback
+   * that re-arms setImmediate until a promise settles spin forever: the promise's continuation never got to run.)
+   */
   #fireNext(): void {
     const heap = this.#heap
     const at = heap[0].at
+    const before = this.#seq
     if (at > this.now) this.now = at
-    while (heap.length > 0 && heap[0].at === at) {
+    while (heap.length > 0 && heap[0].at === at && heap[0].seq <= before) {
       const t = this.#pop()
       if (t.cancelled) continue
       if (t.interval !== undefined) {

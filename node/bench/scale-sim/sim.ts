@@ -402,8 +402,11 @@ export async function runScenario(partial: Partial<ScenarioOptions> & { n: numbe
       }, ((l + h.rand()) / o.lookups) * o.lookupPhaseMs)
     }
     let lastLog = 0
-    while (clock.now - t0 < o.lookupPhaseMs) {
-      await clock.runUntil(Math.min(t0 + o.lookupPhaseMs, clock.now + 60_000))
+    // On the absolute end time: with fractional times, `now - t0 < phase` can hold while `now >= t0 + phase`, and the
+    // loop then spun on runUntil calls that had nothing left to do (the stall seen in ~1 run of 5).
+    const phaseEnd = t0 + o.lookupPhaseMs
+    while (clock.now < phaseEnd) {
+      await clock.runUntil(Math.min(phaseEnd, clock.now + 60_000))
       if (clock.now - lastLog >= 5 * 60_000) {
         lastLog = clock.now
         log(`lookup phase ${((clock.now - t0) / 60_000).toFixed(0)} min: ${results.length} lookups, ${left} left, ${repairs} repairs`)
