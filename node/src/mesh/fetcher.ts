@@ -168,7 +168,8 @@ export class ContentFetcher {
   /**
    * Local first; concurrent calls for one hash share one download. `copyTo` (a temp path checked by `copyTarget`
    * and its destination): the download also writes there, and the copy is renamed into place once verified
-   * (`copied`); a call that finds the content local or joins another's download gets no copy.
+   * (`copied`); a call that finds the content local or joins another's download, or whose copy could not be
+   * written, gets no copy (the caller copies from the store).
    */
   async fetch(hash: string, opts: { signal?: AbortSignal; copyTo?: { tmp: string; dest: string } } = {}): Promise<FetchResult> {
     const local = this.#c.tracks.get(hash)
@@ -217,7 +218,7 @@ export class ContentFetcher {
       this.#c.metrics.downloadedBytes.inc(manifest.size)
       this.#c.audit.record('DOWNLOAD', hash, 'SUCCESS', { from, bytes: manifest.size, ms: Math.round(ms), created, anchored: anchored !== undefined })
       this.#log.info({ hash, from, bytes: manifest.size, ms: Math.round(ms), anchored: anchored !== undefined }, 'content fetched')
-      return { track: { ...track, manifest_root: manifest.root, media_type }, manifest, from, ...(copyTo ? { copied: true } : {}) }
+      return { track: { ...track, manifest_root: manifest.root, media_type }, manifest, from, ...(tmp.copied ? { copied: true } : {}) }
     } catch (err) {
       await tmp?.abort()
       this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })

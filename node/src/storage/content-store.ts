@@ -49,6 +49,7 @@ export class TempWrite {
   #flushing: Promise<void> | undefined
   /** A second file that gets every byte (see `tee`). */
   #tee: { fh: FileHandle; tmp: string; dest: string } | undefined
+  #copied = false
 
   constructor(store: ContentStore, path: string, fh: FileHandle) {
     this.#store = store
@@ -66,18 +67,33 @@ export class TempWrite {
 
   /** Positional gather write of consecutive buffers (to the tee too, when there is one). */
   async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
-    const [written] = await Promise.all([writevAll(this.#fh, bufs, position), this.#tee && writevAll(this.#tee.fh, bufs, position)])
+    const tee = this.#tee
+    const [written] = await Promise.all([writevAll(this.#fh, bufs, position), tee && writevAll(tee.fh, bufs, position).catch(() => this.#dropTee())])
     this.#flushBehind(written)
   }
 
   /**
    * Also writes every byte to `tmp` (a copy the caller asked for, e.g. `dcmx get -o`), so the copy is made while the
    * download runs instead of after it. `tmp` becomes `dest` on commit (after the store's verification and fsync,
-   * trimmed to the stored size) and is removed on abort.
+   * trimmed to the stored size; then `copied` is true) and is removed on abort. The copy never fails the download:
+   * if writing or placing it fails, it is dropped (`copied` stays false) and the caller copies from the store.
    */
   async tee(tmp: string, dest: string): Promise<void> {
     if (this.#tee) throw new Error('TempWrite already has a tee')
     this.#tee = { fh: await open(tmp, 'wx', 0o644), tmp, dest }
+  }
+
+  /** Whether `commit` placed the tee's copy at its destination. */
+  get copied(): boolean {
+    return this.#copied
+  }
+
+  async #dropTee(): Promise<void> {
+    const tee = this.#tee
+    this.#tee = undefined
+    if (!tee) return
+    await tee.fh.close().catch(() => {})
+    await rm(tee.tmp, { force: true }).catch(() => {})
   }
 
   /**
@@ -105,15 +121,14 @@ export class TempWrite {
     const created = await this.#store.publish(this.path, hash)
     const tee = this.#tee
     if (tee) {
-      this.#tee = undefined
       try {
         await tee.fh.truncate(size)
         await tee.fh.close()
         await rename(tee.tmp, tee.dest)
-      } catch (err) {
-        await tee.fh.close().catch(() => {})
-        await rm(tee.tmp, { force: true })
-        throw err
+        this.#tee = undefined
+        this.#copied = true
+      } catch {
+        await this.#dropTee()
       }
     }
     return created
@@ -125,10 +140,7 @@ export class TempWrite {
     await this.#flushing
     await this.#fh.close().catch(() => {})
     await rm(this.path, { force: true })
-    if (this.#tee) {
-      await this.#tee.fh.close().catch(() => {})
-      await rm(this.#tee.tmp, { force: true })
-    }
+    await this.#dropTee()
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
@@ -64,5 +64,37 @@ describe('ContentStore', () => {
     for await (const c of file.stream({ start: 100, end: 199 })) parts.push(c as Buffer)
     assert.deepEqual(Buffer.concat(parts), bytes.subarray(100, 200))
     assert.equal((await stat(store.pathOf(manifest.contentHash))).size, 10_000)
+  })
+
+  it('writes a tee copy with the download, places it after the commit, and never lets the copy fail the download', async () => {
+    await using dir = await tempDir()
+    await using out = await tempDir()
+    const store = new ContentStore({ root: join(dir.path, 'store'), chunkSize: 1 << 20 })
+    await store.start()
+    const bytes = randomBytesOf(300_000, 3)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    const write = async (dest: string, before?: () => Promise<void>): Promise<{ copied: boolean; created: boolean }> => {
+      const tmp = await store.beginWrite()
+      await tmp.tee(`${dest}.part`, dest)
+      // Out of order, as the fetcher's verified chunks can land, and a stretch written twice (a resumed download).
+      await tmp.writevAt([bytes.subarray(200_000)], 200_000)
+      await tmp.writevAt([bytes.subarray(0, 100_000), bytes.subarray(100_000, 250_000)], 0)
+      await before?.()
+      const created = await tmp.commit(hash)
+      return { copied: tmp.copied, created }
+    }
+    const dest = join(out.path, 'a', 'song.mp3')
+    await mkdir(join(out.path, 'a'))
+    assert.deepEqual(await write(dest), { copied: true, created: true })
+    assert.deepEqual(await readFile(dest), bytes)
+    assert.deepEqual(await readdir(join(out.path, 'a')), ['song.mp3'])
+
+    // The copy's folder disappears before the commit: the content is still stored, only the copy is dropped.
+    await rm(store.pathOf(hash))
+    const gone = join(out.path, 'b', 'song.mp3')
+    await mkdir(join(out.path, 'b'))
+    assert.deepEqual(await write(gone, () => rm(join(out.path, 'b'), { recursive: true })), { copied: false, created: true })
+    assert.deepEqual(await readFile(store.pathOf(hash)), bytes)
+    assert.deepEqual(await readdir(store.tmpDir), [])
   })
 })
