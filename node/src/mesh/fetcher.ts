@@ -175,11 +175,11 @@ export class ContentFetcher {
     const local = this.#c.tracks.get(hash)
     const localManifest = this.#c.tracks.getManifest(hash)
     if (local?.local && localManifest && (await this.#c.store.has(hash))) return { track: local, manifest: localManifest }
-    let p = this.#inflight.get(hash)
-    if (!p) {
-      p = this.#fetchRemote(hash, opts.signal, opts.copyTo).finally(() => this.#inflight.delete(hash))
-      this.#inflight.set(hash, p)
-    }
+    const joined = this.#inflight.get(hash)
+    // Joining another caller's download: its copy is not this caller's (the caller copies from the store).
+    if (joined) return joined.then(({ copied: _theirs, ...r }) => r)
+    const p = this.#fetchRemote(hash, opts.signal, opts.copyTo).finally(() => this.#inflight.delete(hash))
+    this.#inflight.set(hash, p)
     return p
   }
 
@@ -197,7 +197,8 @@ export class ContentFetcher {
       const anchored = await this.#c.anchor?.(hash)
       const { manifest, source } = await this.#getManifest(hash, candidates, anchored ?? known?.manifest_root ?? undefined, signal)
       tmp = await this.#c.store.beginWrite()
-      if (copyTo) await tmp.tee(copyTo.tmp, copyTo.dest)
+      // A copy that cannot even be opened is left to the caller (copied: false), never a failed download.
+      if (copyTo) await tmp.tee(copyTo.tmp, copyTo.dest).catch(() => {})
       const from = await this.#download(manifest, candidates, tmp, signal, source, anchored !== undefined)
       const created = await tmp.commit(hash)
       const media_type = await mediaTypeOf(this.#c.store, hash)

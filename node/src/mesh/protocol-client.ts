@@ -35,6 +35,7 @@ interface JsonReply {
 function requestJson(agent: Agent, addr: PeerAddress, path: string, opts: { method?: string; body?: string; signal: AbortSignal; max: number }): Promise<JsonReply> {
   return new Promise((resolve, reject) => {
     const headers = opts.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.body) }
+    let settled = false
     const req = http.request({ host: addr.host, port: addr.port, path, method: opts.method ?? 'GET', headers, agent, signal: opts.signal }, (res) => {
       const parts: Buffer[] = []
       let n = 0
@@ -47,10 +48,22 @@ function requestJson(agent: Agent, addr: PeerAddress, path: string, opts: { meth
         }
         parts.push(c)
       })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }))
+      res.on('end', () => {
+        settled = true
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) })
+      })
       res.on('error', (err) => reject(new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err })))
     })
     req.on('error', (err) => reject(opts.signal.aborted ? opts.signal.reason : new PeerRequestError(`Peer connection failed: ${err.message}`, { cause: err })))
+    // A 101 (Switching Protocols) never emits 'response': without these the request would neither answer nor fail,
+    // and a hostile peer could hold a gossip round or a shared download forever.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy()
+      reject(new PeerRequestError('Peer switched protocols'))
+    })
+    req.on('close', () => {
+      if (!settled) reject(opts.signal.aborted ? opts.signal.reason : new PeerRequestError('Peer closed the connection before answering'))
+    })
     req.end(opts.body)
   })
 }
@@ -72,8 +85,9 @@ export class ProtocolClient {
   constructor(components: { dialFilter?: DialFilter }, init: ProtocolClientInit) {
     this.#init = { maxJsonBytes: 32 << 20, ...init }
     this.#filter = components.dialFilter ?? (() => true)
-    // Idle sockets close after 10 s; every request also has a deadline of connectTimeoutMs (#signal).
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 10_000 })
+    // Idle sockets close after 4 s, before the peer's server drops them (10 s), so a request does not meet a socket
+    // being closed; every request also has a deadline of connectTimeoutMs (#signal).
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 4_000 })
   }
 
   async stop(): Promise<void> {

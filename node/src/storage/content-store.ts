@@ -68,8 +68,10 @@ export class TempWrite {
   /** Positional gather write of consecutive buffers (to the tee too, when there is one). */
   async writevAt(bufs: Uint8Array[], position: number): Promise<void> {
     const tee = this.#tee
-    const [written] = await Promise.all([writevAll(this.#fh, bufs, position), tee && writevAll(tee.fh, bufs, position).catch(() => this.#dropTee())])
-    this.#flushBehind(written)
+    // Both writes settle before this returns, also on failure: the caller reuses `bufs` afterwards.
+    const [store] = await Promise.allSettled([writevAll(this.#fh, bufs, position), tee && writevAll(tee.fh, bufs, position).catch(() => this.#dropTee())])
+    if (store.status === 'rejected') throw store.reason
+    this.#flushBehind(store.value)
   }
 
   /**
@@ -115,10 +117,17 @@ export class TempWrite {
   async commit(hash: ContentHash): Promise<boolean> {
     this.#done = true
     await this.#flushing
-    await this.#fh.sync()
-    const { size } = await this.#fh.stat()
-    await this.#fh.close()
-    const created = await this.#store.publish(this.path, hash)
+    let size: number
+    let created: boolean
+    try {
+      await this.#fh.sync()
+      size = (await this.#fh.stat()).size
+      await this.#fh.close()
+      created = await this.#store.publish(this.path, hash)
+    } catch (err) {
+      await this.#dropTee()
+      throw err
+    }
     const tee = this.#tee
     if (tee) {
       try {

@@ -118,6 +118,22 @@ describe('fetching from a lying peer', () => {
     }
   })
 
+  it('two requests for one hash with different copy paths share the download and both copies are written', async () => {
+    const b = await startNode({ chunkSize: CHUNK, peers: [{ host: '127.0.0.1', port: Number(new URL(honest.url).port) }] })
+    await using out = await tempDir()
+    try {
+      await b.gossip.round()
+      const [x, y] = await Promise.all([b.getContent(hash, { copyTo: join(out.path, 'x.mp3') }), b.getContent(hash, { copyTo: join(out.path, 'y.mp3') })])
+      assert.equal(x.copied, true)
+      assert.equal(y.copied, undefined, 'the joiner is not told its copy was written during the download')
+      assert.ok((await readFile(join(out.path, 'x.mp3'))).equals(bytes))
+      assert.ok((await readFile(join(out.path, 'y.mp3'))).equals(bytes))
+      assert.deepEqual((await readdir(out.path)).sort(), ['x.mp3', 'y.mp3'])
+    } finally {
+      await b.cleanup()
+    }
+  })
+
   for (const mode of ['truncate', 'corrupt'] as const) {
   it(`falls back to an honest peer mid-stream when the first one ${mode === 'truncate' ? 'truncates' : 'corrupts chunk 3'}, resuming at the last verified chunk`, async () => {
     // The liar forwards the honest node's signed record, so B knows the honest peer second-hand.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { describe, it } from 'node:test'
 
@@ -122,6 +123,30 @@ describe('ProtocolClient (peer JSON requests over node:http)', () => {
       await assert.rejects(client.manifest(p.addr, HASH), (e: unknown) => e instanceof PeerRequestError && /ECONNREFUSED/.test((e as Error).message))
     } finally {
       await client.stop()
+    }
+  })
+
+  it('refuses a peer that answers 101 Switching Protocols, whether it then hangs or hangs up, before the deadline', async () => {
+    for (const hangUp of [false, true]) {
+      const server = createTcpServer((socket) => {
+        socket.once('data', () => {
+          socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: Upgrade\r\n\r\n')
+          if (hangUp) socket.end()
+        })
+        socket.on('error', () => {})
+      })
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      const addr = { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
+      const client = new ProtocolClient({}, { connectTimeoutMs: 5000 })
+      try {
+        const t0 = performance.now()
+        await assert.rejects(client.discover(addr, DISCOVER), PeerRequestError)
+        assert.ok(performance.now() - t0 < 2000, 'not left to the deadline')
+      } finally {
+        await client.stop()
+        server.close()
+      }
     }
   })
 })
