@@ -93,6 +93,10 @@ export function designate(hash: string, live: Iterable<string>, holders: Readonl
  * tracks it replicated itself (never an upload or a listener's copy), that it is not designated for, and that at
  * least k OTHER holders known to be up (CONNECTED/ACTIVE) hold. Before a fetch it reads a holder's manifest (checked
  * against the hash and the signed root) and reserves the larger of its size and the gossiped one; a track that does not fit is skipped, and one that turns out larger anyway is dropped again at once.
+ *
+ * Surplus: nodes whose views differed (a young mesh, a late gossip) can both fetch, one copy too many. A replica
+ * that the same rule would evict (not designated, k other holders up) and that stays so for a whole interval is
+ * dropped without quota pressure too, so a track settles back at k copies plus any uploads or listeners' copies.
  */
 export class ReplicationService extends EventEmitter<ReplicationEvents> {
   readonly init: ReplicationInit
@@ -106,6 +110,8 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
   /** hash -> [live holder count, since when]: drives escalation. */
   #under = new Map<string, { count: number; since: number }>()
   #failed = new Map<string, number>()
+  /** hash -> since when this node's replica has been surplus (see `pass`). */
+  #surplus = new Map<string, number>()
   #trigger = (): void => this.schedule()
   #peak = 0
 
@@ -208,6 +214,8 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
     const self = this.#c.selfId
     const wanted: Array<{ hash: string; size: number }> = []
     const evictable: string[] = []
+    const surplus: string[] = []
+    const surplusSince = new Map<string, number>()
     const replicas = new Set((this.#c.db.prepare('SELECT content_hash FROM replicas').all() as Array<{ content_hash: string }>).map((r) => r.content_hash))
     for (const hash of this.#c.knownHashes()) {
       const local = this.#c.tracks.get(hash)
@@ -230,11 +238,18 @@ export class ReplicationService extends EventEmitter<ReplicationEvents> {
         wanted.push({ hash, size: local?.size ?? 0 })
       } else if (mine && replicas.has(hash) && !designated.has(self) && upHolders.size >= this.init.k) {
         evictable.push(hash)
+        // Surplus (nodes with stale views both fetched): dropped once the same view held for a whole interval.
+        const since = this.#surplus.get(hash) ?? now
+        surplusSince.set(hash, since)
+        if (now - since >= this.init.intervalMs) surplus.push(hash)
       }
     }
+    this.#surplus = surplusSince
     const quota = this.init.quotaBytes
     let used = this.usedBytes()
     if (quota > 0 && used > quota) used -= await this.#evict(evictable, used - quota)
+    const stillSurplus = surplus.filter((h) => evictable.includes(h))
+    if (stillSurplus.length > 0) used -= await this.#evict(stillSurplus, Number.POSITIVE_INFINITY)
     for (const w of wanted) {
       if (signal.aborted) return
       const m = await this.#manifestSize(w.hash, signal)

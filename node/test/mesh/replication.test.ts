@@ -136,7 +136,9 @@ describe('replication: a node with a disk quota', () => {
   before(async () => {
     n0 = await startNode(replicating(2))
     const addr = { host: '127.0.0.1', port: n0.announcer.address.port }
-    q = await startNode(replicating(2, { peers: [addr], replication: { k: 2, quotaBytes: QUOTA, intervalMs: 200, deadAfterMs: 3000, escalateAfterMs: 1500 } }))
+    // A long interval: a surplus copy is kept for a whole interval (see 'a surplus replica'), so here only quota
+    // pressure evicts (passes still run soon after gossip brings a track).
+    q = await startNode(replicating(2, { peers: [addr], replication: { k: 2, quotaBytes: QUOTA, intervalMs: 60_000, deadAfterMs: 3000, escalateAfterMs: 1500 } }))
     // n1 and n2 join later: they know no one yet.
     ;[n1, n2] = await Promise.all([startNode(replicating(2)), startNode(replicating(2))])
   })
@@ -168,7 +170,7 @@ describe('replication: a node with a disk quota', () => {
       await n1.getContent(ha)
       await n2.getContent(ha)
       await waitFor(() => q.peers.candidatesFor(ha).length === 3, emitters([n0, q, n1, n2]), EVENTS, 20_000)
-      assert.equal(q.tracks.get(ha)?.local, true, 'nothing is evicted without quota pressure')
+      assert.equal(q.tracks.get(ha)?.local, true, 'nothing is evicted without quota pressure within an interval')
 
       // B: q ranks above n1 and n2, so it is designated; room is made by evicting A (3 other holders).
       const b = track((r) => r.indexOf(q.peerId) < r.indexOf(n1.peerId) && r.indexOf(q.peerId) < r.indexOf(n2.peerId), 2000)
@@ -243,5 +245,49 @@ describe('replication: a node with a disk quota', () => {
       clearInterval(sampler)
     }
     assert.ok(peak <= QUOTA, `disk peak ${peak} <= quota ${QUOTA}`)
+  })
+})
+
+describe('replication: a surplus replica', () => {
+  let n0: TestNode
+  let q: TestNode
+  let n1: TestNode
+  let n2: TestNode
+
+  before(async () => {
+    n0 = await startNode(replicating(2))
+    q = await startNode(replicating(2, { peers: [{ host: '127.0.0.1', port: n0.announcer.address.port }] }))
+    ;[n1, n2] = await Promise.all([startNode(replicating(2)), startNode(replicating(2))])
+  })
+  after(() => Promise.all([n0, q, n1, n2].map((n) => n.cleanup())))
+
+  it('is kept while it is one of k copies, and dropped without quota pressure once k others hold the track', async () => {
+    await meshed([n0, q])
+    // q ranks last of all four: designated while only n0 and q are in the mesh, surplus once n1 and n2 hold it.
+    const ids = [n0, q, n1, n2].map((n) => n.peerId)
+    let bytes = randomBytesOf(SIZE, 5000)
+    for (let seed = 5001; rankFor(hashOf(bytes), ids)[3] !== q.peerId; seed++) bytes = randomBytesOf(SIZE, seed)
+    const hash = hashOf(bytes)
+    const evicted: string[] = []
+    q.replication?.on('evicted', (h) => evicted.push(h))
+    assert.equal((await upload(n0, bytes)).status, 201)
+    await waitFor(() => q.tracks.get(hash)?.local === true, emitters([n0, q]), EVENTS, 20_000)
+
+    // n1 and n2 join: q's copy is still one of the two the track has.
+    n1.gossip.addBootstrap({ host: '127.0.0.1', port: n0.announcer.address.port })
+    n2.gossip.addBootstrap({ host: '127.0.0.1', port: n0.announcer.address.port })
+    await meshed([n0, q, n1, n2])
+    await passes([q], 3)
+    assert.equal(q.tracks.get(hash)?.local, true, 'nothing is evicted while fewer than k other holders are up')
+
+    // Two listeners fetch it: three other holders, all ranked above q.
+    await n1.getContent(hash)
+    await n2.getContent(hash)
+    await waitFor(() => q.tracks.get(hash)?.local === false, emitters([n0, q, n1, n2]), EVENTS, 20_000)
+    assert.deepEqual(evicted, [hash])
+    assert.equal(await q.store.has(hash), false)
+    assert.equal(holders([n0, n1, n2], hash).length, 3, 'the others keep theirs (an upload and two listeners\' copies)')
+    await passes([n0, q, n1, n2], 3)
+    assert.equal(holders([n0, q, n1, n2], hash).length, 3, 'q does not fetch it again')
   })
 })
