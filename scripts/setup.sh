@@ -44,6 +44,8 @@ install() {
   echo "setup: installing with Node $(node -v)"
   rm -f "$STAMP"
   npm ci --no-audit --no-fund
+  # The compiled node (node/dist): `dcmx` runs it while it is newer than its sources (node/bin/dcmx.js).
+  npm run build -w @dcmx/node --silent
   cp package-lock.json "$STAMP"
 }
 

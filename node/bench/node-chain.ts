@@ -25,7 +25,7 @@ import type { DcmxNode } from '../src/node.ts'
 import { chainConfig, deployProtocol } from '../test/chain/protocol.ts'
 import { startTestChain } from '../test/chain/test-chain.ts'
 
-import { saveResults } from './results.ts'
+import { binLaunch, saveResults } from './results.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const FILE_MIB = QUICK ? 16 : 100
@@ -48,7 +48,12 @@ function sh(cmd: string, args: string[], env: Record<string, string> = {}): Prom
   )
 }
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+/**
+ * `dcmx` as an operator runs it: the bin (node/bin/dcmx.js, which runs node/dist when it is newer than the sources:
+ * built first, below) with its shebang's flags, for the serving nodes and for `dcmx get`.
+ */
+const CLI = fileURLToPath(new URL('../bin/dcmx.js', import.meta.url))
+const LAUNCH = binLaunch(CLI)
 
 async function node(dataDir: string, extra: Record<string, unknown> = {}): Promise<DcmxNode> {
   const n = await createNode(
@@ -85,7 +90,7 @@ async function servingNode(dataDir: string, chain?: { url: string; contracts: Re
   if (chain) args.push('--rpc-url', chain.url, '--chain-id', '31337', '--confirmations', '1', '--contracts', JSON.stringify(chain.contracts))
   // BENCH_PROF_DIR: the serving nodes write V8 CPU profiles there (run the bench itself with --cpu-prof for the client).
   const prof = process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []
-  const child = spawn(process.execPath, [...prof, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, [...LAUNCH.flags, ...prof, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...LAUNCH.env } })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
     try {
@@ -126,6 +131,8 @@ async function sha256Speed(bytes: Buffer): Promise<{ openssl_mibps: number; node
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((x) => round(x))
+  // node/dist from this checkout's sources, so the bin runs the compiled node (as after scripts/setup.sh).
+  await sh(process.execPath, [fileURLToPath(new URL('../scripts/build.ts', import.meta.url))])
   const work = await mkdtemp(join(tmpdir(), 'dcmx-bench-chain-'))
   const chain = await startTestChain()
   try {
@@ -162,6 +169,9 @@ async function main(): Promise<void> {
           if ((await client.registration?.anchoredRoot(hash)) !== root) throw new Error('the track is not anchored')
           await client.chain?.indexer.sync()
         }
+        // The hash worker up, as in a node that has fetched before (it stays up once started; a first fetch boots it
+        // while reading the manifest).
+        client.chunkVerifier.warm()
         if (!(await client.gossip.exchange({ host: '127.0.0.1', port: server.port }))) throw new Error('could not reach the server node')
         if (how === 'cli') {
           // `dcmx get` end to end: a CLI process asks this node, which fetches from the peer (verified) and leaves the
@@ -179,7 +189,7 @@ async function main(): Promise<void> {
             }
           }
           const t0 = performance.now()
-          const printed = await sh(process.execPath, [CLI, '--node', client.url, '--data-dir', dir, 'get', hash, '-o', out], { DCMX_API_TOKEN: TOKEN })
+          const printed = await sh(process.execPath, [...LAUNCH.flags, CLI, '--node', client.url, '--data-dir', dir, 'get', hash, '-o', out], { ...LAUNCH.env, DCMX_API_TOKEN: TOKEN })
           const ms = performance.now() - t0
           getNodeMs.push(nodeMs)
           if (!/verified by the node/.test(printed)) throw new Error(`dcmx get did not take the local path: ${printed}`)
@@ -251,6 +261,7 @@ async function main(): Promise<void> {
         // timing (before, only the receipts fetch paid the anchor's RPC read inside it).
         if ((await client.registration?.anchoredRoot(hash)) !== root) throw new Error('the track is not anchored')
         await client.chain?.indexer.sync()
+        client.chunkVerifier.warm()
         if (!(await client.gossip.exchange({ host: '127.0.0.1', port: meteredServer.port }))) throw new Error('could not reach the metered server')
         const t0 = performance.now()
         await client.getContent(hash)

@@ -191,6 +191,8 @@ export class ContentFetcher {
       throw new ContentUnavailableError(hash, 'no known peer holds it')
     }
     const known = this.#c.tracks.get(hash)
+    // The hash worker boots (tens of ms, once per process) while the manifest and the anchor are read.
+    this.#c.verifier.warm()
     let tmp: TempWrite | undefined
     try {
       // The chain's root, when it holds one, overrides whatever root gossip taught us.

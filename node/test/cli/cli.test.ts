@@ -3,8 +3,8 @@ import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
@@ -125,5 +125,33 @@ describe('dcmx CLI', () => {
     const badPeer = await dcmx(['start', '--peers', 'nohostport'])
     assert.equal(badPeer.code, 1)
     assert.match(badPeer.stderr, /Invalid --peers nohostport: expected host:port/)
+  })
+})
+
+describe('the dcmx bin (bin/dcmx.js)', () => {
+  const BIN = fileURLToPath(new URL('../../bin/dcmx.js', import.meta.url))
+
+  it('runs the compiled build while it is newer than every source, else the sources', async () => {
+    // A copy of the bin in a tree whose "build" and "sources" only say which one ran.
+    await using t = await tempDir()
+    const file = async (rel: string, text: string, mtimeSec: number): Promise<void> => {
+      await mkdir(dirname(join(t.path, rel)), { recursive: true })
+      await writeFile(join(t.path, rel), text)
+      await utimes(join(t.path, rel), mtimeSec, mtimeSec)
+    }
+    await file('bin/dcmx.js', await readFile(BIN, 'utf8'), 1000)
+    await file('package.json', '{"type":"module"}', 1000)
+    await file('src/cli/main.ts', "console.log('src')", 1000)
+    await file('src/mesh/deep.ts', '', 1000)
+    const ran = (env: Record<string, string> = {}): Promise<string> =>
+      new Promise((resolve, reject) =>
+        execFile(process.execPath, [join(t.path, 'bin/dcmx.js')], { env: { ...process.env, DCMX_FROM_SRC: '', ...env } }, (err, out) => (err ? reject(err) : resolve(out.trim()))),
+      )
+    assert.equal(await ran(), 'src', 'no build yet')
+    await file('dist/main.js', "console.log('dist')", 2000)
+    assert.equal(await ran(), 'dist', 'the build is newer than every source')
+    assert.equal(await ran({ DCMX_FROM_SRC: '1' }), 'src', 'DCMX_FROM_SRC=1')
+    await utimes(join(t.path, 'src/mesh/deep.ts'), 3000, 3000)
+    assert.equal(await ran(), 'src', 'a source (in a subfolder) edited after the build')
   })
 })
