@@ -35,6 +35,26 @@ export const PIECE_SIZE = 1 << 20
 /** Slots per download (32 MiB): above what is ever in flight (unverified chunks, writes, the socket's queue). */
 const RING_SLOTS = 32
 
+/** 64 KiB, the unit of WebAssembly memory. */
+const WASM_PAGE = 1 << 16
+/** The global's constructor (this project's TypeScript libs declare WebAssembly's types only). */
+type WasmMemory = new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer }
+
+/**
+ * A ring of `bytes` shared with the worker, page-aligned where possible: a shared WebAssembly memory is mapped on its
+ * own pages, so its slots can be written to disk with O_DIRECT (a plain SharedArrayBuffer comes from malloc, 16 bytes
+ * past a page boundary). Without WebAssembly (`--jitless`), or when it cannot be reserved, a SharedArrayBuffer.
+ */
+function allocRing(bytes: number): { ring: SharedArrayBuffer; aligned: boolean } {
+  try {
+    const pages = bytes / WASM_PAGE
+    const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemory } }).WebAssembly.Memory
+    return { ring: new Memory({ initial: pages, maximum: pages, shared: true }).buffer, aligned: true }
+  } catch {
+    return { ring: new SharedArrayBuffer(bytes), aligned: false }
+  }
+}
+
 /**
  * One verification session: bytes (already written to the temp file) are handed to the hash
  * worker; `verified` counts the chunks of the in-order prefix that matched the manifest.
@@ -49,6 +69,8 @@ export class VerifySession {
   #settled = 0
   /** This download's ring, shared with the worker, and its free slots. */
   readonly ring: SharedArrayBuffer | null
+  /** Whether the ring starts on a page boundary (so do its slots). */
+  readonly #alignedRing: boolean
   #free: number[]
   /** Slots handed to the worker before their write finished: freed when both are done (2 -> 0). */
   #holds = new Map<number, number>()
@@ -56,7 +78,9 @@ export class VerifySession {
   constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void, ringSlots: number) {
     this.id = id
     this.#post = post
-    this.ring = ringSlots > 0 ? new SharedArrayBuffer(ringSlots * PIECE_SIZE) : null
+    const r = ringSlots > 0 ? allocRing(ringSlots * PIECE_SIZE) : null
+    this.ring = r?.ring ?? null
+    this.#alignedRing = r?.aligned ?? false
     this.#free = Array.from({ length: ringSlots }, (_, i) => ringSlots - 1 - i)
   }
 
@@ -72,6 +96,11 @@ export class VerifySession {
   /** Whether every buffer is a slot of this session's ring (then it may be hashed while it is being written). */
   shared(bufs: Buffer[]): boolean {
     return this.ring !== null && bufs.every((b) => b.buffer === this.ring)
+  }
+
+  /** Whether every buffer starts on a page boundary: ring slots of a page-aligned ring (see `TempWrite.writevAt`). */
+  aligned(bufs: Buffer[]): boolean {
+    return this.#alignedRing && bufs.every((b) => b.buffer === this.ring && b.byteOffset % PIECE_SIZE === 0)
   }
 
   /**

@@ -198,7 +198,7 @@ export class ContentFetcher {
       // The chain's root, when it holds one, overrides whatever root gossip taught us.
       const anchored = await this.#c.anchor?.(hash)
       const { manifest, source } = await this.#getManifest(hash, candidates, anchored ?? known?.manifest_root ?? undefined, signal)
-      tmp = await this.#c.store.beginWrite()
+      tmp = await this.#c.store.beginWrite({ direct: true })
       // A copy that cannot even be opened is left to the caller (copied: false), never a failed download.
       if (copyTo) await tmp.tee(copyTo.tmp, copyTo.dest).catch(() => {})
       const from = await this.#download(manifest, candidates, tmp, signal, source, anchored !== undefined)
@@ -302,7 +302,7 @@ export class ContentFetcher {
           let w: Promise<void>
           if (session.shared(bufs)) {
             session.push(at, bufs, { writing: true })
-            w = tmp.writevAt(bufs, at).finally(() => session.written(bufs))
+            w = tmp.writevAt(bufs, at, { aligned: session.aligned(bufs) }).finally(() => session.written(bufs))
           } else w = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
           writes.add(w)
           void w.then(() => writes.delete(w), () => {})

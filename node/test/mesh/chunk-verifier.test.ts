@@ -16,6 +16,10 @@ describe('chunk verifier (hash worker with a shared ring)', () => {
       const held = Array.from({ length: 33 }, () => s.alloc(PIECE_SIZE))
       assert.ok(held.slice(0, 32).every((b) => b.buffer === s.ring))
       assert.notEqual(held[32]?.buffer, s.ring)
+      // Ring slots are page-aligned memory (the ring is a shared WebAssembly memory), so they may be written with
+      // O_DIRECT; memory of its own is not.
+      assert.equal(s.aligned(held.slice(0, 32)), true)
+      assert.equal(s.aligned(held.slice(31)), false)
       let at = 0
       for (const b of held) {
         bytes.copy(b, 0, at, at + b.length)
