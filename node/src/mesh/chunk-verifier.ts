@@ -45,7 +45,16 @@ type WasmMemory = new (d: { initial: number; maximum: number; shared: boolean })
  * own pages, so its slots can be written to disk with O_DIRECT (a plain SharedArrayBuffer comes from malloc, 16 bytes
  * past a page boundary). Without WebAssembly (`--jitless`), or when it cannot be reserved, a SharedArrayBuffer.
  */
-function allocRing(bytes: number): { ring: SharedArrayBuffer; aligned: boolean } {
+interface Ring {
+  ring: SharedArrayBuffer
+  aligned: boolean
+}
+
+/** Rings kept between downloads, and for how long once idle. */
+const IDLE_RINGS = 2
+const IDLE_RING_MS = 30_000
+
+function allocRing(bytes: number): Ring {
   try {
     const pages = bytes / WASM_PAGE
     const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemory } }).WebAssembly.Memory
@@ -70,18 +79,20 @@ export class VerifySession {
   /** This download's ring, shared with the worker, and its free slots. */
   readonly ring: SharedArrayBuffer | null
   /** Whether the ring starts on a page boundary (so do its slots). */
-  readonly #alignedRing: boolean
+  readonly ringAligned: boolean
   #free: number[]
+  /** `end` answered: the worker is done with every piece, so the ring may serve another download. */
+  done = false
   /** Slots handed to the worker before their write finished: freed when both are done (2 -> 0). */
   #holds = new Map<number, number>()
 
-  constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void, ringSlots: number) {
+  constructor(id: number, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void, ring: Ring | null) {
     this.id = id
     this.#post = post
-    const r = ringSlots > 0 ? allocRing(ringSlots * PIECE_SIZE) : null
-    this.ring = r?.ring ?? null
-    this.#alignedRing = r?.aligned ?? false
-    this.#free = Array.from({ length: ringSlots }, (_, i) => ringSlots - 1 - i)
+    this.ring = ring?.ring ?? null
+    this.ringAligned = ring?.aligned ?? false
+    const slots = ring ? ring.ring.byteLength / PIECE_SIZE : 0
+    this.#free = Array.from({ length: slots }, (_, i) => slots - 1 - i)
   }
 
   /**
@@ -100,7 +111,7 @@ export class VerifySession {
 
   /** Whether every buffer starts on a page boundary: ring slots of a page-aligned ring (see `TempWrite.writevAt`). */
   aligned(bufs: Buffer[]): boolean {
-    return this.#alignedRing && bufs.every((b) => b.buffer === this.ring && b.byteOffset % PIECE_SIZE === 0)
+    return this.ringAligned && bufs.every((b) => b.buffer === this.ring && b.byteOffset % PIECE_SIZE === 0)
   }
 
   /**
@@ -179,7 +190,10 @@ export class VerifySession {
   onMessage(m: FromWorker): void {
     if (m.type === 'ok') this.verified = m.index + 1
     else if (m.type === 'bad') this.failedAt = m.index
-    else if (m.type === 'digest') this.#digest?.(m.hex)
+    else if (m.type === 'digest') {
+      this.done = true
+      this.#digest?.(m.hex)
+    }
     else if (m.type === 'free') {
       for (const slot of m.slots) this.#release(slot)
       return
@@ -199,13 +213,21 @@ export class ChunkVerifier {
   #worker: Worker | undefined
   #sessions = new Map<number, VerifySession>()
   #nextId = 1
+  /**
+   * Rings of finished downloads, reused by the next ones: a fresh ring's pages are zeroed by the kernel on first touch
+   * (the socket's reads into it), which perf showed as the main thread's largest cost after SHA-256 here (~15% of a
+   * 100 MiB fetch). Dropped after IDLE_RING_MS without a download.
+   */
+  #idle: Ring[] = []
+  #idleTimer: NodeJS.Timeout | undefined
 
   /** `wholeFile: false` (anchored content): only the chunk hashes are computed and `end()` answers ''. */
   begin(m: Manifest, opts: { wholeFile?: boolean } = {}): VerifySession {
     const w = this.#ensure()
     // A ring (one allocation per download, shared with the worker): fresh 1 MiB buffers per piece made V8 run full GCs
     // every few dozen MiB, and transferring them back and forth counted as new external memory each time.
-    const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer), Math.min(RING_SLOTS, Math.ceil(m.size / PIECE_SIZE)))
+    const slots = Math.min(RING_SLOTS, Math.ceil(m.size / PIECE_SIZE))
+    const s = new VerifySession(this.#nextId++, (msg, transfer) => w.postMessage(msg, transfer), slots > 0 ? this.#takeRing(slots * PIECE_SIZE) : null)
     this.#sessions.set(s.id, s)
     w.postMessage({
       type: 'begin',
@@ -232,9 +254,22 @@ export class ChunkVerifier {
   release(s: VerifySession): void {
     this.#sessions.delete(s.id)
     if (this.#sessions.size === 0) this.#worker?.unref()
+    // Only a ring the worker is done with (a failed download may still have pieces queued there; it is left to GC).
+    if (s.done && s.ring && this.#idle.length < IDLE_RINGS) {
+      this.#idle.push({ ring: s.ring, aligned: s.ringAligned })
+      clearTimeout(this.#idleTimer)
+      this.#idleTimer = setTimeout(() => (this.#idle = []), IDLE_RING_MS).unref()
+    }
+  }
+
+  #takeRing(bytes: number): Ring {
+    const i = this.#idle.findIndex((r) => r.ring.byteLength === bytes)
+    return i >= 0 ? (this.#idle.splice(i, 1)[0] as Ring) : allocRing(bytes)
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#idleTimer)
+    this.#idle = []
     await this.#worker?.terminate()
     this.#worker = undefined
   }

@@ -70,4 +70,42 @@ describe('chunk verifier (hash worker with a shared ring)', () => {
       await verifier.stop()
     }
   })
+
+  it('gives the ring of a finished download to the next one, never a ring the worker may still be reading', async () => {
+    const verifier = new ChunkVerifier()
+    try {
+      const bytes = randomBytesOf(3 * PIECE_SIZE, 7)
+      const m = await computeManifest(bytes, { chunkSize: PIECE_SIZE })
+      const run = async (): Promise<SharedArrayBuffer | null> => {
+        const s = verifier.begin(m)
+        for (let i = 0; i < 3; i++) {
+          const b = s.alloc(PIECE_SIZE)
+          bytes.copy(b, 0, i * PIECE_SIZE, (i + 1) * PIECE_SIZE)
+          s.push(i * PIECE_SIZE, [b])
+        }
+        await s.waitVerified(3)
+        assert.equal(await s.end(), m.contentHash)
+        verifier.release(s)
+        return s.ring
+      }
+      const first = await run()
+      assert.ok(first)
+      // Kept and reused (its pages are already mapped), and it verifies the same again.
+      assert.equal(await run(), first)
+      // A dropped download (its pieces may still be queued in the worker): its ring is not handed out again.
+      const dropped = verifier.begin(m)
+      assert.equal(dropped.ring, first)
+      const b = dropped.alloc(PIECE_SIZE)
+      bytes.copy(b, 0, 0, PIECE_SIZE)
+      dropped.push(0, [b])
+      dropped.drop()
+      verifier.release(dropped)
+      const next = verifier.begin(m)
+      assert.ok(next.ring)
+      assert.notEqual(next.ring, first)
+      verifier.release(next)
+    } finally {
+      await verifier.stop()
+    }
+  })
 })
