@@ -36,6 +36,8 @@ const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 7))
 const ONLY_RECEIPTS = process.env.BENCH_ONLY === 'receipts'
 /** BENCH_ONLY=get: only `dcmx get` and its curl + openssl baseline (with the node's own share of the time logged). */
 const ONLY_GET = process.env.BENCH_ONLY === 'get'
+/** BENCH_WINDOW_MIB=n: the metered server's receipts window (`--receipt-window-mib`; default 8 MiB), for experiments. */
+const WINDOW_MIB = process.env.BENCH_WINDOW_MIB
 const TOKEN = 'bench-operator-token-0123456789abcdef'
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
@@ -89,7 +91,7 @@ async function servingNode(dataDir: string, chain?: { url: string; contracts: Re
   await writeFile(join(dataDir, 'api-token'), TOKEN, { mode: 0o600 })
   const port = await freePort()
   const args = [CLI, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(port), '--interval', '3600000', '--rate-limit', '0', '--max-upload-mib', '1024', '--no-ipfs', '--log-level', 'warn']
-  if (chain) args.push('--rpc-url', chain.url, '--chain-id', '31337', '--confirmations', '1', '--contracts', JSON.stringify(chain.contracts))
+  if (chain) args.push(...(WINDOW_MIB ? ['--receipt-window-mib', WINDOW_MIB] : []), '--rpc-url', chain.url, '--chain-id', '31337', '--confirmations', '1', '--contracts', JSON.stringify(chain.contracts))
   // BENCH_PROF_DIR: the serving nodes write V8 CPU profiles there (run the bench itself with --cpu-prof for the client).
   const prof = process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR] : []
   const child = spawn(process.execPath, [...LAUNCH.flags, ...prof, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...LAUNCH.env } })
@@ -369,8 +371,8 @@ async function main(): Promise<void> {
       ratio_dcmx_get_vs_curl_dgst_best: round(best(dcmxGet) / best(curlDgst)),
       targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9, dcmx_get_vs_curl_dgst_at_most: 1.5 },
     }
-    // A partial run (BENCH_ONLY) prints its figures but never replaces the committed results.
-    if (ONLY_RECEIPTS || ONLY_GET) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+    // A partial run (BENCH_ONLY) or another window prints its figures but never replaces the committed results.
+    if (ONLY_RECEIPTS || ONLY_GET || WINDOW_MIB) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
     else await saveResults('node-chain', out)
   } finally {
     await chain.close()

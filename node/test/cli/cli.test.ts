@@ -125,6 +125,12 @@ describe('dcmx CLI', () => {
     const badPeer = await dcmx(['start', '--peers', 'nohostport'])
     assert.equal(badPeer.code, 1)
     assert.match(badPeer.stderr, /Invalid --peers nohostport: expected host:port/)
+    const badWindow = await dcmx(['start', '--receipt-window-mib', '0'])
+    assert.equal(badWindow.code, 1)
+    assert.match(badWindow.stderr, /Invalid --receipt-window-mib/)
+    const badRate = await dcmx(['start', '--free-rate-kib', 'fast'])
+    assert.equal(badRate.code, 1)
+    assert.match(badRate.stderr, /Invalid --free-rate-kib/)
   })
 })
 

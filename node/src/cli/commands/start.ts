@@ -69,6 +69,8 @@ export function registerStart(program: Command): void {
     .option('--rpc-url <url...>', 'JSON-RPC endpoint(s) of the chain; several = fallback in order (omit to run off chain)')
     .option('--chain-id <id>', 'refuse an RPC that serves another chain')
     .option('--confirmations <n>', 'blocks before a transaction counts as done', '2')
+    .option('--receipt-window-mib <n>', 'serve a staked client at most this many MiB ahead of its last valid receipt', '8')
+    .option('--free-rate-kib <n>', 'KiB/s a client that signs no receipts (a browser, an unstaked node) is served at (0 = no limit)', '2048')
     .option('--no-auto-rewards', 'do not submit receipts and claim rewards by itself (use dcmx rewards submit|claim or the web app)')
     .option('--register-as-operator', 'register every uploaded track on chain with this node as the artist')
     .option('--relay-per-artist-day <n>', "artists' signed registrations this node relays (and pays gas for) per artist per 24 h", '20')
@@ -127,7 +129,11 @@ export function registerStart(program: Command): void {
               }
             : undefined,
           dht,
-          rewards: { auto: (o.autoRewards as unknown) !== false },
+          rewards: {
+            auto: (o.autoRewards as unknown) !== false,
+            windowBytes: parseFlag(intFlag(1, 1024), o.receiptWindowMib, '--receipt-window-mib') * 1024 * 1024,
+            freeRateBytesPerSec: parseFlag(intFlag(0, 1 << 22), o.freeRateKib, '--free-rate-kib') * 1024,
+          },
           kuboRpcUrl: o.kuboRpcUrl,
           ipfs: (o.ipfs as unknown) !== false,
         },
