@@ -18,6 +18,11 @@ export class ValidationError extends DcmxError {
   override name = 'ValidationError'
 }
 
+/** This node could not write to its own disk (full, failing): its own fault, never a peer's. */
+export class LocalStorageError extends DcmxError {
+  override name = 'LocalStorageError'
+}
+
 export class InvalidContentHashError extends DcmxError {
   override name = 'InvalidContentHashError'
   constructor(value: string) {

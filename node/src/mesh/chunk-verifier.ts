@@ -109,6 +109,11 @@ export class VerifySession {
     return this.ring !== null && bufs.every((b) => b.buffer === this.ring)
   }
 
+  /** No slot is held for a write still running. */
+  get idle(): boolean {
+    return this.#holds.size === 0
+  }
+
   /** Whether every buffer starts on a page boundary: ring slots of a page-aligned ring (see `TempWrite.writevAt`). */
   aligned(bufs: Buffer[]): boolean {
     return this.ringAligned && bufs.every((b) => b.buffer === this.ring && b.byteOffset % PIECE_SIZE === 0)
@@ -220,6 +225,7 @@ export class ChunkVerifier {
    */
   #idle: Ring[] = []
   #idleTimer: NodeJS.Timeout | undefined
+  #stopped = false
 
   /** `wholeFile: false` (anchored content): only the chunk hashes are computed and `end()` answers ''. */
   begin(m: Manifest, opts: { wholeFile?: boolean } = {}): VerifySession {
@@ -254,8 +260,9 @@ export class ChunkVerifier {
   release(s: VerifySession): void {
     this.#sessions.delete(s.id)
     if (this.#sessions.size === 0) this.#worker?.unref()
-    // Only a ring the worker is done with (a failed download may still have pieces queued there; it is left to GC).
-    if (s.done && s.ring && this.#idle.length < IDLE_RINGS) {
+    // Only a ring the worker is done with and no write still reads (a failed download may still have pieces queued
+    // there; it is left to GC), and never after stop().
+    if (s.done && s.idle && s.ring && !this.#stopped && this.#idle.length < IDLE_RINGS) {
       this.#idle.push({ ring: s.ring, aligned: s.ringAligned })
       clearTimeout(this.#idleTimer)
       this.#idleTimer = setTimeout(() => (this.#idle = []), IDLE_RING_MS).unref()
@@ -268,6 +275,7 @@ export class ChunkVerifier {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true
     clearTimeout(this.#idleTimer)
     this.#idle = []
     await this.#worker?.terminate()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 
 import { WINDOW_HEADER } from '../api.ts'
 import type { Manifest, Track } from '../api.ts'
-import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, PeerRequestError, ValidationError } from '../core/errors.ts'
+import { ChunkVerificationError, ContentUnavailableError, DcmxError, HashMismatchError, LocalStorageError, PeerRequestError, ValidationError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { assertManifestConsistent, chunkCount } from '../core/manifest.ts'
 import { detectMediaType, SNIFF_BYTES } from '../core/media-type.ts'
@@ -202,7 +202,7 @@ export class ContentFetcher {
       // A copy that cannot even be opened is left to the caller (copied: false), never a failed download.
       if (copyTo) await tmp.tee(copyTo.tmp, copyTo.dest).catch(() => {})
       const from = await this.#download(manifest, candidates, tmp, signal, source, anchored !== undefined)
-      const created = await tmp.commit(hash)
+      const created = await tmp.commit(hash, manifest.size)
       const media_type = await mediaTypeOf(this.#c.store, hash)
       const track: Track = known ?? {
         title: 'Unknown',
@@ -225,7 +225,7 @@ export class ContentFetcher {
     } catch (err) {
       await tmp?.abort()
       this.#c.audit.record('DOWNLOAD', hash, 'FAILED', { reason: err instanceof DcmxError ? err.shortMessage : String(err) })
-      if (err instanceof DcmxError && !(err instanceof ContentUnavailableError)) {
+      if (err instanceof DcmxError && !(err instanceof ContentUnavailableError) && !(err instanceof LocalStorageError)) {
         throw new ContentUnavailableError(hash, err.shortMessage)
       }
       throw err
@@ -286,6 +286,9 @@ export class ContentFetcher {
         lastPeer = winner.peer.record.peer_id
         const report = this.#reportVerified(winner.peer, m, session)
         const writes = new Set<Promise<void>>()
+        // A write to this node's own disk that fails ends the download as this node's error: the worker verified those
+        // bytes in memory, so settling and resuming would count chunks that never reached the file (and blame the peer).
+        let writeError: unknown
         // Received pieces are gathered to ~1 MiB (at most a chunk), written with one positional
         // writev (the temp file is invisible) and handed to the hash worker without copying.
         let batch: Buffer[] = []
@@ -305,8 +308,16 @@ export class ContentFetcher {
             w = tmp.writevAt(bufs, at, { aligned: session.aligned(bufs) }).finally(() => session.written(bufs))
           } else w = tmp.writevAt(bufs, at).then(() => session.push(at, bufs))
           writes.add(w)
-          void w.then(() => writes.delete(w), () => {})
+          void w.then(
+            () => writes.delete(w),
+            (err: unknown) => {
+              writes.delete(w)
+              writeError ??= err
+            },
+          )
         }
+        const failedWrite = (): LocalStorageError =>
+          new LocalStorageError('This node could not write the download to its disk', { details: (writeError as Error).message, cause: writeError })
         try {
           let r = await winner.first
           while (!r.done) {
@@ -318,20 +329,23 @@ export class ContentFetcher {
               flush()
               const received = Math.floor((offset + buf.byteLength) / m.chunkSize)
               if (received - session.verified > MAX_UNVERIFIED) await session.waitVerified(received - MAX_UNVERIFIED)
-              if (writes.size > MAX_WRITES) await Promise.race(writes)
+              if (writes.size > MAX_WRITES) await Promise.race(writes).catch(() => {})
+              if (writeError !== undefined) throw failedWrite()
             }
             r = await winner.it.next()
           }
           if (batch.length > 0) flush()
-          await Promise.all(writes)
+          await Promise.allSettled(writes)
+          if (writeError !== undefined) throw failedWrite()
           await session.waitVerified(n)
           next = n
         } catch (err) {
+          // Bytes received before the failure still count once the worker has verified them (and their write is done).
+          if (batch.length > 0 && writeError === undefined) flush()
+          await Promise.allSettled(writes)
+          if (writeError !== undefined) throw err instanceof LocalStorageError ? err : failedWrite()
           errors.push(`${lastPeer}: ${(err as Error).message.split('\n')[0]}`)
           this.#classify(winner.peer, err)
-          // Bytes received before the failure still count once the worker has verified them.
-          if (batch.length > 0) flush()
-          await Promise.allSettled(writes)
           next = await session.settle()
         } finally {
           report()

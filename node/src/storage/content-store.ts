@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path'
 import type { Readable } from 'node:stream'
 
-import { HashMismatchError, PayloadTooLargeError, ValidationError } from '../core/errors.ts'
+import { HashMismatchError, LocalStorageError, PayloadTooLargeError, ValidationError } from '../core/errors.ts'
 import { parseContentHash } from '../core/hash.ts'
 import type { ContentHash } from '../core/hash.ts'
 import { ManifestBuilder } from '../core/manifest.ts'
@@ -48,11 +48,15 @@ class SinkFile {
     this.#direct = direct
   }
 
-  /** Creates `path` (`wx`); `direct`: also open it for direct writes where the OS and file system allow. */
+  /**
+   * Creates `path` (`wx`); `direct`: also opens the created file for direct writes where the OS and file system allow.
+   * That second open goes through `/proc/self/fd` (Linux), which names the open file itself, not the path: a folder
+   * others can write to could otherwise have the name swapped for a symlink between the two opens.
+   */
   static async create(path: string, direct: boolean): Promise<SinkFile> {
     const fh = await open(path, 'wx', 0o644)
     const flag = constants.O_DIRECT as number | undefined
-    const d = direct && flag !== undefined ? await open(path, constants.O_WRONLY | flag).catch(() => undefined) : undefined
+    const d = direct && flag !== undefined ? await open(`/proc/self/fd/${fh.fd}`, constants.O_WRONLY | flag).catch(() => undefined) : undefined
     return new SinkFile(fh, d)
   }
 
@@ -66,10 +70,14 @@ class SinkFile {
       try {
         this.directBytes += await writevAll(direct, bufs, position)
         return 0
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err
-        this.#direct = undefined
-        await direct.close().catch(() => {})
+      } catch {
+        // Refused (EINVAL), unsupported, or failed: the page cache takes this write and every later one (a direct write
+        // still running when the descriptor closes fails too, and is retried here the same way). A real disk error
+        // comes back from the buffered write or the fsync.
+        if (this.#direct === direct) {
+          this.#direct = undefined
+          await direct.close().catch(() => {})
+        }
       }
     }
     return writevAll(this.fh, bufs, position)
@@ -179,26 +187,32 @@ export class TempWrite {
       .finally(() => (this.#flushing = undefined))
   }
 
-  /** fsync, then rename into place (and the tee to its destination); returns false when the content already existed. */
-  async commit(hash: ContentHash): Promise<boolean> {
+  /**
+   * fsync, then rename into place (and the tee to its destination); returns false when the content already existed.
+   * `size`: what the file must hold (a download's manifest size); anything else is refused and the file removed.
+   */
+  async commit(hash: ContentHash, size?: number): Promise<boolean> {
     this.#done = true
     await this.#flushing
-    let size: number
     let created: boolean
+    let written: number
     try {
       // One fsync covers the file's direct writes too (it flushes the device's write cache).
       await this.#file.fh.sync()
-      size = (await this.#file.fh.stat()).size
+      written = (await this.#file.fh.stat()).size
+      if (size !== undefined && written !== size) throw new LocalStorageError(`The download holds ${written} bytes on disk, not ${size}`)
       await this.#file.close()
       created = await this.#store.publish(this.path, hash)
     } catch (err) {
+      await this.#file.close().catch(() => {})
+      await rm(this.path, { force: true }).catch(() => {})
       await this.#dropTee()
       throw err
     }
     const tee = this.#tee
     if (tee) {
       try {
-        await tee.file.fh.truncate(size)
+        await tee.file.fh.truncate(written)
         await tee.file.close()
         await rename(tee.tmp, tee.dest)
         this.#tee = undefined

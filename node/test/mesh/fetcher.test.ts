@@ -134,6 +134,40 @@ describe('fetching from a lying peer', () => {
     }
   })
 
+  it('a write to its own disk that fails ends the download as this node\'s error: nothing stored, no peer blamed, no resume', async () => {
+    const b = await startNode({ chunkSize: CHUNK, peers: [{ host: '127.0.0.1', port: Number(new URL(honest.url).port) }] })
+    try {
+      await b.gossip.round()
+      // The disk is full at the first write (as ENOSPC would): the hash worker has verified those bytes in memory,
+      // but they never reached the file, so the download must not count them, resume past them, or commit a hole.
+      const beginWrite = b.store.beginWrite.bind(b.store)
+      let failNext = true
+      b.store.beginWrite = async (opts) => {
+        const tmp = await beginWrite(opts)
+        const writevAt = tmp.writevAt.bind(tmp)
+        let n = 0
+        tmp.writevAt = async (bufs, at, o) => {
+          if (failNext && ++n === 1) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+          return writevAt(bufs, at, o)
+        }
+        return tmp
+      }
+      const before = { ...(b.peers.get(honest.peerId) as { score: number; failures: number }) }
+      await assert.rejects(b.getContent(hash), (err: Error) => err.name === 'LocalStorageError' && /could not write the download to its disk/.test(err.message))
+      assert.equal(await b.store.has(hash), false)
+      assert.deepEqual(await readdir(b.store.tmpDir), [])
+      const after = b.peers.get(honest.peerId) as { score: number; failures: number }
+      assert.equal(after.score, before.score, 'the peer is not penalized for this node\'s disk')
+      assert.equal(after.failures, before.failures, 'nor counted as failing')
+      // Space again: the same fetch succeeds and stores the right bytes.
+      failNext = false
+      await b.getContent(hash)
+      assert.ok((await readFile(b.store.pathOf(hash))).equals(bytes))
+    } finally {
+      await b.cleanup()
+    }
+  })
+
   for (const mode of ['truncate', 'corrupt'] as const) {
   it(`falls back to an honest peer mid-stream when the first one ${mode === 'truncate' ? 'truncates' : 'corrupts chunk 3'}, resuming at the last verified chunk`, async () => {
     // The liar forwards the honest node's signed record, so B knows the honest peer second-hand.

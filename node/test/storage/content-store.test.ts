@@ -162,4 +162,18 @@ describe('ContentStore', () => {
     assert.equal(await tmp.commit(hash), true)
     assert.deepEqual(await readFile(store.pathOf(hash)), bytes)
   })
+
+  it('refuses to commit a download whose file does not hold the size it must, and removes it', async () => {
+    await using dir = await tempDir()
+    const store = new ContentStore({ root: dir.path, chunkSize: 1 << 20 })
+    await store.start()
+    const bytes = randomBytesOf(100_000, 12)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    const tmp = await store.beginWrite({ direct: true })
+    // The tail never reached the disk (a failed last write): the file is short.
+    await tmp.writevAt([bytes.subarray(0, 60_000)], 0)
+    await assert.rejects(tmp.commit(hash, bytes.length), (err: Error) => err.name === 'LocalStorageError' && /holds 60000 bytes on disk, not 100000/.test(err.message))
+    assert.equal(await store.has(hash), false)
+    assert.deepEqual(await readdir(store.tmpDir), [])
+  })
 })
