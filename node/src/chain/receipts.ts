@@ -340,9 +340,10 @@ export class ReceiptService {
     // Keyed by r and s: the same signature with v written as 0/1 instead of 27/28 is the same signature.
     const seen = sig.slice(0, 130).toLowerCase()
     if (this.#seenAuth.has(seen)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
-    // Checked with the receipts' signature cache: the key recovered here makes the client's receipts cheap to check.
     const digest = toBytes(hashMessage(contentAuthMessage(this.#c.account.address, hash, start, ts, nonce)))
-    if (!this.#sigs.verify(claimed, digest, sig)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
+    if (!(await this.#sigs.verify(claimed, digest, sig))) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} signature is not ${claimed}'s`)
+    // Again after the check's await: of two copies sent at once, only the first to get here is served.
+    if (this.#seenAuth.has(seen)) throw new ForbiddenError(`${CLIENT_AUTH_HEADER} header replayed`)
     this.#seenAuth.set(seen, ts + 2 * AUTH_MAX_SKEW_SEC)
     return claimed
   }
@@ -498,16 +499,16 @@ export class ReceiptService {
     }
     if (servedRootOf(sorted) !== r.servedRoot.toLowerCase()) throw new ForbiddenError('servedRoot does not commit to the listed contents')
     assertCanonicalSignature(r.signature as Hex)
-    // Checked here, on the event loop, against the client's kept key (src/chain/receipts-crypto.ts: ~0.5 ms instead
-    // of a ~3 ms recovery). A worker thread for it made the receipt round trip, which the server's window waits on,
-    // longer (8 -> 11-14 ms measured: message hops, its own cold JIT, a third busy thread on 2 cores).
+    // Checked here, on the event loop (src/chain/receipts-crypto.ts: libsecp256k1's recovery, ~0.2 ms). A worker thread
+    // for it made the receipt round trip, which the server's window waits on, longer (8 -> 11-14 ms measured with the
+    // JavaScript check: message hops, its own cold JIT, a third busy thread on 2 cores).
     let digest: Uint8Array
     try {
       digest = receiptDigest(this.#domain(), r)
     } catch (err) {
       throw new ValidationError((err as Error).message)
     }
-    if (!this.#sigs.verify(r.client as Address, digest, r.signature as Hex)) {
+    if (!(await this.#sigs.verify(r.client as Address, digest, r.signature as Hex))) {
       this.stats.refused++
       throw new ForbiddenError(`Receipt signature is not ${r.client}'s`)
     }

@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 import { DcmxError } from './errors.ts'
+import { signHash } from './secp256k1.ts'
 
 export const KEY_FILE = 'node.key'
 export const TOKEN_FILE = 'api-token'
@@ -36,7 +37,9 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<PrivateKeyA
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const key = await readOrCreate(join(dataDir, KEY_FILE), () => generatePrivateKey())
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new DcmxError('Corrupt node key file', { details: join(dataDir, KEY_FILE) })
-  return privateKeyToAccount(key as `0x${string}`)
+  const account = privateKeyToAccount(key as `0x${string}`)
+  // Raw-hash signatures (a download signs a receipt every few MiB) by libsecp256k1, same bytes as viem's (tested).
+  return { ...account, sign: ({ hash }) => signHash(hash, key as `0x${string}`) }
 }
 
 /** The operator API token, generated into `<dataDir>/api-token` (0600) on first start. */

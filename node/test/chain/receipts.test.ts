@@ -167,6 +167,16 @@ describe('bandwidth receipts between real nodes', () => {
     const r4 = await fetch(`${a.url}/content/${hash}`, { headers: { ...h, [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:${NONCE}:${twin}` } })
     assert.equal(r4.status, 403, 'a v-twin of a used header is a replay')
     await r4.body?.cancel()
+    // Copies of a fresh header sent at once (the signature check awaits): exactly one is served.
+    const fresh = await b.account.signMessage({ message: contentAuthMessage(a.account.address, hash, 0, ts, 'aaaabbbbccccdddd') })
+    const copies = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const r = await fetch(`${a.url}/content/${hash}`, { headers: { [CLIENT_AUTH_HEADER]: `${b.account.address}:${ts}:aaaabbbbccccdddd:${fresh}`, range: 'bytes=0-0' } })
+        await r.arrayBuffer()
+        return r.status
+      }),
+    )
+    assert.deepEqual(copies.sort(), [206, 403, 403, 403])
   })
 
   it('cuts off a staked client that stops signing after the window', async () => {
