@@ -303,13 +303,19 @@ async function main(): Promise<void> {
     const dcmxGet: number[] = []
     const getNodeMs: number[] = []
     const curlDgst: number[] = []
+    // Every timed step starts with no dirty data of the step before it still going to the disk (`curl -o` without a
+    // sync leaves 100 MiB of it): otherwise whichever step comes next pays for the previous one's writeback.
+    const settled = async <T,>(step: () => Promise<T>): Promise<T> => {
+      await sh('sync', [])
+      return step()
+    }
     for (let i = 0; i < REPS; i++) {
-      if (!ONLY_GET) anchored.push(await fetchOnce(true, i))
-      if (!ONLY_RECEIPTS && !ONLY_GET) unanchored.push(await fetchOnce(false, i))
-      if (!ONLY_RECEIPTS && !ONLY_GET) curl.push(await curlOnce(i))
-      if (!ONLY_GET) withReceipts.push(await receiptsOnce(i))
-      if (!ONLY_RECEIPTS) dcmxGet.push(await fetchOnce(true, i, 'cli'))
-      if (!ONLY_RECEIPTS) curlDgst.push(await curlDgstOnce(i))
+      if (!ONLY_GET) anchored.push(await settled(() => fetchOnce(true, i)))
+      if (!ONLY_RECEIPTS && !ONLY_GET) unanchored.push(await settled(() => fetchOnce(false, i)))
+      if (!ONLY_RECEIPTS && !ONLY_GET) curl.push(await settled(() => curlOnce(i)))
+      if (!ONLY_GET) withReceipts.push(await settled(() => receiptsOnce(i)))
+      if (!ONLY_RECEIPTS) dcmxGet.push(await settled(() => fetchOnce(true, i, 'cli')))
+      if (!ONLY_RECEIPTS) curlDgst.push(await settled(() => curlDgstOnce(i)))
       log(
         `rep ${i + 1}/${REPS}: anchored ${round(anchored.at(-1) as number, 0)} ms, unanchored ${round(unanchored.at(-1) as number, 0)} ms, ` +
           `curl+sync+dgst ${round(curl.at(-1) as number, 0)} ms, with receipts ${round(withReceipts.at(-1) as number, 0)} ms, ` +
