@@ -10,7 +10,7 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,7 +68,15 @@ async function node(dataDir: string, extra: Record<string, unknown> = {}): Promi
   return n
 }
 
-type Served = { url: string; port: number; peerId: `0x${string}`; stop: () => Promise<void> }
+type Served = { url: string; port: number; peerId: `0x${string}`; pid: number; stop: () => Promise<void> }
+
+/** CPU time (ms) a process has spent on all its threads so far (the kernel's schedstat, in ns). */
+async function cpuMs(pid: number): Promise<number> {
+  const dir = `/proc/${pid}/task`
+  let ns = 0
+  for (const t of await readdir(dir)) ns += Number((await readFile(`${dir}/${t}/schedstat`, 'utf8').catch(() => '0')).split(' ')[0])
+  return ns / 1e6
+}
 
 /** A free TCP port on 127.0.0.1. */
 function freePort(): Promise<number> {
@@ -105,6 +113,7 @@ async function servingNode(dataDir: string, chain?: { url: string; contracts: Re
           url,
           port,
           peerId: peer_id,
+          pid: child.pid as number,
           stop: () => new Promise<void>((done) => (child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill('SIGTERM')))),
         }
       }
@@ -171,6 +180,11 @@ async function main(): Promise<void> {
       { account: artist },
     )
 
+    // CPU (ms) of the fetching process and of its server over each timed fetch: [client, server].
+    const anchoredCpu: [number, number][] = []
+    const receiptsCpu: [number, number][] = []
+    // The timed fetches' windows on the monotonic clock (us), written beside the CPU profiles (BENCH_PROF_DIR).
+    const profWindows = { anchored: [] as [number, number][], receipts: [] as [number, number][] }
     const fetchOnce = async (anchored: boolean, i: number, how: 'api' | 'cli' = 'api'): Promise<number> => {
       const dir = join(work, `client-${anchored ? 'a' : 'u'}-${how}-${i}`)
       const client = await node(dir, anchored ? { chain: cfg } : {})
@@ -208,9 +222,14 @@ async function main(): Promise<void> {
           await rm(out, { force: true })
           return ms
         }
+        const cpu0 = [await cpuMs(process.pid), await cpuMs(server.pid)]
+        const us0 = process.hrtime.bigint() / 1000n
         const t0 = performance.now()
         await client.getContent(hash)
-        return performance.now() - t0
+        const ms = performance.now() - t0
+        if (anchored) profWindows.anchored.push([Number(us0), Number(process.hrtime.bigint() / 1000n)])
+        if (anchored) anchoredCpu.push([(await cpuMs(process.pid)) - (cpu0[0] as number), (await cpuMs(server.pid)) - (cpu0[1] as number)])
+        return ms
       } finally {
         await client.stop()
         await rm(dir, { recursive: true, force: true })
@@ -280,9 +299,13 @@ async function main(): Promise<void> {
         await client.rewards?.receipts.flush()
         const stats = client.rewards?.receipts.stats
         const before = { signed: stats?.signed ?? 0, signMs: stats?.signMs ?? 0, postMs: stats?.postMs ?? 0, server: await metering() }
+        const cpu0 = [await cpuMs(process.pid), await cpuMs(meteredServer.pid)]
+        const us0 = process.hrtime.bigint() / 1000n
         const t0 = performance.now()
         await client.getContent(hash)
         const ms = performance.now() - t0
+        profWindows.receipts.push([Number(us0), Number(process.hrtime.bigint() / 1000n)])
+        receiptsCpu.push([(await cpuMs(process.pid)) - (cpu0[0] as number), (await cpuMs(meteredServer.pid)) - (cpu0[1] as number)])
         await client.rewards?.receipts.flush()
         const after = await metering()
         for (const k of Object.keys(timedMetering) as (keyof Metering)[]) timedMetering[k] += after[k] - before.server[k]
@@ -364,6 +387,9 @@ async function main(): Promise<void> {
       receipt_post_round_trip_ms: round(clientMs.post / receiptsSigned.reduce((a, b) => a + b, 0)),
       receipt_accept_ms: round(timedMetering.accept_ms / Math.max(1, timedMetering.accepted)),
       ratio_receipts_on_vs_off: round(median(anchored) / median(withReceipts)),
+      // CPU per fetch (median ms, all threads): the fetching node's process and the serving node's.
+      anchored_cpu_ms: { client: round(median(anchoredCpu.map((c) => c[0])), 0), server: round(median(anchoredCpu.map((c) => c[1])), 0) },
+      with_receipts_cpu_ms: { client: round(median(receiptsCpu.map((c) => c[0])), 0), server: round(median(receiptsCpu.map((c) => c[1])), 0) },
       anchored_fetch_ms_best: round(best(anchored), 0),
       with_receipts_fetch_ms_best: round(best(withReceipts), 0),
       ratio_receipts_on_vs_off_best: round(best(anchored) / best(withReceipts)),
@@ -377,6 +403,7 @@ async function main(): Promise<void> {
       ratio_dcmx_get_vs_curl_dgst_best: round(best(dcmxGet) / best(curlDgst)),
       targets: { anchored_vs_curl: 1.5, anchored_vs_one_core_sha256: 0.5, receipts_on_vs_off: 0.9, dcmx_get_vs_curl_dgst_at_most: 1.5 },
     }
+    if (process.env.BENCH_PROF_DIR) await writeFile(join(process.env.BENCH_PROF_DIR, 'windows.json'), JSON.stringify(profWindows))
     // A partial run (BENCH_ONLY) or another window prints its figures but never replaces the committed results.
     if (ONLY_RECEIPTS || ONLY_GET || WINDOW_MIB) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
     else await saveResults('node-chain', out)

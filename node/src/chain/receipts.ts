@@ -62,6 +62,8 @@ export interface ServeGate {
   readonly mode: 'receipts' | 'free' | 'open'
   /** The receipts window (mode `receipts`), announced to the client so it signs well before the server waits. */
   readonly windowBytes?: number
+  /** The most one grant gives (a sender reads no more than this at a time). */
+  readonly slice: number
   grant(want: number, signal?: AbortSignal): Promise<number>
   /** Gives back granted bytes that were not sent (the client went away). */
   unsent(n: number): void
@@ -175,7 +177,7 @@ export class ReceiptService {
   /** Until when stake lookups fail at once after an RPC failure. */
   #stakeDownUntil = 0
   #refreshing: Promise<void> | undefined
-  /** Client keys kept for cheap signature checks (content headers and receipts). */
+  /** Signature checks of content headers and receipts (libsecp256k1's recovery, src/core/secp256k1.ts). */
   readonly #sigs = new ReceiptSignatures()
   /** Keep-alive connections for POST /receipts (a fresh fetch per receipt cost ~1-2 ms of the round trip). */
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: MAX_POSTS })
@@ -316,7 +318,7 @@ export class ReceiptService {
     const client = typeof raw === 'string' ? await this.#authenticate(raw, hash, start) : undefined
     const epoch = this.#epoch
     const self = await this.stakeOf(this.#c.account.address).catch(() => undefined)
-    if (epoch === undefined || !self || self.active === zeroAddress) return { mode: 'open', grant: async (want) => want, unsent: () => {} }
+    if (epoch === undefined || !self || self.active === zeroAddress) return { mode: 'open', slice: Infinity, grant: async (want) => want, unsent: () => {} }
     if (client && client.toLowerCase() !== this.#c.account.address.toLowerCase()) {
       const s = await this.stakeOf(client).catch(() => undefined)
       if (s && s.active !== zeroAddress && s.active.toLowerCase() !== self.operator.toLowerCase()) return this.#windowGate(client, hash)
@@ -387,6 +389,7 @@ export class ReceiptService {
     return {
       mode: 'receipts',
       windowBytes: window,
+      slice: WINDOW_SLICE,
       grant: async (want, signal) => {
         const deadline = Date.now() + this.#init.receiptWaitMs
         for (;;) {
@@ -450,9 +453,10 @@ export class ReceiptService {
 
   #freeGate(key: string): ServeGate {
     const rate = this.#init.freeRateBytesPerSec
-    if (rate === 0) return { mode: 'free', grant: async (want) => want, unsent: () => {} }
+    if (rate === 0) return { mode: 'free', slice: Infinity, grant: async (want) => want, unsent: () => {} }
     return {
       mode: 'free',
+      slice: Math.min(FREE_SLICE, rate),
       grant: async (want, signal) => {
         const need = Math.min(want, FREE_SLICE, rate)
         for (;;) {
@@ -670,7 +674,14 @@ export class ReceiptService {
     // The running send signs what accumulated as soon as it has room on the wire (before, it only looked again when
     // a receipt was answered, so one receipt at a time was on the wire and the server waited at its window).
     if (s.inflight) return s.wake?.()
-    s.inflight = this.#sendLoop(epoch, server, s).finally(() => (s.inflight = undefined))
+    // A send that fails (its signing or its store write threw) is logged and retried with the next verified bytes: never
+    // an unhandled rejection, which would end the process.
+    s.inflight = this.#sendLoop(epoch, server, s)
+      .catch((err: unknown) => {
+        this.stats.sendFailures++
+        this.#log.warn({ server, err: (err as Error).message }, 'receipt not signed')
+      })
+      .finally(() => (s.inflight = undefined))
   }
 
   async #sendLoop(epoch: number, server: string, s: Signed): Promise<void> {

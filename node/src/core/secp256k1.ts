@@ -1,5 +1,6 @@
-import { keccak256, toBytes, toHex } from 'viem'
+import { keccak256, recoverAddress as viemRecoverAddress, toBytes, toHex } from 'viem'
 import type { Hex } from 'viem'
+import { sign as viemSign } from 'viem/accounts'
 
 /**
  * secp256k1 signing and recovery by libsecp256k1 (tiny-secp256k1's WebAssembly build, bitcoinjs), loaded on first
@@ -9,12 +10,18 @@ import type { Hex } from 'viem'
  * every other signature (messages, typed data, transactions).
  */
 type Ecc = typeof import('tiny-secp256k1')
-let ecc: Promise<Ecc> | undefined
-const lib = (): Promise<Ecc> => (ecc ??= import('tiny-secp256k1'))
+let ecc: Promise<Ecc | undefined> | undefined
+/**
+ * libsecp256k1, or undefined where it cannot load (no WebAssembly: `node --jitless`): then viem's JavaScript
+ * (@noble/curves) does the same work, slower, with the same results. Never a refusal of good signatures.
+ */
+export const libsecp256k1 = (): Promise<Ecc | undefined> => (ecc ??= import('tiny-secp256k1').catch(() => undefined))
 
 /** Signs a 32-byte hash as viem's `account.sign({ hash })` does (RFC 6979, low s): r ‖ s ‖ v with v = 27 + parity. */
 export async function signHash(hash: Hex, privateKey: Hex): Promise<Hex> {
-  const { signature, recoveryId } = (await lib()).signRecoverable(toBytes(hash), toBytes(privateKey))
+  const lib = await libsecp256k1()
+  if (!lib) return viemSign({ hash, privateKey, to: 'hex' })
+  const { signature, recoveryId } = lib.signRecoverable(toBytes(hash), toBytes(privateKey))
   return `${toHex(signature)}${(27 + recoveryId).toString(16)}` as Hex
 }
 
@@ -30,10 +37,13 @@ export async function recoverAddress(digest: Uint8Array, signature: Hex): Promis
   const v = Number.parseInt(signature.slice(130), 16)
   const bit = v === 27 || v === 0 ? 0 : v === 28 || v === 1 ? 1 : -1
   if (bit < 0 || r <= 0n || r >= N || s <= 0n || s > N >> 1n) return undefined
+  const lib = await libsecp256k1()
   try {
-    const pub = (await lib()).recover(digest, toBytes(signature).subarray(0, 64), bit as 0 | 1, false)
+    if (!lib) return (await viemRecoverAddress({ hash: toHex(digest), signature })).toLowerCase()
+    const pub = lib.recover(digest, toBytes(signature).subarray(0, 64), bit as 0 | 1, false)
     return pub ? `0x${keccak256(pub.subarray(1)).slice(-40)}` : undefined
   } catch {
+    // No point on the curve for this r (or no key recovers): not anyone's signature.
     return undefined
   }
 }

@@ -32,9 +32,10 @@ function write(res: ServerResponse, chunk: Buffer): Promise<void> {
 
 /**
  * Writes bytes [start, end] of an open file to `res` with two pooled buffers: the next read runs while the previous
- * chunk is being written; a buffer returns to the pool only after the socket took it. With `grant`, each read is
- * capped by what it allows (0 stops). Neither ends the response nor closes the file; resolves with the bytes the
- * socket took (short if the client went away or the grant stopped); throws only on a read error.
+ * chunk is being written; a buffer returns to the pool only after the socket took it. With `metered`, each read is at
+ * most its `slice` and each write is capped by what its `grant` allows (0 stops; a part read but not granted is read
+ * again). Neither ends the response nor closes the file; resolves with the bytes the socket took (short if the client
+ * went away or the grant stopped); throws only on a read error.
  */
 export async function pipeFileRange(
   res: ServerResponse,
@@ -42,7 +43,7 @@ export async function pipeFileRange(
   start: number,
   end: number,
   pool: BufferPool,
-  grant?: (want: number) => Promise<number>,
+  metered?: { grant: (want: number) => Promise<number>; slice: number },
 ): Promise<number> {
   const bufs = [pool.get(), pool.get()]
   let pos = start
@@ -55,19 +56,21 @@ export async function pipeFileRange(
     while (pos <= end && !res.destroyed && !failed) {
       const buf = bufs[i] as Buffer
       i ^= 1
-      // A metered response asks before each read how much it may send (the previous write keeps going meanwhile).
-      const want = grant ? await grant(Math.min(buf.length, end - pos + 1)) : Math.min(buf.length, end - pos + 1)
-      if (want === 0) break
-      const { bytesRead } = await fh.read(buf, 0, want, pos)
+      // The next read runs while the previous write keeps going.
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, metered?.slice ?? Infinity, end - pos + 1), pos)
       if (bytesRead === 0) break
       if (pending) await pending
       if (failed) break
+      // A metered response asks how much it may send just before the bytes go to the socket (0 stops): asked before
+      // the read, the bytes still in this process counted against the client's receipt window too (a MiB of it).
+      const n = metered ? await metered.grant(bytesRead) : bytesRead
+      if (n === 0) break
       // A failed write (the client reset) ends the loop; it is not an error of the sender.
-      pending = write(res, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead)).then(
-        () => void (sent += bytesRead),
+      pending = write(res, n === buf.length ? buf : buf.subarray(0, n)).then(
+        () => void (sent += n),
         () => void (failed = true),
       )
-      pos += bytesRead
+      pos += n
     }
     if (pending) await pending
   } finally {

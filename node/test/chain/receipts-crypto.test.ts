@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { promisify } from 'node:util'
 
 import { typedData } from '@dcmx/deployments'
 import { hashMessage, hashTypedData, parseSignature, recoverAddress as recoverViem, toBytes, toHex } from 'viem'
@@ -108,6 +110,37 @@ describe('receipt digest and signature checks (hot path of POST /receipts)', () 
       assert.equal(await signHash(hash, key), viemSig)
       assert.equal(await recoverAddress(toBytes(hash), viemSig), (await recoverViem({ hash, signature: viemSig })).toLowerCase())
     }
+  })
+
+  it('signs and recovers the same where libsecp256k1 cannot load (no WebAssembly, as under node --jitless): viem does it', async () => {
+    const key = generatePrivateKey()
+    const hash = toHex(randomBytes(32))
+    const sig = await privateKeyToAccount(key).sign({ hash })
+    const { r, s, yParity } = parseSignature(sig)
+    const highS = `${r}${(N - BigInt(s)).toString(16).padStart(64, '0')}${(28 - (yParity ?? 0)).toString(16)}` as Hex
+    const other = await privateKeyToAccount(generatePrivateKey()).sign({ hash: toHex(randomBytes(32)) })
+    // A child process without WebAssembly once the module is loaded (under --jitless, Node's own type stripper cannot
+    // run this TypeScript; the compiled build can).
+    const script = `
+      const { libsecp256k1, recoverAddress, signHash } = await import(${JSON.stringify(new URL('../../src/core/secp256k1.ts', import.meta.url).href)})
+      delete globalThis.WebAssembly
+      const [hash, key, sig, highS, other] = process.argv.slice(1)
+      const hex = (s) => Uint8Array.from(Buffer.from(s.slice(2), 'hex'))
+      console.log(JSON.stringify({
+        lib: (await libsecp256k1()) !== undefined,
+        signed: await signHash(hash, key),
+        recovered: await recoverAddress(hex(hash), sig),
+        highS: (await recoverAddress(hex(hash), highS)) ?? null,
+        other: await recoverAddress(hex(hash), other),
+      }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, hash, key, sig, highS, other])
+    const out = JSON.parse(stdout) as { lib: boolean; signed: Hex; recovered: string; highS: string | null; other: string }
+    assert.equal(out.lib, false)
+    assert.equal(out.signed, sig)
+    assert.equal(out.recovered, privateKeyToAccount(key).address.toLowerCase())
+    assert.equal(out.highS, null)
+    // A valid signature over another hash recovers someone else, as ecrecover does (the caller compares addresses).
+    assert.equal(out.other, (await recoverViem({ hash, signature: other })).toLowerCase())
   })
 
   it('gives the node its fast raw-hash signer through its identity, and keeps viem for everything else', async () => {

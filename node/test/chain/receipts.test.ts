@@ -208,4 +208,34 @@ describe('bandwidth receipts between real nodes', () => {
     assert.ok(sec >= 1.9, `free client got 12 MiB in ${sec.toFixed(2)} s`)
     assert.equal((a.rewards?.receipts.held(a.rewards.receipts.epoch as number) ?? []).length >= 0, true)
   })
+
+  it('counts and logs a receipt that cannot be signed, and signs again once it can: never an unhandled rejection', async () => {
+    const receipts = b.rewards?.receipts
+    assert.ok(receipts)
+    const rejections: unknown[] = []
+    const onRejection = (err: unknown) => void rejections.push(err)
+    process.on('unhandledRejection', onRejection)
+    const sign = b.account.sign
+    // Another server than A (nothing to deliver to it): only the signing matters here.
+    const server = privateKeyToAccount(generatePrivateKey()).address
+    try {
+      b.account.sign = async () => {
+        throw new Error('signer down')
+      }
+      const before = { ...receipts.stats }
+      receipts.verified(server, hash, MiB, true)
+      await receipts.flush()
+      await new Promise((r) => setImmediate(r))
+      assert.deepEqual(rejections, [])
+      assert.equal(receipts.stats.sendFailures, before.sendFailures + 1)
+      assert.equal(receipts.stats.signed, before.signed)
+      b.account.sign = sign
+      receipts.verified(server, hash, MiB, true)
+      await receipts.flush()
+      assert.equal(receipts.stats.signed, before.signed + 1)
+    } finally {
+      b.account.sign = sign
+      process.off('unhandledRejection', onRejection)
+    }
+  })
 })

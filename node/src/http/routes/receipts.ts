@@ -61,11 +61,14 @@ export async function sendContent(res: ServerResponse, fh: FileHandle, start: nu
   let granted = 0
   let sent = 0
   try {
-    // One continuous double-buffered stream: each read asks the gate first, so the pipe never drains at a grant.
-    sent = await pipeFileRange(res, fh, start, end, pool, async (want) => {
-      const n = await gate.grant(want, ac.signal)
-      granted += n
-      return n
+    // One continuous double-buffered stream: the next slice is read while the gate decides on the one before.
+    sent = await pipeFileRange(res, fh, start, end, pool, {
+      slice: gate.slice,
+      grant: async (want) => {
+        const n = await gate.grant(want, ac.signal)
+        granted += n
+        return n
+      },
     })
     if (start + sent > end) res.end()
     else res.destroy()
