@@ -42,6 +42,17 @@ export const receiptAcceptedSchema = z.object({
 })
 export type ReceiptAccepted = z.infer<typeof receiptAcceptedSchema>
 
+/** POST /receipts/stream: one request carries many receipts, one `ReceiptSubmission` JSON per line (see node/README.md). */
+export const RECEIPT_STREAM_TYPE = 'application/x-ndjson'
+/** The longest line the stream takes (a submission listing the most contents fits). */
+export const RECEIPT_STREAM_MAX_LINE = 1 << 20
+/** The answer to each line, in order, one JSON per line: the receipt taken, or why not (the status POST /receipts gives). */
+export const receiptStreamAnswerSchema = z.union([
+  z.object({ ok: z.literal(true), result: receiptAcceptedSchema }),
+  z.object({ ok: z.literal(false), status: z.number().int().min(400).max(599), error: z.string().max(1000) }),
+])
+export type ReceiptStreamAnswer = z.infer<typeof receiptStreamAnswerSchema>
+
 /** POST /uptime: a peer's EIP-712 `UptimeAttestation` for this node. */
 export const uptimeAttestationSchema = z.object({
   node: address,

@@ -12,6 +12,7 @@ import { http } from '../core/http.ts'
 import type { Logger } from '../core/logger.ts'
 import type { PeerTable } from '../mesh/peer-table.ts'
 import type { Db } from '../storage/db.ts'
+import { ReceiptStream, StreamRefusedError } from './receipt-stream.ts'
 import { assertCanonicalSignature } from './signatures.ts'
 import { receiptDigest, receiptDomainSeparator, ReceiptSignatures } from './receipts-crypto.ts'
 import { transaction } from '../storage/db.ts'
@@ -72,6 +73,12 @@ export interface ServeGate {
 const AUTH_MAX_SKEW_SEC = 60
 /** How often the bytes served to a metered client are written to SQLite while it streams. */
 const SAVE_SERVED_MS = 250
+/** A client's receipt stream is replaced after this long (servers cut a request at their request timeout, 30 s by default). */
+const STREAM_ROTATE_MS = 20_000
+/** ... and ended after this long without a receipt. */
+const STREAM_IDLE_MS = 5_000
+/** A server without the receipt stream is asked again after this long (it may have been upgraded). */
+const NO_STREAM_RETRY_MS = 10 * 60_000
 /** Receipts on the wire at once to one server. */
 const MAX_POSTS = 3
 /** The most often a client signs for a server, whatever window the server announces. */
@@ -179,10 +186,14 @@ export class ReceiptService {
   #refreshing: Promise<void> | undefined
   /** Signature checks of content headers and receipts (libsecp256k1's recovery, src/core/secp256k1.ts). */
   readonly #sigs = new ReceiptSignatures()
+  /** Receipt streams by server (lower-case address), each ended after STREAM_IDLE_MS without a receipt. */
+  #streams = new Map<string, { stream: ReceiptStream; idle: NodeJS.Timeout }>()
+  /** Servers that had no receipt stream (older nodes), and when: receipts go to them by POST /receipts for a while. */
+  #noStream = new Map<string, number>()
   /** Keep-alive connections for POST /receipts (a fresh fetch per receipt cost ~1-2 ms of the round trip). */
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: MAX_POSTS })
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, refused: 0, signed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0 }
+  readonly stats = { accepted: 0, refused: 0, signed: 0, streamed: 0, sendFailures: 0, cutOff: 0, windowWaits: 0, windowWaitMs: 0, signMs: 0, postMs: 0, acceptMs: 0 }
 
   constructor(components: ReceiptsComponents, init: ReceiptsInit) {
     this.#c = components
@@ -223,6 +234,11 @@ export class ReceiptService {
     for (const { run } of [...this.#pendingSave.values()]) run()
     for (const h of this.#held.values()) for (const w of h.waiters.splice(0)) w()
     await Promise.allSettled([...this.#signed.values()].map((s) => s.inflight))
+    for (const { stream, idle } of this.#streams.values()) {
+      clearTimeout(idle)
+      stream.end()
+    }
+    this.#streams.clear()
     this.#agent.destroy()
   }
 
@@ -731,11 +747,48 @@ export class ReceiptService {
     }
   }
 
+  /** The open receipt stream to `server` (a fresh one when it has none, it failed, or it is due for rotation). */
+  #stream(key: string, peer: { host: string; port: number }): ReceiptStream {
+    const held = this.#streams.get(key)
+    let stream = held?.stream
+    if (!stream || !stream.open || Date.now() - stream.openedAt > STREAM_ROTATE_MS) {
+      stream?.end()
+      stream = new ReceiptStream(peer)
+    }
+    clearTimeout(held?.idle)
+    const s = stream
+    const idle = setTimeout(() => {
+      s.end()
+      if (this.#streams.get(key)?.stream === s) this.#streams.delete(key)
+    }, STREAM_IDLE_MS)
+    idle.unref()
+    this.#streams.set(key, { stream, idle })
+    return stream
+  }
+
   async #post(server: string, body: ReceiptSubmission): Promise<void> {
     const peer = this.#c.peers.get(server)
     if (!peer) return
-    const payload = Buffer.from(JSON.stringify(body))
+    const key = server.toLowerCase()
     const t0 = performance.now()
+    // On the server's receipt stream (one request for many receipts); by POST /receipts when the server has no stream
+    // (an older node) or the stream failed before answering (the same receipt again is harmless: it is taken once).
+    if (Date.now() - (this.#noStream.get(key) ?? 0) > NO_STREAM_RETRY_MS) {
+      try {
+        const answer = await this.#stream(key, peer.record).send(body)
+        this.stats.streamed++
+        if (!answer.ok) {
+          this.stats.sendFailures++
+          this.#log.debug({ server, status: answer.status, error: answer.error }, 'receipt refused')
+        }
+        this.stats.postMs += performance.now() - t0
+        return
+      } catch (err) {
+        if (err instanceof StreamRefusedError && err.status === 404) boundedSet(this.#noStream, key, Date.now())
+        this.#log.debug({ server, err: (err as Error).message }, 'receipt stream failed: sending by POST')
+      }
+    }
+    const payload = Buffer.from(JSON.stringify(body))
     try {
       const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = http.request(

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { NodeConfig } from '../core/config.ts'
 import { DcmxError, RangeNotSatisfiableError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import { RECEIPT_STREAM_TYPE } from '../api.ts'
 import type { DcmxNode } from '../node.ts'
 import { statusOf } from './error-status.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
@@ -44,6 +45,8 @@ export function buildServer(components: ServerComponents, init: NodeConfig): Fas
   app.addContentTypeParser(/^audio\//, (_req, payload, done) => done(null, payload))
   // Cover art for POST /ipfs.
   app.addContentTypeParser(/^image\//, (_req, payload, done) => done(null, payload))
+  // POST /receipts/stream reads its lines as they arrive.
+  app.addContentTypeParser(RECEIPT_STREAM_TYPE, (_req, payload, done) => done(null, payload))
 
   app.setErrorHandler((err, req, reply) => {
     const status = statusOf(err)

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 
 import { parseSignature, serializeSignature } from 'viem'
 import type { Address } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
-import { CLIENT_AUTH_HEADER } from '../../src/api.ts'
+import { CLIENT_AUTH_HEADER, RECEIPT_STREAM_MAX_LINE, receiptStreamAnswerSchema } from '../../src/api.ts'
 import { contentAuthMessage, servedRootOf } from '../../src/chain/receipts.ts'
 import type { DcmxNode } from '../../src/node.ts'
 import { randomBytesOf, startNode, upload } from '../helpers.ts'
@@ -72,6 +74,9 @@ describe('bandwidth receipts between real nodes', () => {
     // (A would have cut it off at 8 MiB) nor every MiB.
     const signed = b.rewards?.receipts.stats.signed ?? 0
     assert.ok(signed >= 3 && signed <= 7, `B signed ${signed} receipts for 20 MiB`)
+    // All of them answered on B's receipt stream to A, none refused.
+    assert.equal(b.rewards?.receipts.stats.streamed, signed)
+    assert.equal(b.rewards?.receipts.stats.sendFailures, 0)
 
     const p = (await rewards.read.parametersOf([epoch])) as { epochLength: number; settlementDelay: number; diversityBonusBps: number; diversityTarget: number; rewardPerUnit: bigint }
     await advance(p.epochLength)
@@ -138,6 +143,54 @@ describe('bandwidth receipts between real nodes', () => {
       assert.equal((await post({ receipt: { ...valid, nonce: '9007199254740993' }, contents: [hash] })).status, 400)
       // Wrong content list for the root.
       assert.equal((await post({ receipt: inflated, contents: ['00'.repeat(32)] })).status, 403)
+      // The same on the receipt stream, in one request: each line answered in order with POST's status, and a line that
+      // is not JSON answered without ending the stream; the receipt A holds, sent again, is taken as it is.
+      const stream = async (body: string) => {
+        const res = await fetch(`${a.url}/receipts/stream`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+        assert.equal(res.status, 200)
+        return (await res.text()).trim().split('\n').map((l) => receiptStreamAnswerSchema.parse(JSON.parse(l)))
+      }
+      const lines = [
+        '{not json',
+        { receipt: forged, contents: [hash] },
+        { receipt: inflated, contents: [hash] },
+        { receipt: older, contents: [hash] },
+        { receipt: { ...valid, signature: twin }, contents: [hash] },
+        { receipt: { ...valid, nonce: '9007199254740993' }, contents: [hash] },
+        { receipt: inflated, contents: ['00'.repeat(32)] },
+        { receipt: { ...base, cumulativeBytes: String(held?.cumulativeBytes), nonce: String(held?.nonce), signature: held?.signature }, contents: [hash] },
+      ]
+      const answers = await stream(lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n')
+      assert.deepEqual(
+        answers.map((x) => (x.ok ? 200 : x.status)),
+        [400, 403, 403, 403, 400, 400, 403, 200],
+      )
+      assert.equal(answers[7]?.ok && answers[7].result.cumulativeBytes, String(SIZE))
+      // A line that arrives in pieces, then a second one, is answered as whole lines.
+      const heldLine = `${JSON.stringify(lines[7])}\n`
+      const pieces = [heldLine.slice(0, 100), heldLine.slice(100, 101), `${heldLine.slice(101)}{"x"`, ':1}\n']
+      const split = await fetch(`${a.url}/receipts/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        duplex: 'half',
+        body: new ReadableStream({
+          async pull(ctl) {
+            const next = pieces.shift()
+            if (next === undefined) return ctl.close()
+            await new Promise((r) => setTimeout(r, 20))
+            ctl.enqueue(new TextEncoder().encode(next))
+          },
+        }),
+      } as RequestInit)
+      const splitAnswers = (await split.text()).trim().split('\n').map((l) => receiptStreamAnswerSchema.parse(JSON.parse(l)))
+      assert.deepEqual(splitAnswers.map((x) => (x.ok ? 200 : x.status)), [200, 400])
+      // Lines that take nothing new cost the server a recovery each: a stream carrying too many is ended (429), so one
+      // request cannot get around the per-IP request limit. The held receipt again: taken, but a repeat.
+      const repeats = await stream(`${JSON.stringify(lines[7])}\n`.repeat(20))
+      assert.deepEqual(repeats.map((x) => (x.ok ? 200 : x.status)), [...Array<number>(17).fill(200), 429])
+      // A line over the limit ends the stream (413); nothing after it is read.
+      const tooLong = await stream(`${'x'.repeat(RECEIPT_STREAM_MAX_LINE + 1)}\n${JSON.stringify(lines[7])}\n`)
+      assert.deepEqual(tooLong.map((x) => (x.ok ? 200 : x.status)), [413])
       const still = (a.rewards?.receipts.held(epoch) ?? []).find((r) => r.client.toLowerCase() === c.account.address.toLowerCase())
       assert.equal(still?.cumulativeBytes, BigInt(SIZE))
       assert.equal(still?.signature, held?.signature)
@@ -207,6 +260,54 @@ describe('bandwidth receipts between real nodes', () => {
     // One second of burst, then FREE_RATE: 12 MiB at 4 MiB/s takes at least 2 s.
     assert.ok(sec >= 1.9, `free client got 12 MiB in ${sec.toFixed(2)} s`)
     assert.equal((a.rewards?.receipts.held(a.rewards.receipts.epoch as number) ?? []).length >= 0, true)
+  })
+
+  it('sends receipts by POST to a server without the receipt stream (an older node)', async () => {
+    await a.rewards?.receipts.refresh()
+    const epoch = a.rewards?.receipts.epoch as number
+    const aPort = Number(new URL(a.url).port)
+    // A in front of a proxy that answers the stream 404, as a node from before it would, and passes the rest to A.
+    const proxy = createServer((req, res) => {
+      if (req.url === '/receipts/stream') {
+        req.resume()
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"NotFound"}')
+        return
+      }
+      const up = request({ host: '127.0.0.1', port: aPort, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      })
+      up.on('error', () => res.destroy())
+      req.pipe(up)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    const proxyPort = (proxy.address() as AddressInfo).port
+    const c = await startNode({
+      chain: chainConfig(chain, protocol),
+      rewards: rewardsConfig,
+      peers: [{ host: '127.0.0.1', port: aPort }],
+      dialFilter: (addr) => addr.port === aPort || addr.port === proxyPort,
+    })
+    try {
+      await stakeByOperator(protocol, c, 4)
+      await c.gossip.round()
+      // C reaches A only through the proxy (content and receipts alike).
+      const entry = c.peers.get(a.account.address)
+      assert.ok(entry)
+      ;(entry.record as { port: number }).port = proxyPort
+      await c.getContent(hash)
+      await c.rewards?.receipts.flush()
+      const stats = c.rewards?.receipts.stats
+      assert.ok((stats?.signed ?? 0) >= 3)
+      assert.equal(stats?.streamed, 0)
+      assert.equal(stats?.sendFailures, 0)
+      const held = (a.rewards?.receipts.held(epoch) ?? []).find((r) => r.client.toLowerCase() === c.account.address.toLowerCase())
+      assert.equal(held?.cumulativeBytes, BigInt(SIZE))
+    } finally {
+      await c.cleanup()
+      proxy.closeAllConnections()
+      await new Promise((r) => proxy.close(r))
+    }
   })
 
   it('counts and logs a receipt that cannot be signed, and signs again once it can: never an unhandled rejection', async () => {
